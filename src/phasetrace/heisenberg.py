@@ -1,0 +1,354 @@
+"""Random-field Heisenberg chain in the Sᶻ_total = 0 sector: structure, spectral bounds, initial states, dynamics.
+
+    H = Σ_b J S_i·S_j + Σ_i w_i Sᶻ_i,   S = σ/2,   bonds b = (i, i+1) (and (L−1, 0) when periodic)
+
+splits into a disorder-independent flip-flop part (J/2)(S⁺_i S⁻_j + h.c.), stored once per (L, boundary) as a
+neighbour table, and a diagonal D_s = (J/4) Σ_b σᶻ_i σᶻ_j + (1/2) Σ_i w_i σᶻ_i that is the only thing a
+realization changes. Nothing of size dim² is ever built.
+
+The batched kernels act on a matrix of vectors, one column per (realization, initial state); the Hamiltonian of
+column c is H_c = H_xy + diag(D_{r(c)}). The basis convention is documented in :mod:`phasetrace.basis`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, lru_cache, partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.linalg
+import scipy.special
+
+from .basis import SzSector
+from .checks import MAX_L_HEISENBERG, check_even_length, check_finite, check_memory, check_times, require
+
+
+class HealthCheckError(RuntimeError):
+    """An evolution whose norm or energy drifted beyond tolerance; no numbers are returned."""
+
+
+@dataclass(frozen=True, eq=False)
+class HeisenbergChain:
+    """Disorder-independent structure of the chain (build with :func:`heisenberg_chain`, which caches it)."""
+
+    L: int
+    J: float
+    boundary: str
+
+    @cached_property
+    def sector(self) -> SzSector:
+        return SzSector(self.L)
+
+    @property
+    def dim(self) -> int:
+        return self.sector.dim
+
+    @property
+    def bonds(self) -> tuple[tuple[int, int], ...]:
+        last = self.L if self.boundary == "periodic" else self.L - 1
+        return tuple((i, (i + 1) % self.L) for i in range(last))
+
+    @cached_property
+    def neighbors(self) -> np.ndarray:
+        """int32 (dim, n_bonds): sector index of the state with bond b flipped, or ``dim`` where bond b is aligned.
+
+        Index ``dim`` points at an appended zero row, so the flip-flop action is a plain sum of gathers.
+        """
+        states = self.sector.states
+        cols = []
+        for i, j in self.bonds:
+            anti = ((states >> i) & 1) != ((states >> j) & 1)
+            flipped = states ^ ((1 << i) | (1 << j))
+            cols.append(np.where(anti, np.searchsorted(states, flipped), self.dim))
+        return np.stack(cols, axis=1).astype(np.int32)
+
+    @cached_property
+    def zz(self) -> np.ndarray:
+        """float64 (dim,): Σ_b σᶻ_i σᶻ_j of every basis state."""
+        s = self.sector.spins.astype(np.int64)
+        return sum(s[:, i] * s[:, j] for i, j in self.bonds).astype(np.float64)
+
+    def diagonal(self, fields: np.ndarray) -> np.ndarray:
+        """D (n, dim) = (J/4) Σ_b σᶻσᶻ + (1/2) Σ_i w_i σᶻ_i for fields w of shape (n, L)."""
+        fields = np.atleast_2d(np.asarray(fields, dtype=np.float64))
+        require(fields.shape[-1] == self.L, "fields", f"an array of shape (n, L={self.L})", fields.shape)
+        return 0.25 * self.J * self.zz[None, :] + 0.5 * fields @ self.sector.spins.T.astype(np.float64)
+
+    def bandwidth_bound(self, fields: np.ndarray) -> np.ndarray:
+        """A crude upper bound on E_max − E₀ per realization (Gershgorin on the Pauli terms)."""
+        fields = np.atleast_2d(fields)
+        return 2 * (0.75 * abs(self.J) * len(self.bonds) + 0.5 * np.abs(fields).sum(axis=-1))
+
+
+@lru_cache(maxsize=8)
+def heisenberg_chain(L: int, J: float = 1.0, boundary: str = "periodic") -> HeisenbergChain:
+    """The chain's structure, built once per (L, J, boundary) and shared by every realization."""
+    check_even_length(L, MAX_L_HEISENBERG, boundary)
+    check_finite("J", J, 0.0, np.inf, open_low=True)
+    n_bonds = L if boundary == "periodic" else L - 1
+    from math import comb
+
+    check_memory(comb(L, L // 2) * (4 * n_bonds + 8 * (L + 8)), "the Heisenberg chain's neighbour table")
+    return HeisenbergChain(int(L), float(J), boundary)
+
+
+def draw_fields(rng: np.random.Generator, L: int, W: float) -> np.ndarray:
+    """Random fields w_i ~ U[−W, W], i = 0 … L−1 (the first draws of a realization's generator)."""
+    check_finite("W", W, 0.0)
+    return rng.uniform(-W, W, size=L)
+
+
+# --------------------------------------------------------------------------------------------- JAX kernels
+def _apply(x: jax.Array, nbr: jax.Array, diag: jax.Array, hop) -> jax.Array:
+    """y = hop · Σ_b x[nbr[:, b]] + diag ⊙ x for x (dim, C); one fused gather per bond."""
+    xe = jnp.concatenate([x, jnp.zeros((1, x.shape[1]), x.dtype)], axis=0)
+    acc = diag * x
+    for b in range(nbr.shape[1]):
+        acc = acc + hop * xe[nbr[:, b]]
+    return acc
+
+
+@partial(jax.jit, static_argnames=("steps",))
+def _lanczos_chunk(v_prev, v, beta, nbr, diag, hop, steps: int):
+    """``steps`` Lanczos iterations on every column at once; returns the new state and (alpha, beta) rows."""
+
+    def body(carry, _):
+        v_prev, v, beta = carry
+        w = _apply(v, nbr, diag, hop) - beta * v_prev
+        alpha = jnp.sum(v * w, axis=0)
+        w = w - alpha * v
+        beta_new = jnp.sqrt(jnp.sum(w * w, axis=0))
+        v_new = w / jnp.where(beta_new > 0, beta_new, 1.0)
+        return (v, v_new, beta_new), (alpha, beta_new)
+
+    (v_prev, v, beta), (alphas, betas) = jax.lax.scan(body, (v_prev, v, beta), None, length=steps)
+    return v_prev, v, beta, alphas, betas
+
+
+@dataclass(frozen=True)
+class SpectralBounds:
+    """Extremal eigenvalues per realization, with rigorous Lanczos residual bounds |θ − λ| ≤ err."""
+
+    E0: np.ndarray  # (n,)
+    Emax: np.ndarray  # (n,)
+    err0: np.ndarray  # (n,)
+    errmax: np.ndarray  # (n,)
+    iterations: np.ndarray  # (n,) Lanczos steps (= matvecs) used per realization
+
+
+def spectral_bounds(
+    chain: HeisenbergChain,
+    fields: np.ndarray,
+    start_seeds: np.ndarray,
+    rtol: float = 1e-10,
+    chunk: int = 32,
+    max_iter: int = 4000,
+) -> SpectralBounds:
+    """E₀ and E_max of every realization by batched Lanczos (no reorthogonalization).
+
+    A column stops when the residual bound β_m |s_m| of both extremal Ritz pairs is ≤ rtol·max(1, |θ|), or at
+    breakdown (invariant Krylov space, exact). Starting vectors are Gaussian, drawn from ``start_seeds``.
+    """
+    fields = np.atleast_2d(np.asarray(fields, dtype=np.float64))
+    n = fields.shape[0]
+    start_seeds = np.atleast_1d(start_seeds)
+    require(start_seeds.shape == (n,), "start_seeds", f"one seed per realization (shape ({n},))", start_seeds.shape)
+    diag = jnp.asarray(chain.diagonal(fields).T)
+    nbr = jnp.asarray(chain.neighbors)
+    v0 = np.stack([np.random.default_rng(int(s)).standard_normal(chain.dim) for s in start_seeds], axis=1)
+    v = jnp.asarray(v0 / np.linalg.norm(v0, axis=0))
+    v_prev = jnp.zeros_like(v)
+    beta = jnp.zeros(n)
+    alphas, betas = np.zeros((0, n)), np.zeros((0, n))
+    done = np.zeros(n, bool)
+    out = np.zeros((4, n))
+    iters = np.zeros(n, int)
+    scale = chain.bandwidth_bound(fields)
+    while not done.all():
+        if alphas.shape[0] >= max_iter:
+            raise HealthCheckError(
+                f"Lanczos did not reach rtol={rtol} in {max_iter} iterations for realizations {np.where(~done)[0]}"
+            )
+        v_prev, v, beta, a, b = _lanczos_chunk(v_prev, v, beta, nbr, diag, 0.5 * chain.J, steps=chunk)
+        alphas, betas = np.vstack([alphas, np.asarray(a)]), np.vstack([betas, np.asarray(b)])
+        for c in np.where(~done)[0]:
+            al, be = alphas[:, c], betas[:, c]
+            small = np.nonzero(be < 1e-12 * scale[c])[0]
+            m = small[0] + 1 if small.size else al.size
+            vals0, vecs0 = scipy.linalg.eigh_tridiagonal(al[:m], be[: m - 1], select="i", select_range=(0, 0))
+            valsm, vecsm = scipy.linalg.eigh_tridiagonal(al[:m], be[: m - 1], select="i", select_range=(m - 1, m - 1))
+            beta_m = 0.0 if small.size else be[m - 1]
+            e0, em = beta_m * abs(vecs0[-1, 0]), beta_m * abs(vecsm[-1, 0])
+            if small.size or (e0 <= rtol * max(1.0, abs(vals0[0])) and em <= rtol * max(1.0, abs(valsm[0]))):
+                done[c] = True
+                out[:, c] = vals0[0], valsm[0], e0, em
+                iters[c] = m
+    return SpectralBounds(out[0], out[1], out[2], out[3], iters)
+
+
+def initial_states(chain: HeisenbergChain, fields: np.ndarray, eps, E0, Emax) -> tuple[np.ndarray, np.ndarray]:
+    """The product state of each (realization, ε) whose energy ⟨s|H|s⟩ is closest to E₀ + ε (E_max − E₀).
+
+    ⟨s|H|s⟩ is the diagonal D_s (the flip-flop part has no diagonal). Ties go to the lowest sector index.
+    Returns ``(index (n, E) int64, energy (n, E) float64)``.
+    """
+    eps = np.atleast_1d(np.asarray(eps, dtype=np.float64))
+    for e in eps:
+        check_finite("eps", float(e), 0.0, 1.0)
+    diag = chain.diagonal(fields)  # (n, dim)
+    target = np.asarray(E0)[:, None] + eps[None, :] * (np.asarray(Emax) - np.asarray(E0))[:, None]
+    index = np.stack([np.argmin(np.abs(diag - target[:, e : e + 1]), axis=1) for e in range(eps.size)], axis=1)
+    return index, np.take_along_axis(diag, index, axis=1)
+
+
+def chebyshev_coefficients(half_width: np.ndarray, center: np.ndarray, dt: float, tol: float):
+    """c_k = (2 − δ_k0) (−i)^k J_k(a dt) e^{−i b dt}, k < K, for e^{−iH dt} = Σ_k c_k T_k((H − b)/a).
+
+    K is the smallest order with 2|J_k(a dt)| < tol for all k ≥ K (J_k decays faster than exponentially for
+    k > a dt). Returns ``(coefficients (K, n) complex128, K)``.
+    """
+    x = np.asarray(half_width) * dt
+    kmax = int(np.max(x) + 30 + 10 * np.max(x) ** (1 / 3)) + 2
+    k = np.arange(kmax)
+    jk = scipy.special.jv(k[:, None], x[None, :])
+    above = np.nonzero(np.any(2 * np.abs(jk) >= tol, axis=1))[0]
+    K = max(int(above[-1]) + 1 if above.size else 1, 2)
+    c = np.where(k[:K, None] == 0, 1.0, 2.0) * (-1j) ** k[:K, None] * jk[:K]
+    return c * np.exp(-1j * np.asarray(center) * dt)[None, :], K
+
+
+@partial(jax.jit, static_argnames=("L",))
+def _evolve_scan(x0, nbr, diag_scaled, hop_scaled, diag, hop, spins, coef_re, coef_im, nterms, L: int):
+    """Propagate x0 (dim, 2C) = [Re ψ | Im ψ] through the steps; measure after each.
+
+    coef_* (S, Kpad, 2C): per step the Chebyshev coefficients arranged so that acc += cr ⊙ T + ci ⊙ roll(T);
+    nterms (S,): terms used in each step. Returns magnetization (S, L, C), norm (S, C), energy (S, C).
+    """
+    C = x0.shape[1] // 2
+    h = partial(_apply, nbr=nbr, diag=diag_scaled, hop=hop_scaled)
+
+    def measure(x):
+        p = x[:, :C] ** 2 + x[:, C:] ** 2
+        hx = _apply(x, nbr, diag, hop)
+        energy = jnp.sum(x * hx, axis=0)
+        return spins.T @ p, jnp.sum(p, axis=0), energy[:C] + energy[C:]
+
+    def step(x, inputs):
+        cr, ci, K = inputs
+        term = lambda k, t: cr[k] * t + ci[k] * jnp.roll(t, C, axis=1)  # noqa: E731
+        t0, t1 = x, h(x)
+        acc = term(0, t0) + term(1, t1)
+
+        def body(k, carry):
+            t0, t1, acc = carry
+            t2 = 2.0 * h(t1) - t0
+            return t1, t2, acc + term(k, t2)
+
+        _, _, acc = jax.lax.fori_loop(2, K, body, (t0, t1, acc))
+        return acc, measure(acc)
+
+    _, (mag, norm, energy) = jax.lax.scan(step, x0, (coef_re, coef_im, nterms))
+    return mag, norm, energy
+
+
+@dataclass(frozen=True)
+class Evolution:
+    """Result of :func:`evolve`: ``magnetization[r, e, t, i]`` = ⟨σᶻᵢ⟩(t) of realization r, initial state e."""
+
+    magnetization: np.ndarray  # (n, E, T, L)
+    norm_drift: np.ndarray  # (n, E) max_t | ‖ψ(t)‖² − 1 |
+    energy_drift: np.ndarray  # (n, E) max_t |⟨H⟩(t) − ⟨H⟩(0)|
+    matvecs: int  # Hamiltonian applications per column (Chebyshev terms + one measurement per time)
+
+
+def evolve(
+    chain: HeisenbergChain,
+    fields: np.ndarray,
+    state_index: np.ndarray,
+    times,
+    E0,
+    Emax,
+    *,
+    tol: float = 1e-12,
+    margin: float = 1e-3,
+    norm_tol: float = 1e-8,
+    energy_tol: float = 1e-8,
+) -> Evolution:
+    """⟨σᶻᵢ⟩(t) for every realization r (fields (n, L)) and initial product state ``state_index[r, e]``.
+
+    Chebyshev propagation between consecutive output times: the series is rescaled to the spectrum
+    [E₀, E_max] widened by ``margin`` of its width on each side and truncated at coefficient ``tol``.
+    Health checks: a column whose norm drifts by more than ``norm_tol`` or whose energy drifts by more than
+    ``energy_tol`` · (E_max − E₀) raises :class:`HealthCheckError`.
+    """
+    fields = np.atleast_2d(np.asarray(fields, dtype=np.float64))
+    n = fields.shape[0]
+    state_index = np.asarray(state_index).reshape(n, -1)
+    E = state_index.shape[1]
+    check_times(times)
+    times = np.asarray(times, dtype=np.float64)
+    E0, Emax = np.broadcast_to(np.asarray(E0, float), (n,)), np.broadcast_to(np.asarray(Emax, float), (n,))
+    require(bool(np.all(Emax > E0)), "Emax", "strictly greater than E0 for every realization", Emax)
+    C = n * E
+    check_memory(chain.dim * (8 * 2 * C * 9 + 4 * len(chain.bonds)), "the evolution's working set", "the batch")
+
+    # columns: c = r * E + e, for r in realizations, e in initial states
+    real = np.repeat(np.arange(n), E)
+    width = (Emax - E0)[real]
+    a = 0.5 * width * (1 + 2 * margin)
+    b = 0.5 * (Emax + E0)[real]
+    diag = chain.diagonal(fields)[real].T  # (dim, C)
+    steps = np.diff(np.concatenate([[0.0], times]))
+    coefs, nterms = [], []
+    cache: dict[float, tuple[np.ndarray, int]] = {}
+    for dt in steps:
+        if dt not in cache:
+            cache[dt] = chebyshev_coefficients(a, b, dt, tol)
+        coefs.append(cache[dt][0])
+        nterms.append(cache[dt][1])
+    kpad = 16 * (-(-max(nterms) // 16))
+    cr = np.zeros((len(steps), kpad, 2 * C))
+    ci = np.zeros((len(steps), kpad, 2 * C))
+    for s, c in enumerate(coefs):
+        cr[s, : c.shape[0]] = np.concatenate([c.real, c.real], axis=1)
+        ci[s, : c.shape[0]] = np.concatenate([-c.imag, c.imag], axis=1)
+
+    x0 = np.zeros((chain.dim, 2 * C))
+    x0[state_index.reshape(-1), np.arange(C)] = 1.0
+    diag2 = np.concatenate([diag, diag], axis=1)
+    a2, b2 = np.concatenate([a, a]), np.concatenate([b, b])
+    mag, norm, energy = _evolve_scan(
+        jnp.asarray(x0),
+        jnp.asarray(chain.neighbors),
+        jnp.asarray((diag2 - b2) / a2),
+        jnp.asarray(0.5 * chain.J / a2),
+        jnp.asarray(diag2),
+        0.5 * chain.J,
+        jnp.asarray(chain.sector.spins, dtype=jnp.float64),
+        jnp.asarray(cr),
+        jnp.asarray(ci),
+        jnp.asarray(nterms, dtype=np.int32),
+        L=chain.L,
+    )
+    mag, norm, energy = np.asarray(mag), np.asarray(norm), np.asarray(energy)
+    e_init = diag[state_index.reshape(-1), np.arange(C)]
+    norm_drift = np.max(np.abs(norm - 1.0), axis=0)
+    energy_drift = np.max(np.abs(energy - e_init[None, :]), axis=0)
+    bad = (norm_drift > norm_tol) | ~np.isfinite(norm_drift) | (energy_drift > energy_tol * width) | ~np.isfinite(energy_drift)
+    if np.any(bad):
+        cols = np.where(bad)[0]
+        raise HealthCheckError(
+            "time evolution failed its health check for (realization, initial state) "
+            f"{[(int(c // E), int(c % E)) for c in cols[:5]]}: norm drift {norm_drift[cols[:5]].tolist()} "
+            f"(tolerance {norm_tol}), energy drift {energy_drift[cols[:5]].tolist()} "
+            f"(tolerance {energy_tol} x bandwidth)"
+        )
+    magnetization = mag.transpose(2, 0, 1).reshape(n, E, times.size, chain.L)
+    return Evolution(
+        magnetization,
+        norm_drift.reshape(n, E),
+        energy_drift.reshape(n, E),
+        int(sum(nterms)) + times.size,
+    )
