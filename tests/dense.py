@@ -11,6 +11,7 @@ from functools import reduce
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse as sp
 
 X = np.array([[0, 1], [1, 0]], dtype=complex)
 Y = np.array([[0, -1j], [1j, 0]], dtype=complex)
@@ -20,22 +21,22 @@ I2 = np.eye(2, dtype=complex)
 
 
 def site_op(op, i, L):
-    """op on site i of L (site 0 = rightmost Kronecker factor = least significant bit)."""
-    factors = [op if L - 1 - k == i else I2 for k in range(L)]
-    return reduce(np.kron, factors)
+    """op on site i of L as a sparse matrix (site 0 = rightmost Kronecker factor = least significant bit)."""
+    factors = [sp.csr_matrix(op if L - 1 - k == i else I2) for k in range(L)]
+    return reduce(lambda a, b: sp.kron(a, b, format="csr"), factors)
 
 
-def heisenberg_dense(L, J, fields, periodic=True):
-    """Full 2^L matrix of Σ J S·S + Σ w Sᶻ with S = σ/2."""
-    H = np.zeros((2**L, 2**L), dtype=complex)
+def heisenberg_sparse(L, J, fields, periodic=True):
+    """Full 2^L sparse matrix of Σ J S·S + Σ w Sᶻ with S = σ/2."""
+    H = sp.csr_matrix((2**L, 2**L), dtype=complex)
     last = L if periodic else L - 1
     for i in range(last):
         j = (i + 1) % L
         for P in (X, Y, Z):
-            H += 0.25 * J * site_op(P, i, L) @ site_op(P, j, L)
+            H = H + 0.25 * J * (site_op(P, i, L) @ site_op(P, j, L))
     for i in range(L):
-        H += 0.5 * fields[i] * site_op(Z, i, L)
-    return H.real
+        H = H + 0.5 * fields[i] * site_op(Z, i, L)
+    return H
 
 
 def sz_values(L):
@@ -46,9 +47,11 @@ def sz_values(L):
 
 def heisenberg_sector_dense(L, J, fields, periodic=True):
     """(H restricted to the Sᶻ=0 states, the full-space integers of those states in increasing order)."""
-    H = heisenberg_dense(L, J, fields, periodic)
+    H = heisenberg_sparse(L, J, fields, periodic)
     keep = np.nonzero(sz_values(L).sum(axis=1) == 0)[0]
-    return H[np.ix_(keep, keep)], keep
+    Hs = H[keep][:, keep].toarray()
+    assert np.abs(Hs.imag).max() == 0
+    return Hs.real, keep
 
 
 def evolve_dense(H, psi0, times):
@@ -60,8 +63,8 @@ def evolve_dense(H, psi0, times):
 
 def floquet_dense(L, eps, J, B, T1, T2, g, periodic=False):
     """One-period unitary exp(-i H2 T2) exp(-i H1 T1) from dense matrix exponentials."""
-    H1 = (g - eps) * sum(site_op(X, i, L) for i in range(L))
+    H1 = (g - eps) * sum(site_op(X, i, L) for i in range(L)).toarray()
     last = L if periodic else L - 1
     H2 = sum(J[i] * site_op(Z, i, L) @ site_op(Z, (i + 1) % L, L) for i in range(last))
-    H2 = H2 + sum(B[i] * site_op(Z, i, L) for i in range(L))
+    H2 = (H2 + sum(B[i] * site_op(Z, i, L) for i in range(L))).toarray()
     return scipy.linalg.expm(-1j * H2 * T2) @ scipy.linalg.expm(-1j * H1 * T1)
