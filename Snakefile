@@ -1,0 +1,19 @@
+# phasetrace: exact dynamics of disordered spin chains → labeled datasets → (training, figures).
+# Run: snakemake --cores N [target]; config in config.yaml (validated before any job runs).
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/dataset.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

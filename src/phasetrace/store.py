@@ -1,0 +1,65 @@
+"""Zarr (v3) I/O that never leaves a half-written output.
+
+A job's store is one zip file (``*.zarr.zip``): written under a temporary name beside the target and renamed into
+place only once complete, so a crash leaves either no output or a whole one. Aggregated datasets are Zarr
+directory stores written by xarray the same way (temporary directory, then rename).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import numpy as np
+import zarr
+from zarr.storage import ZipStore
+
+
+def _tmp_beside(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+
+
+def write_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], attrs: dict) -> None:
+    """Write ``arrays`` (name → ndarray) and ``attrs`` (JSON-serializable) to a zip Zarr store, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_beside(path)
+    try:
+        store = ZipStore(tmp, mode="w")
+        root = zarr.group(store=store, zarr_format=3)
+        root.attrs.update(attrs)
+        for name, value in arrays.items():
+            value = np.asarray(value)
+            root.create_array(name, shape=value.shape, dtype=value.dtype, chunks=value.shape or None)[...] = value
+        store.close()
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def read_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
+    """(arrays, attrs) of a store written by :func:`write_arrays`."""
+    store = ZipStore(Path(path), mode="r")
+    try:
+        root = zarr.open_group(store=store, mode="r")
+        return {name: np.asarray(arr[...]) for name, arr in root.arrays()}, dict(root.attrs)
+    finally:
+        store.close()
+
+
+def write_dataset(path: str | os.PathLike, ds) -> None:
+    """Write an xarray Dataset as a Zarr v3 directory store, atomically (temporary directory, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_beside(path)
+    try:
+        ds.to_zarr(tmp, mode="w", zarr_format=3, consolidated=False)
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)

@@ -1,0 +1,201 @@
+"""The Snakemake pipeline end to end on a tiny config: contract, reproducibility, block-size independence,
+single-point targets, interrupted runs, lint and formatting."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from phasetrace import jobs
+from phasetrace.simulate import simulate_floquet, simulate_mbl
+from phasetrace.store import read_arrays, write_arrays
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+
+TINY = {
+    "seed": 7,
+    "mbl": {
+        "L": 6, "J": 1.0, "boundary": "periodic",
+        "eps": [0.3, 0.7], "W": [0.25, 0.5, 3.0, 7.5, 8.0],
+        "realizations": 4, "realizations_per_job": 2, "t_max": 50.0, "n_times": 6,
+        "windows": {"ergodic_W_max": 0.5, "localized_W_min": 7.5},
+    },
+    "floquet": {
+        "L": 4, "boundary": "open", "eps": {"start": 0.0, "stop": 1.5707963267948966, "num": 5},
+        "realizations": 3, "realizations_per_job": 2, "periods": 10, "T1": 1.0, "T2": 1.0,
+        "g": 1.5707963267948966,
+        "windows": {"time_crystal": [0.0, 0.05], "ergodic": [0.7, 0.8], "floquet_mbl": [1.52, 1.5707963267948966]},
+    },
+}
+MBL_DS = "results/mbl/L6/traces.zarr"
+FLQ_DS = "results/floquet/L4/traces.zarr"
+
+
+def workdir(tmp_path: Path, config: dict, name: str = "run") -> Path:
+    d = tmp_path / name
+    d.mkdir()
+    (d / "config.yaml").write_text(yaml.safe_dump(config))
+    return d
+
+
+def snakemake(d: Path, *args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
+    cmd = SNAKEMAKE + ["--directory", str(d), "--configfile", str(d / "config.yaml"), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory) -> Path:
+    d = workdir(tmp_path_factory.mktemp("ref"), TINY)
+    snakemake(d, "--cores", "2")
+    return d
+
+
+def test_dataset_contract(reference_run):
+    ds = xr.open_zarr(reference_run / MBL_DS)
+    assert ds["magnetization"].dims == ("eps", "W", "realization", "time", "site")
+    assert ds["magnetization"].shape == (2, 5, 4, 6, 6)
+    assert ds["field"].dims == ("W", "realization", "site")
+    assert ds["initial_state"].dims == ("eps", "W", "realization", "site")
+    for name in ("E0", "Emax"):
+        assert ds[name].dims == ("W", "realization")
+    assert ds["initial_energy"].dims == ("eps", "W", "realization")
+    assert ds["label"].values.tolist() == [[0, 0, -1, 1, 1]] * 2
+    assert ds["label"].attrs["classes"] == ["ergodic", "localized"]
+    assert {"model", "L", "J", "boundary", "seed", "t_max", "phasetrace_version"} <= set(ds.attrs)
+    assert np.abs(ds["magnetization"]).max() <= 1 + 1e-12
+    assert float(ds["time"][-1]) == 50.0
+
+    fl = xr.open_zarr(reference_run / FLQ_DS)
+    assert fl["magnetization"].dims == ("eps", "realization", "period", "site")
+    assert fl["imbalance"].dims == ("eps", "realization", "period")
+    assert fl["coupling"].dims == ("realization", "bond") and fl["coupling"].shape == (3, 3)
+    assert fl["label"].values.tolist() == [0, -1, 1, -1, 2]  # ε = 0, 0.39, 0.79, 1.18, π/2
+    assert {"T1", "T2", "g", "boundary", "seed"} <= set(fl.attrs)
+
+
+def test_dataset_equals_direct_kernel_calls(reference_run):
+    """The workflow adds no physics: its dataset equals the public API called directly."""
+    ds = xr.open_zarr(reference_run / MBL_DS)
+    cfg = TINY["mbl"]
+    times = np.linspace(0, cfg["t_max"], cfg["n_times"])
+    direct = simulate_mbl(TINY["seed"], 6, 3.0, [0.7], range(4), times)
+    assert np.abs(ds["magnetization"].sel(eps=0.7, W=3.0).values - direct["magnetization"][:, 0]).max() < 1e-10
+    assert np.array_equal(ds["field"].sel(W=3.0).values, direct["field"])
+    fl = xr.open_zarr(reference_run / FLQ_DS)
+    f = TINY["floquet"]
+    direct = simulate_floquet(TINY["seed"], 4, [float(fl["eps"][1])], range(3), f["periods"])
+    assert np.abs(fl["magnetization"].isel(eps=1).values - direct["magnetization"][0]).max() < 1e-12
+
+
+def test_rerun_is_bit_identical_and_block_size_free(reference_run, tmp_path):
+    again = workdir(tmp_path, TINY, "again")
+    snakemake(again, "--cores", "2")
+    single = copy.deepcopy(TINY)
+    single["mbl"]["realizations_per_job"] = 1
+    single["floquet"]["realizations_per_job"] = 3
+    one = workdir(tmp_path, single, "single")
+    snakemake(one, "--cores", "2")
+    for ds_path in (MBL_DS, FLQ_DS):
+        ref = xr.open_zarr(reference_run / ds_path)
+        xr.testing.assert_identical(ref, xr.open_zarr(again / ds_path))
+        other = xr.open_zarr(one / ds_path)
+        assert np.abs(ref["magnetization"].values - other["magnetization"].values).max() < 1e-10
+        assert np.array_equal(ref["field"].values, other["field"].values)
+
+
+def test_one_point_target_builds_only_that_point(tmp_path):
+    d = workdir(tmp_path, TINY)
+    target = "results/mbl/L6/traces/eps0.3000/W3.000/r000-001.zarr.zip"
+    snakemake(d, "--cores", "1", target)
+    built = sorted(str(p.relative_to(d)) for p in (d / "results").rglob("*.zarr.zip"))
+    assert built == ["results/mbl/L6/bounds/W3.000/r000-001.zarr.zip", target]
+    arrays, attrs = read_arrays(d / target)
+    assert attrs["eps"] == 0.3 and attrs["W"] == 3.0 and attrs["realizations"] == [0, 1]
+    assert arrays["magnetization"].shape == (2, 1, 6, 6)
+    # --forcerun of that point re-runs that job only (its bounds are not rebuilt)
+    proc = snakemake(d, "--cores", "1", "--forcerun", "mbl_traces", target)
+    assert "mbl_traces" in proc.stderr and "mbl_bounds " not in proc.stderr.replace("mbl_bounds\n", "")
+
+
+def test_point_outside_the_grid_is_refused(tmp_path):
+    d = workdir(tmp_path, TINY)
+    proc = snakemake(d, "--cores", "1", "results/mbl/L6/traces/eps0.4000/W3.000/r000-001.zarr.zip", check=False)
+    assert proc.returncode != 0
+    assert "eps = 0.4000 is not a point of the configured grid" in proc.stdout + proc.stderr
+
+
+def test_bad_config_fails_before_any_job(tmp_path):
+    bad = copy.deepcopy(TINY)
+    bad["mbl"]["L"] = 7
+    d = workdir(tmp_path, bad)
+    proc = snakemake(d, "--cores", "1", check=False)
+    assert proc.returncode != 0
+    assert "mbl.L = 7 is not allowed: it must be a multiple of 2" in proc.stdout + proc.stderr
+    assert not (d / "results").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_run_resumes_to_the_same_dataset(reference_run, tmp_path, sig):
+    d = workdir(tmp_path, TINY)
+    cmd = SNAKEMAKE + ["--directory", str(d), "--configfile", str(d / "config.yaml"), "--cores", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((d / "results").rglob("*.zarr.zip"))) < 4:
+        time.sleep(0.05)
+    os.killpg(proc.pid, sig)
+    proc.wait(timeout=60)
+    done = list((d / "results").rglob("*.zarr.zip"))
+    assert 0 < len(done) < 20 + 10, "the interruption should land mid-run"
+    for p in done:  # every store present is whole: no partial store is ever visible under its final name
+        read_arrays(p)
+    snakemake(d, "--cores", "2")
+    for ds_path in (MBL_DS, FLQ_DS):
+        xr.testing.assert_identical(xr.open_zarr(reference_run / ds_path), xr.open_zarr(d / ds_path))
+    assert not list((d / "results").rglob(".*.tmp-*"))
+
+
+def test_health_check_failure_leaves_no_output_and_names_the_point(tmp_path):
+    bounds = tmp_path / "bounds.zarr.zip"
+    arrays = {"E0": np.array([-0.5, -0.5]), "Emax": np.array([0.5, 0.5]), "E0_error": np.zeros(2),
+              "Emax_error": np.zeros(2), "iterations": np.array([1, 1])}  # far too narrow a spectrum
+    write_arrays(bounds, arrays, {})
+    out = tmp_path / "traces.zarr.zip"
+    with pytest.raises(RuntimeError, match=r"sweep point mbl L=6 eps=0.7000 W=3.000 realizations r000-001: .*health check"):
+        jobs.mbl_traces_job(TINY, "0.7000", "3.000", "r000-001", str(bounds), str(out))
+    assert not out.exists() and not list(tmp_path.glob(".*tmp*"))
+
+
+def test_lint_and_format():
+    proc = subprocess.run(SNAKEMAKE + ["--lint", "--configfile", str(ROOT / "config.yaml")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Lints for" not in proc.stdout + proc.stderr
+    snakefmt = shutil.which("snakefmt") or str(Path(sys.executable).parent / "snakefmt")
+    files = [str(ROOT / "Snakefile"), *map(str, sorted((ROOT / "workflow" / "rules").glob("*.smk")))]
+    fmt = subprocess.run([snakefmt, "--check", *files], capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_paper_preset_dag_builds(tmp_path):
+    t = time.perf_counter()
+    proc = subprocess.run(SNAKEMAKE + ["-n", "--quiet", "rules", "--configfile", str(ROOT / "config" / "paper.yaml"),
+                                       "--directory", str(tmp_path)], capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "mbl_traces" in proc.stdout + proc.stderr
+    print(f"paper preset dry run: {elapsed:.1f} s")

@@ -1,0 +1,23 @@
+# Aggregation: every job's store → one labeled xarray dataset per model (the contract with training).
+
+
+rule mbl_dataset:
+    input:
+        MBL["traces"],
+    output:
+        directory(f"results/mbl/L{MBL_L}/traces.zarr"),
+    log:
+        f"logs/mbl/L{MBL_L}/dataset.log",
+    run:
+        jobs.logged(log[0], jobs.aggregate_mbl, config, list(input), output[0])
+
+
+rule floquet_dataset:
+    input:
+        FLOQUET["traces"],
+    output:
+        directory(f"results/floquet/L{FLOQUET_L}/traces.zarr"),
+    log:
+        f"logs/floquet/L{FLOQUET_L}/dataset.log",
+    run:
+        jobs.logged(log[0], jobs.aggregate_floquet, config, list(input), output[0])
