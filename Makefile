@@ -1,11 +1,13 @@
 # Two commands on a fresh machine (Python >= 3.11):
+#   make run             set up .venv and run the workflow on the embedded default config (config.yaml)
 #   make test            set up .venv and run the test suite (what CI runs)
-#   make bench           set up .venv with the benchmark peers and print the kernel benchmark table
+# and: make bench        print the kernel benchmark table (installs QuSpin into .venv)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+CORES ?= 2
 
-.PHONY: setup test bench
+.PHONY: setup run test bench
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -13,6 +15,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
+
+run: setup
+	$(BIN)/snakemake --cores $(CORES)
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -1,13 +1,10 @@
 """phasetrace: learning phase diagrams of quantum many-body systems from the dynamics of observables.
 
-The numerical kernels run in double precision, so importing the package turns on JAX's 64-bit mode.
+The numerical modules (:mod:`.heisenberg`, :mod:`.floquet`) run in double precision and turn on JAX's 64-bit
+mode when imported; the light modules (:mod:`.config`, :mod:`.sweep`) import no JAX, so the workflow parses fast.
 """
 
 from importlib.metadata import PackageNotFoundError, version
-
-import jax
-
-jax.config.update("jax_enable_x64", True)
 
 try:
     __version__ = version("phasetrace")

@@ -20,6 +20,8 @@ import numpy as np
 from .basis import spins_of, states_of
 from .checks import MAX_L_FLOQUET, check_finite, check_length, check_memory, require
 
+jax.config.update("jax_enable_x64", True)
+
 G_DEFAULT = np.pi / 2
 
 

@@ -24,6 +24,8 @@ import scipy.special
 from .basis import SzSector
 from .checks import MAX_L_HEISENBERG, check_even_length, check_finite, check_memory, check_times, require
 
+jax.config.update("jax_enable_x64", True)
+
 
 class HealthCheckError(RuntimeError):
     """An evolution whose norm or energy drifted beyond tolerance; no numbers are returned."""
@@ -102,12 +104,23 @@ def draw_fields(rng: np.random.Generator, L: int, W: float) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------------- JAX kernels
 def _apply(x: jax.Array, nbr: jax.Array, diag: jax.Array, hop) -> jax.Array:
-    """y = hop · Σ_b x[nbr[:, b]] + diag ⊙ x for x (dim, C); one fused gather per bond."""
-    xe = jnp.concatenate([x, jnp.zeros((1, x.shape[1]), x.dtype)], axis=0)
+    """y = hop · Σ_b x[nbr[:, b]] + diag ⊙ x for x (dim + 1, C); one fused gather per bond.
+
+    Arrays carry one extra zero row (index dim) that absent bonds point at; its diag entry is 0 and its own
+    neighbours are itself, so that row stays exactly zero through any recursion built from this function.
+    """
     acc = diag * x
     for b in range(nbr.shape[1]):
-        acc = acc + hop * xe[nbr[:, b]]
+        acc = acc + hop * x[nbr[:, b]]
     return acc
+
+
+def _padded(chain: HeisenbergChain, columns: np.ndarray | None = None):
+    """(neighbour table (dim + 1, n_bonds), column array with an appended zero row) for the JAX kernels."""
+    nbr = np.vstack([chain.neighbors, np.full((1, len(chain.bonds)), chain.dim, np.int32)])
+    if columns is None:
+        return nbr
+    return nbr, np.vstack([columns, np.zeros((1, columns.shape[1]))])
 
 
 @partial(jax.jit, static_argnames=("steps",))
@@ -155,10 +168,10 @@ def spectral_bounds(
     n = fields.shape[0]
     start_seeds = np.atleast_1d(start_seeds)
     require(start_seeds.shape == (n,), "start_seeds", f"one seed per realization (shape ({n},))", start_seeds.shape)
-    diag = jnp.asarray(chain.diagonal(fields).T)
-    nbr = jnp.asarray(chain.neighbors)
+    nbr, diag = _padded(chain, chain.diagonal(fields).T)
+    nbr, diag = jnp.asarray(nbr), jnp.asarray(diag)
     v0 = np.stack([np.random.default_rng(int(s)).standard_normal(chain.dim) for s in start_seeds], axis=1)
-    v = jnp.asarray(v0 / np.linalg.norm(v0, axis=0))
+    v = jnp.asarray(np.vstack([v0 / np.linalg.norm(v0, axis=0), np.zeros((1, n))]))
     v_prev = jnp.zeros_like(v)
     beta = jnp.zeros(n)
     alphas, betas = np.zeros((0, n)), np.zeros((0, n))
@@ -203,11 +216,12 @@ def initial_states(chain: HeisenbergChain, fields: np.ndarray, eps, E0, Emax) ->
     return index, np.take_along_axis(diag, index, axis=1)
 
 
-def chebyshev_coefficients(half_width: np.ndarray, center: np.ndarray, dt: float, tol: float):
-    """c_k = (2 − δ_k0) (−i)^k J_k(a dt) e^{−i b dt}, k < K, for e^{−iH dt} = Σ_k c_k T_k((H − b)/a).
+def chebyshev_weights(half_width: np.ndarray, dt: float, tol: float) -> tuple[np.ndarray, int]:
+    """Real weights w_k of e^{−iH dt} = e^{−i b dt} [Σ_{k even} w_k T_k(H̃) + i Σ_{k odd} w_k T_k(H̃)], H̃ = (H − b)/a.
 
-    K is the smallest order with 2|J_k(a dt)| < tol for all k ≥ K (J_k decays faster than exponentially for
-    k > a dt). Returns ``(coefficients (K, n) complex128, K)``.
+    From c_k = (2 − δ_k0) (−i)^k J_k(a dt): w_k = Re c_k for even k and Im c_k for odd k (the other part is 0).
+    K, the number of terms, is the smallest even order with 2|J_k(a dt)| < tol for all k ≥ K (J_k decays faster
+    than exponentially for k > a dt). Returns ``(w (K, n), K)``.
     """
     x = np.asarray(half_width) * dt
     kmax = int(np.max(x) + 30 + 10 * np.max(x) ** (1 / 3)) + 2
@@ -215,41 +229,46 @@ def chebyshev_coefficients(half_width: np.ndarray, center: np.ndarray, dt: float
     jk = scipy.special.jv(k[:, None], x[None, :])
     above = np.nonzero(np.any(2 * np.abs(jk) >= tol, axis=1))[0]
     K = max(int(above[-1]) + 1 if above.size else 1, 2)
+    K += K % 2
     c = np.where(k[:K, None] == 0, 1.0, 2.0) * (-1j) ** k[:K, None] * jk[:K]
-    return c * np.exp(-1j * np.asarray(center) * dt)[None, :], K
+    return np.where(k[:K, None] % 2 == 0, c.real, c.imag), K
 
 
 @partial(jax.jit, static_argnames=("L",))
-def _evolve_scan(x0, nbr, diag_scaled, hop_scaled, diag, hop, spins, coef_re, coef_im, nterms, L: int):
-    """Propagate x0 (dim, 2C) = [Re ψ | Im ψ] through the steps; measure after each.
+def _evolve_scan(x0, nbr, diag2, hop2, diag, hop, spins, weights, phase_cos, phase_sin, npairs, L: int):
+    """Propagate x0 (dim + 1, 2C) = [Re ψ | Im ψ] through the steps; measure after each.
 
-    coef_* (S, Kpad, 2C): per step the Chebyshev coefficients arranged so that acc += cr ⊙ T + ci ⊙ roll(T);
-    nterms (S,): terms used in each step. Returns magnetization (S, L, C), norm (S, C), energy (S, C).
+    diag2, hop2: 2(D − b)/a and J/a per column, so that 2H̃t = _apply(t, nbr, diag2, hop2).
+    weights (S, Kpad, 2C): Chebyshev weights per step; phase_* (S, 2C): cos, sin of b dt; npairs (S,): terms/2.
+    Returns magnetization (S, L, C), norm (S, C), energy (S, C).
     """
     C = x0.shape[1] // 2
-    h = partial(_apply, nbr=nbr, diag=diag_scaled, hop=hop_scaled)
 
     def measure(x):
-        p = x[:, :C] ** 2 + x[:, C:] ** 2
-        hx = _apply(x, nbr, diag, hop)
-        energy = jnp.sum(x * hx, axis=0)
+        p = x[:-1, :C] ** 2 + x[:-1, C:] ** 2
+        energy = jnp.sum(x * _apply(x, nbr, diag, hop), axis=0)
         return spins.T @ p, jnp.sum(p, axis=0), energy[:C] + energy[C:]
 
     def step(x, inputs):
-        cr, ci, K = inputs
-        term = lambda k, t: cr[k] * t + ci[k] * jnp.roll(t, C, axis=1)  # noqa: E731
-        t0, t1 = x, h(x)
-        acc = term(0, t0) + term(1, t1)
+        w, cos, sin, pairs = inputs
+        t0, t1 = x, 0.5 * _apply(x, nbr, diag2, hop2)
+        even, odd = w[0] * t0, w[1] * t1
 
-        def body(k, carry):
-            t0, t1, acc = carry
-            t2 = 2.0 * h(t1) - t0
-            return t1, t2, acc + term(k, t2)
+        def body(j, carry):
+            t0, t1, even, odd = carry
+            t2 = _apply(t1, nbr, diag2, hop2) - t0
+            t3 = _apply(t2, nbr, diag2, hop2) - t1
+            return t2, t3, even + w[2 * j] * t2, odd + w[2 * j + 1] * t3
 
-        _, _, acc = jax.lax.fori_loop(2, K, body, (t0, t1, acc))
-        return acc, measure(acc)
+        _, _, even, odd = jax.lax.fori_loop(1, pairs, body, (t0, t1, even, odd))
+        # e^{−i b dt} (even + i odd), in packed real form [re | im]
+        re = even[:, :C] - odd[:, C:]
+        im = even[:, C:] + odd[:, :C]
+        c, s = cos[:C], sin[:C]
+        y = jnp.concatenate([c * re + s * im, c * im - s * re], axis=1)
+        return y, measure(y)
 
-    _, (mag, norm, energy) = jax.lax.scan(step, x0, (coef_re, coef_im, nterms))
+    _, (mag, norm, energy) = jax.lax.scan(step, x0, (weights, phase_cos, phase_sin, npairs))
     return mag, norm, energy
 
 
@@ -301,35 +320,35 @@ def evolve(
     b = 0.5 * (Emax + E0)[real]
     diag = chain.diagonal(fields)[real].T  # (dim, C)
     steps = np.diff(np.concatenate([[0.0], times]))
-    coefs, nterms = [], []
     cache: dict[float, tuple[np.ndarray, int]] = {}
-    for dt in steps:
-        if dt not in cache:
-            cache[dt] = chebyshev_coefficients(a, b, dt, tol)
-        coefs.append(cache[dt][0])
-        nterms.append(cache[dt][1])
-    kpad = 16 * (-(-max(nterms) // 16))
-    cr = np.zeros((len(steps), kpad, 2 * C))
-    ci = np.zeros((len(steps), kpad, 2 * C))
-    for s, c in enumerate(coefs):
-        cr[s, : c.shape[0]] = np.concatenate([c.real, c.real], axis=1)
-        ci[s, : c.shape[0]] = np.concatenate([-c.imag, c.imag], axis=1)
+    for dt in np.unique(steps):
+        cache[dt] = chebyshev_weights(a, dt, tol)
+    nterms = [cache[dt][1] for dt in steps]
+    kpad = 64 * (-(-max(nterms) // 64))  # bucketed so that nearby spectra share one compilation
+    weights = np.zeros((len(steps), kpad, 2 * C))
+    for s, dt in enumerate(steps):
+        w = cache[dt][0]
+        weights[s, : w.shape[0]] = np.concatenate([w, w], axis=1)
+    phase = np.concatenate([b, b])[None, :] * steps[:, None]
 
     x0 = np.zeros((chain.dim, 2 * C))
     x0[state_index.reshape(-1), np.arange(C)] = 1.0
+    nbr, x0 = _padded(chain, x0)
     diag2 = np.concatenate([diag, diag], axis=1)
     a2, b2 = np.concatenate([a, a]), np.concatenate([b, b])
+    pad = lambda d: np.vstack([d, np.zeros((1, d.shape[1]))])  # noqa: E731
     mag, norm, energy = _evolve_scan(
         jnp.asarray(x0),
-        jnp.asarray(chain.neighbors),
-        jnp.asarray((diag2 - b2) / a2),
-        jnp.asarray(0.5 * chain.J / a2),
-        jnp.asarray(diag2),
+        jnp.asarray(nbr),
+        jnp.asarray(pad(2 * (diag2 - b2) / a2)),
+        jnp.asarray(chain.J / a2),
+        jnp.asarray(pad(diag2)),
         0.5 * chain.J,
         jnp.asarray(chain.sector.spins, dtype=jnp.float64),
-        jnp.asarray(cr),
-        jnp.asarray(ci),
-        jnp.asarray(nterms, dtype=np.int32),
+        jnp.asarray(weights),
+        jnp.asarray(np.cos(phase)),
+        jnp.asarray(np.sin(phase)),
+        jnp.asarray(np.asarray(nterms) // 2, dtype=np.int32),
         L=chain.L,
     )
     mag, norm, energy = np.asarray(mag), np.asarray(norm), np.asarray(energy)

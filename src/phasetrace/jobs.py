@@ -19,8 +19,6 @@ from .store import read_arrays, write_arrays, write_dataset
 from .sweep import (
     EPS_FMT,
     W_FMT,
-    block_name,
-    blocks,
     floquet_windows,
     grid,
     labels,
@@ -166,29 +164,19 @@ def aggregate_floquet(config: dict, inputs: list[str], output: str) -> None:
     write_dataset(output, ds)
 
 
-def mbl_targets(config: dict, root: str = "results") -> dict[str, list[str]]:
-    """Every job output of the MBL sweep, by rule (the only place these paths are expanded)."""
-    cfg = config["mbl"]
-    L, R = cfg["L"], cfg["realizations"]
-    bl = [block_name(b, R) for b in blocks(R, cfg["realizations_per_job"])]
-    Ws = [W_FMT.format(w) for w in grid(cfg["W"])]
-    epss = [EPS_FMT.format(e) for e in grid(cfg["eps"])]
-    return {
-        "bounds": [f"{root}/mbl/L{L}/bounds/W{w}/{b}.zarr.zip" for w in Ws for b in bl],
-        "traces": [f"{root}/mbl/L{L}/traces/eps{e}/W{w}/{b}.zarr.zip" for e in epss for w in Ws for b in bl],
-        "dataset": [f"{root}/mbl/L{L}/traces.zarr"],
-    }
+def enable_compilation_cache(path: str | None = None) -> None:
+    """Share compiled kernels between job processes (each local Snakemake job is a process of its own).
 
+    The cache lives in ``$PHASETRACE_JAX_CACHE`` or ``.snakemake/phasetrace-jax-cache`` of the working directory.
+    """
+    import os
 
-def floquet_targets(config: dict, root: str = "results") -> dict[str, list[str]]:
-    cfg = config["floquet"]
-    L, R = cfg["L"], cfg["realizations"]
-    bl = [block_name(b, R) for b in blocks(R, cfg["realizations_per_job"])]
-    epss = [EPS_FMT.format(e) for e in grid(cfg["eps"])]
-    return {
-        "traces": [f"{root}/floquet/L{L}/traces/eps{e}/{b}.zarr.zip" for e in epss for b in bl],
-        "dataset": [f"{root}/floquet/L{L}/traces.zarr"],
-    }
+    import jax
+
+    path = path or os.environ.get("PHASETRACE_JAX_CACHE") or os.path.join(".snakemake", "phasetrace-jax-cache")
+    jax.config.update("jax_compilation_cache_dir", os.path.abspath(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
 def logged(log_path: str, func, *args) -> None:
@@ -197,6 +185,7 @@ def logged(log_path: str, func, *args) -> None:
     import traceback
     from pathlib import Path
 
+    enable_compilation_cache()
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with open(log_path, "w") as log:

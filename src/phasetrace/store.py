@@ -2,7 +2,8 @@
 
 A job's store is one zip file (``*.zarr.zip``): written under a temporary name beside the target and renamed into
 place only once complete, so a crash leaves either no output or a whole one. Aggregated datasets are Zarr
-directory stores written by xarray the same way (temporary directory, then rename).
+directory stores written by xarray the same way (temporary directory, then rename), with consolidated metadata
+so that ``xarray.open_zarr(path)`` opens them in one read and without warnings.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +58,9 @@ def write_dataset(path: str | os.PathLike, ds) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_beside(path)
     try:
-        ds.to_zarr(tmp, mode="w", zarr_format=3, consolidated=False)
+        with warnings.catch_warnings():  # consolidated metadata is a zarr-python extension to v3; readers use it
+            warnings.filterwarnings("ignore", "Consolidated metadata", UserWarning)
+            ds.to_zarr(tmp, mode="w", zarr_format=3, consolidated=True)
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)

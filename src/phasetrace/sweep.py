@@ -92,3 +92,28 @@ def check_windows(values: np.ndarray, windows: list[Window], key: str) -> None:
         for b in windows[i + 1 :]:
             if a.low <= b.high and b.low <= a.high:
                 raise ValueError(f"{key}.windows.{a.name} and {key}.windows.{b.name} overlap; windows must be disjoint")
+
+
+def mbl_targets(config: dict, root: str = "results") -> dict[str, list[str]]:
+    """Every job output of the MBL sweep, by rule (the only place these paths are expanded)."""
+    cfg = config["mbl"]
+    L, R = cfg["L"], cfg["realizations"]
+    bl = [block_name(b, R) for b in blocks(R, cfg["realizations_per_job"])]
+    Ws = [W_FMT.format(w) for w in grid(cfg["W"])]
+    epss = [EPS_FMT.format(e) for e in grid(cfg["eps"])]
+    return {
+        "bounds": [f"{root}/mbl/L{L}/bounds/W{w}/{b}.zarr.zip" for w in Ws for b in bl],
+        "traces": [f"{root}/mbl/L{L}/traces/eps{e}/W{w}/{b}.zarr.zip" for e in epss for w in Ws for b in bl],
+        "dataset": [f"{root}/mbl/L{L}/traces.zarr"],
+    }
+
+
+def floquet_targets(config: dict, root: str = "results") -> dict[str, list[str]]:
+    cfg = config["floquet"]
+    L, R = cfg["L"], cfg["realizations"]
+    bl = [block_name(b, R) for b in blocks(R, cfg["realizations_per_job"])]
+    epss = [EPS_FMT.format(e) for e in grid(cfg["eps"])]
+    return {
+        "traces": [f"{root}/floquet/L{L}/traces/eps{e}/{b}.zarr.zip" for e in epss for b in bl],
+        "dataset": [f"{root}/floquet/L{L}/traces.zarr"],
+    }

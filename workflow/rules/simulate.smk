@@ -7,7 +7,14 @@ rule mbl_bounds:
     log:
         f"logs/mbl/L{MBL_L}/bounds/W{{W}}/{{block}}.log",
     run:
-        jobs.logged(log[0], jobs.mbl_bounds_job, config, wildcards.W, wildcards.block, output[0])
+        run_job(
+            log[0],
+            "mbl_bounds_job",
+            config,
+            wildcards.W,
+            wildcards.block,
+            output[0],
+        )
 
 
 rule mbl_traces:
@@ -18,9 +25,9 @@ rule mbl_traces:
     log:
         f"logs/mbl/L{MBL_L}/traces/eps{{eps}}/W{{W}}/{{block}}.log",
     run:
-        jobs.logged(
+        run_job(
             log[0],
-            jobs.mbl_traces_job,
+            "mbl_traces_job",
             config,
             wildcards.eps,
             wildcards.W,
@@ -36,4 +43,11 @@ rule floquet_traces:
     log:
         f"logs/floquet/L{FLOQUET_L}/traces/eps{{eps}}/{{block}}.log",
     run:
-        jobs.logged(log[0], jobs.floquet_traces_job, config, wildcards.eps, wildcards.block, output[0])
+        run_job(
+            log[0],
+            "floquet_traces_job",
+            config,
+            wildcards.eps,
+            wildcards.block,
+            output[0],
+        )
