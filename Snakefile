@@ -1,4 +1,4 @@
-# phasetrace: exact dynamics of disordered spin chains → labeled datasets → (training, figures).
+# phasetrace: exact dynamics of disordered spin chains → labeled datasets → LSTM confusion → phase diagram.
 # Run: snakemake --cores N [target]; config in config.yaml (validated before any job runs).
 from snakemake.utils import min_version
 
@@ -11,6 +11,8 @@ configfile: "config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/dataset.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/plot.smk"
 
 
 rule all:

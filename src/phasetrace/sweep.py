@@ -8,6 +8,11 @@ Target paths (all under ``results/``):
 ``mbl/L{L}/traces.zarr``                                    the labeled dataset of the whole MBL sweep
 ``floquet/L{L}/traces/eps{eps}/r{a}-{b}.zarr.zip``          traces of one (ε, block) Floquet job
 ``floquet/L{L}/traces.zarr``                                the labeled dataset of the whole Floquet sweep
+``mbl/L{L}/networks/eps{eps}.zarr.zip``                     k trained networks of one ε and their predictions
+``mbl/L{L}/confusion.zarr``, ``mbl/L{L}/boundary.csv``      confusion over (ε, W); W of maximal confusion per ε
+``floquet/L{L}/networks.zarr.zip``                          k trained networks over the Floquet sweep
+``floquet/L{L}/confusion.zarr``, ``.../boundary.csv``       confusion over ε; the two transition peaks
+``phase_diagram.png``                                       the main figure
 ==========================================================  ==============================================
 
 W is written with three decimals (``W3.000``), ε with four (``eps0.5000``) and blocks with zero-padded inclusive
@@ -105,6 +110,7 @@ def mbl_targets(config: dict, root: str = "results") -> dict[str, list[str]]:
         "bounds": [f"{root}/mbl/L{L}/bounds/W{w}/{b}.zarr.zip" for w in Ws for b in bl],
         "traces": [f"{root}/mbl/L{L}/traces/eps{e}/W{w}/{b}.zarr.zip" for e in epss for w in Ws for b in bl],
         "dataset": [f"{root}/mbl/L{L}/traces.zarr"],
+        "networks": [f"{root}/mbl/L{L}/networks/eps{e}.zarr.zip" for e in epss],
     }
 
 

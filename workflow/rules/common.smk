@@ -22,11 +22,21 @@ wildcard_constraints:
 
 
 def all_targets():
-    return MBL["dataset"] + FLOQUET["dataset"]
+    return ["results/phase_diagram.png"]
 
 
-def run_job(log, name, *args):
-    """Call phasetrace.jobs.<name>(*args), logging to ``log`` (imports JAX only inside the job)."""
-    from phasetrace import jobs
+def run_job(log, target, *args):
+    """Call phasetrace.<module>.<function>(*args) for target "module:function", logging to ``log``.
 
-    jobs.logged(log, getattr(jobs, name), *args)
+    The import happens inside the job, so parsing the workflow never imports JAX.
+    """
+    import importlib
+
+    from phasetrace.jobs import logged
+
+    module_name, function = target.split(":")
+    logged(
+        log,
+        getattr(importlib.import_module(f"phasetrace.{module_name}"), function),
+        *args,
+    )

@@ -9,7 +9,7 @@ rule mbl_dataset:
     log:
         f"logs/mbl/L{MBL_L}/dataset.log",
     run:
-        run_job(log[0], "aggregate_mbl", config, list(input), output[0])
+        run_job(log[0], "jobs:aggregate_mbl", config, list(input), output[0])
 
 
 rule floquet_dataset:
@@ -20,4 +20,4 @@ rule floquet_dataset:
     log:
         f"logs/floquet/L{FLOQUET_L}/dataset.log",
     run:
-        run_job(log[0], "aggregate_floquet", config, list(input), output[0])
+        run_job(log[0], "jobs:aggregate_floquet", config, list(input), output[0])

@@ -9,7 +9,7 @@ rule mbl_bounds:
     run:
         run_job(
             log[0],
-            "mbl_bounds_job",
+            "jobs:mbl_bounds_job",
             config,
             wildcards.W,
             wildcards.block,
@@ -27,7 +27,7 @@ rule mbl_traces:
     run:
         run_job(
             log[0],
-            "mbl_traces_job",
+            "jobs:mbl_traces_job",
             config,
             wildcards.eps,
             wildcards.W,
@@ -45,7 +45,7 @@ rule floquet_traces:
     run:
         run_job(
             log[0],
-            "floquet_traces_job",
+            "jobs:floquet_traces_job",
             config,
             wildcards.eps,
             wildcards.block,

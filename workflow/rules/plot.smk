@@ -1,0 +1,22 @@
+# Figures.
+
+
+rule phase_diagram:
+    input:
+        mbl=f"results/mbl/L{MBL_L}/confusion.zarr",
+        floquet=f"results/floquet/L{FLOQUET_L}/confusion.zarr",
+        floquet_traces=FLOQUET["dataset"],
+    output:
+        report("results/phase_diagram.png", caption="../report/phase_diagram.rst"),
+    log:
+        "logs/phase_diagram.log",
+    run:
+        run_job(
+            log[0],
+            "figures:phase_diagram",
+            config,
+            input.mbl,
+            input.floquet,
+            input.floquet_traces[0],
+            output[0],
+        )

@@ -1,0 +1,67 @@
+# Training: k networks per set (per ε for the MBL chain, one set over the Floquet sweep), then confusion.
+
+
+rule mbl_network:
+    input:
+        MBL["dataset"],
+    output:
+        f"results/mbl/L{MBL_L}/networks/eps{{eps}}.zarr.zip",
+    log:
+        f"logs/mbl/L{MBL_L}/networks/eps{{eps}}.log",
+    run:
+        run_job(
+            log[0], "learn:mbl_network_job", config, wildcards.eps, input[0], output[0]
+        )
+
+
+rule mbl_confusion:
+    input:
+        dataset=MBL["dataset"],
+        networks=MBL["networks"],
+    output:
+        confusion=directory(f"results/mbl/L{MBL_L}/confusion.zarr"),
+        table=f"results/mbl/L{MBL_L}/boundary.csv",
+    log:
+        f"logs/mbl/L{MBL_L}/confusion.log",
+    run:
+        run_job(
+            log[0],
+            "learn:mbl_confusion_job",
+            config,
+            input.dataset[0],
+            list(input.networks),
+            output.confusion,
+            output.table,
+        )
+
+
+rule floquet_network:
+    input:
+        FLOQUET["dataset"],
+    output:
+        f"results/floquet/L{FLOQUET_L}/networks.zarr.zip",
+    log:
+        f"logs/floquet/L{FLOQUET_L}/networks.log",
+    run:
+        run_job(log[0], "learn:floquet_network_job", config, input[0], output[0])
+
+
+rule floquet_confusion:
+    input:
+        dataset=FLOQUET["dataset"],
+        network=f"results/floquet/L{FLOQUET_L}/networks.zarr.zip",
+    output:
+        confusion=directory(f"results/floquet/L{FLOQUET_L}/confusion.zarr"),
+        table=f"results/floquet/L{FLOQUET_L}/boundary.csv",
+    log:
+        f"logs/floquet/L{FLOQUET_L}/confusion.log",
+    run:
+        run_job(
+            log[0],
+            "learn:floquet_confusion_job",
+            config,
+            input.dataset[0],
+            input.network,
+            output.confusion,
+            output.table,
+        )
