@@ -61,7 +61,7 @@ def fit_set(x: np.ndarray, labels: np.ndarray, hp: Hyper, k: int, seed: int, hol
 
 
 def _save_set(output: str, fit: dict, hp: Hyper, attrs: dict) -> None:
-    arrays = {f"params/{name}": v for name, v in flat_params(fit["params"]).items()}
+    arrays = {f"params.{name}": v for name, v in flat_params(fit["params"]).items()}
     arrays |= {"p": fit["p"], "loss": fit["loss"], "accuracy": fit["accuracy"], "held_out": fit["held_out"]}
     write_arrays(output, arrays, attrs | {"hyper": hyper_attrs(hp), "version": __version__})
 
@@ -70,7 +70,7 @@ def load_networks(path: str):
     """(stacked params, Hyper, attrs) of a saved network set."""
     arrays, attrs = read_arrays(path)
     hp = Hyper(**attrs["hyper"])
-    params = {k.removeprefix("params/"): v for k, v in arrays.items() if k.startswith("params/")}
+    params = {k.removeprefix("params."): v for k, v in arrays.items() if k.startswith("params.")}
     return unflat_params(params, attrs["n_features"], hp), hp, attrs
 
 
@@ -134,7 +134,7 @@ def mbl_confusion_job(config: dict, dataset: str, networks: list[str], output: s
             "boundary_W_seed_std": (("eps",), peak_seed.std(axis=0)),
         },
         coords={"seed": np.arange(k), "eps": ds["eps"].values, "W": W, "realization": np.arange(R),
-                "class": ds["label"].attrs["classes"], "epoch": np.arange(epochs)},
+                "class": np.array(ds["label"].attrs["classes"], dtype=object), "epoch": np.arange(epochs)},
         attrs={"model": "mbl", "L": ds.attrs["L"], "phasetrace_version": __version__},
     )
     write_dataset(output, out)
@@ -175,7 +175,7 @@ def floquet_confusion_job(config: dict, dataset: str, network: str, output: str,
             "accuracy": (("seed",), arrays["accuracy"]),
             "loss": (("seed", "epoch"), arrays["loss"]),
         },
-        coords={"seed": np.arange(k), "eps": eps, "realization": np.arange(R), "class": ds["label"].attrs["classes"],
+        coords={"seed": np.arange(k), "eps": eps, "realization": np.arange(R), "class": np.array(ds["label"].attrs["classes"], dtype=object),
                 "epoch": np.arange(arrays["loss"].shape[1])},
         attrs={"model": "floquet", "L": ds.attrs["L"], "boundary_eps": peaks, "phasetrace_version": __version__},
     )

@@ -30,8 +30,7 @@ def write_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], attrs: 
     tmp = _tmp_beside(path)
     try:
         store = ZipStore(tmp, mode="w")
-        root = zarr.group(store=store, zarr_format=3)
-        root.attrs.update(attrs)
+        root = zarr.create_group(store=store, zarr_format=3, attributes=attrs)
         for name, value in arrays.items():
             value = np.asarray(value)
             root.create_array(name, shape=value.shape, dtype=value.dtype, chunks=value.shape or None)[...] = value

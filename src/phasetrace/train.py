@@ -146,7 +146,11 @@ def seed_keys(seed: int, k: int, *context: int) -> jax.Array:
 def flat_params(params) -> dict[str, np.ndarray]:
     """Parameter arrays by path (for storage)."""
     leaves, _ = jax.tree_util.tree_flatten_with_path(params)
-    return {jax.tree_util.keystr(path): np.asarray(v) for path, v in leaves}
+    return {_name(path): np.asarray(v) for path, v in leaves}
+
+
+def _name(path) -> str:
+    return jax.tree_util.keystr(path, simple=True, separator=".")
 
 
 def unflat_params(arrays: dict[str, np.ndarray], n_features: int, hp: Hyper, stacked: bool = True):
@@ -155,7 +159,7 @@ def unflat_params(arrays: dict[str, np.ndarray], n_features: int, hp: Hyper, sta
     leaves, treedef = jax.tree_util.tree_flatten_with_path(template)
     out = []
     for path, leaf in leaves:
-        name = jax.tree_util.keystr(path)
+        name = _name(path)
         if name not in arrays:
             raise ValueError(f"saved network is missing parameter {name}")
         value = jnp.asarray(arrays[name])
