@@ -38,6 +38,10 @@ TINY = {
         "g": 1.5707963267948966,
         "windows": {"time_crystal": [0.0, 0.05], "ergodic": [0.7, 0.8], "floquet_mbl": [1.52, 1.5707963267948966]},
     },
+    "training": {
+        "units": 4, "dropout": 0.2, "l2": 0.01, "learning_rate": 0.01, "batch_size": 8, "epochs": 2, "seeds": 2,
+        "holdout": 0.2, "confidence_weight": 0.0,
+    },
 }
 MBL_DS = "results/mbl/L6/traces.zarr"
 FLQ_DS = "results/floquet/L4/traces.zarr"
@@ -86,6 +90,19 @@ def test_dataset_contract(reference_run):
     assert fl["coupling"].dims == ("realization", "bond") and fl["coupling"].shape == (3, 3)
     assert fl["label"].values.tolist() == [0, -1, 1, -1, 2]  # ε = 0, 0.39, 0.79, 1.18, π/2
     assert {"T1", "T2", "g", "boundary", "seed"} <= set(fl.attrs)
+
+
+def test_default_target_draws_the_phase_diagram_from_confusion_datasets(reference_run):
+    png = reference_run / "results" / "phase_diagram.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    conf = xr.open_zarr(reference_run / "results/mbl/L6/confusion.zarr")
+    assert conf["p"].dims == ("seed", "eps", "W", "realization", "class")
+    assert conf["confusion"].dims == ("eps", "W") and float(conf["confusion"].max()) <= 1.0
+    table = (reference_run / "results/mbl/L6/boundary.csv").read_text().splitlines()
+    assert table[0].startswith("eps,W_peak") and len(table) == 3
+    flq = xr.open_zarr(reference_run / "results/floquet/L4/confusion.zarr")
+    assert flq["p"].dims == ("seed", "eps", "realization", "class") and flq.sizes["class"] == 3
+    assert len((reference_run / "results/floquet/L4/boundary.csv").read_text().splitlines()) == 3
 
 
 def test_dataset_equals_direct_kernel_calls(reference_run):
@@ -172,7 +189,7 @@ def test_interrupted_run_resumes_to_the_same_dataset(reference_run, tmp_path, si
     os.killpg(proc.pid, sig)
     proc.wait(timeout=60)
     done = list((d / "results").rglob("*.zarr.zip"))
-    assert 0 < len(done) < 20 + 10, "the interruption should land mid-run"
+    assert 0 < len(done) < 20 + 10 + 6, "the interruption should land mid-run"
     for p in done:  # every store present is whole: no partial store is ever visible under its final name
         read_arrays(p)
     if sig == signal.SIGKILL:  # a killed snakemake cannot release its lock; the documented recovery:
