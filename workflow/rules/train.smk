@@ -10,7 +10,12 @@ rule mbl_network:
         f"logs/mbl/L{MBL_L}/networks/eps{{eps}}.log",
     run:
         run_job(
-            log[0], "learn:mbl_network_job", config, wildcards.eps, input[0], output[0]
+            log[0],
+            "learn:mbl_network_job",
+            config,
+            wildcards.eps,
+            input[0],
+            output[0],
         )
 
 
