@@ -1,5 +1,6 @@
 # Two commands on a fresh machine (Python >= 3.11):
-#   make run             set up .venv and run the workflow on the embedded default config (config.yaml)
+#   make run             set up .venv and draw results/phase_diagram.png from the embedded default config.yaml
+#   (snakemake --cores 2 with no target builds everything: also the paper's checks under results/checks, figures)
 #   make test            set up .venv and run the test suite (what CI runs)
 # and: make bench        print the kernel benchmark table (installs QuSpin into .venv)
 PYTHON ?= python3
@@ -17,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: setup
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --cores $(CORES) results/phase_diagram.png
 
 test: setup
 	$(BIN)/python -m pytest -q

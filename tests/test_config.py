@@ -54,3 +54,16 @@ def mutate(path, value):
 def test_bad_config_names_key_and_allowed_values(path, value, match):
     with pytest.raises(ValueError, match=match):
         validate(mutate(path, value))
+
+
+def test_conda_environment_lists_the_same_packages_as_pyproject():
+    import re
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    env = yaml.safe_load((ROOT / "envs" / "phasetrace.yaml").read_text())["dependencies"]
+    conda = {re.split(r"[<>=]", d)[0]: d for d in env if isinstance(d, str) and d not in ("pip",) and not d.startswith("python")}
+    pip = {re.split(r"[<>=\[]", d)[0]: d for d in deps}
+    assert set(conda) == set(pip)
+    for name in pip:
+        assert conda[name].replace(" ", "") == pip[name].replace(" ", ""), name

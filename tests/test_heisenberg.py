@@ -141,3 +141,13 @@ def test_bad_parameters_name_the_parameter_and_range(kwargs, match):
     args = dict(seed=0, L=6, W=1.0, eps=[0.5], realizations=[0]) | kwargs
     with pytest.raises(ValueError, match=match):
         simulate_mbl(**args)
+
+
+@pytest.mark.parametrize("L,boundary", [(4, "periodic"), (8, "open"), (12, "periodic"), (16, "periodic")])
+def test_computed_flip_indices_equal_the_searched_neighbour_table(L, boundary):
+    """The kernels compute flipped indices from popcounts and binomials; the table searches them by value."""
+    chain = heisenberg_chain(L, 1.0, boundary)
+    hopping = heisenberg._jax_hopping(chain)
+    for i in range(L - 1):
+        assert np.array_equal(np.asarray(heisenberg._flipped(hopping, i))[:-1], chain.neighbors[:, i])
+        assert int(heisenberg._flipped(hopping, i)[-1]) == chain.dim  # the padding row flips onto itself

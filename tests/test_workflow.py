@@ -42,6 +42,7 @@ TINY = {
         "units": 4, "dropout": 0.2, "l2": 0.01, "learning_rate": 0.01, "batch_size": 8, "epochs": 2, "seeds": 2,
         "holdout": 0.2, "confidence_weight": 0.0,
     },
+    "checks": {"units": [1, 4], "units_eps": 0.3, "windows": [[0.25, 8.0], [0.5, 7.5]]},
 }
 MBL_DS = "results/mbl/L6/traces.zarr"
 FLQ_DS = "results/floquet/L4/traces.zarr"
@@ -103,6 +104,24 @@ def test_default_target_draws_the_phase_diagram_from_confusion_datasets(referenc
     flq = xr.open_zarr(reference_run / "results/floquet/L4/confusion.zarr")
     assert flq["p"].dims == ("seed", "eps", "realization", "class") and flq.sizes["class"] == 3
     assert len((reference_run / "results/floquet/L4/boundary.csv").read_text().splitlines()) == 3
+
+
+def test_default_target_builds_the_paper_checks_and_the_report(reference_run):
+    import csv
+
+    rows = lambda name: list(csv.DictReader(open(reference_run / "results" / "checks" / f"{name}.csv")))  # noqa: E731
+    assert {r["units"] for r in rows("confusion_vs_units")} == {"1", "4"}
+    blanking = rows("blanking")
+    assert len(blanking) == 2 * 2  # variants x eps
+    assert all(float(r["shift_vs_default"]) == 0.0 for r in blanking if r["ergodic_W_max"] == "0.5")
+    assert sum(int(r["samples"]) for r in rows("calibration")) > 0
+    unseen = rows("unseen_phase")
+    assert [r["region"] for r in unseen].count("unseen (floquet_mbl)") == 1
+    for name in ("confusion_vs_units", "blanking", "calibration", "unseen_phase"):
+        assert (reference_run / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
+    snakemake(reference_run, "--report", "report.html")
+    html = (reference_run / "report.html").read_text(errors="replace")
+    assert "phase_diagram.png" in html and "unseen_phase.png" in html
 
 
 def test_dataset_equals_direct_kernel_calls(reference_run):

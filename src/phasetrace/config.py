@@ -68,6 +68,15 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
             check_windows(values, windows, key)
         except ValueError as err:
             raise ValueError(f"invalid config: {err}") from None
+    chk = config["checks"]
+    if not np.any(np.isclose(eps, chk["units_eps"])):
+        raise ValueError(f"invalid config: checks.units_eps = {chk['units_eps']} is not allowed: a point of mbl.eps {eps.tolist()}")
+    for i, (lo, hi) in enumerate(chk["windows"]):
+        if lo >= hi or not np.any(W <= lo + 1e-12) or not np.any(W >= hi - 1e-12):
+            raise ValueError(
+                f"invalid config: checks.windows[{i}] = [{lo}, {hi}] is not allowed: ergodic_W_max < localized_W_min, "
+                f"each containing points of mbl.W [{W.min()}, {W.max()}]"
+            )
     return config
 
 

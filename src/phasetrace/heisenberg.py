@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
+from math import comb
 
 import jax
 import jax.numpy as jnp
@@ -90,8 +91,6 @@ def heisenberg_chain(L: int, J: float = 1.0, boundary: str = "periodic") -> Heis
     check_even_length(L, MAX_L_HEISENBERG, boundary)
     check_finite("J", J, 0.0, np.inf, open_low=True)
     n_bonds = L if boundary == "periodic" else L - 1
-    from math import comb
-
     check_memory(comb(L, L // 2) * (4 * n_bonds + 8 * (L + 8)), "the Heisenberg chain's neighbour table")
     return HeisenbergChain(int(L), float(J), boundary)
 
@@ -103,33 +102,65 @@ def draw_fields(rng: np.random.Generator, L: int, W: float) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------- JAX kernels
-def _apply(x: jax.Array, nbr: jax.Array, diag: jax.Array, hop) -> jax.Array:
-    """y = hop · Σ_b x[nbr[:, b]] + diag ⊙ x for x (dim + 1, C); one fused gather per bond.
+def hopping_structure(chain: HeisenbergChain) -> dict[str, np.ndarray]:
+    """What the JAX kernels need to apply the flip-flop term without a neighbour table.
 
-    Arrays carry one extra zero row (index dim) that absent bonds point at; its diag entry is 0 and its own
-    neighbours are itself, so that row stays exactly zero through any recursion built from this function.
+    The sector index of a state is the colex rank Σ_j C(p_j, j + 1) of its up-spin positions p_0 < p_1 < …
+    (= its rank in increasing integer order). Moving the up-spin at site i to i + 1, with j up-spins below site i,
+    changes the rank by C(i + 1, j + 1) − C(i, j + 1) = C(i, j); the reverse move by −C(i, j). So for the bonds
+    (i, i + 1) the flipped index is ``row ± binom[i, popcount(s & (2^i − 1))]``: computed, not read from memory.
+    Only the periodic bond (L − 1, 0) keeps a table column (``wrap``). Arrays carry one padding row (index dim,
+    state 0: no up-spin, so no flips) that absent bonds point at.
+    """
+    L = chain.L
+    out = {
+        "states": np.append(chain.sector.states, 0).astype(np.int32),
+        "binom": np.array([[comb(i, j) for j in range(L)] for i in range(L - 1)], dtype=np.int32),
+    }
+    if chain.boundary == "periodic":
+        out["wrap"] = np.append(chain.neighbors[:, -1], chain.dim).astype(np.int32)
+    return out
+
+
+def _flipped(hopping, i: int) -> jax.Array:
+    """Row index of every state with bond (i, i + 1) flipped; the padding row where the bond is aligned."""
+    s = hopping["states"]
+    rows = jnp.arange(s.shape[0], dtype=s.dtype)
+    low, high = (s >> i) & 1, (s >> (i + 1)) & 1
+    step = hopping["binom"][i][jax.lax.population_count(s & ((1 << i) - 1))]
+    return jnp.where(low == high, s.shape[0] - 1, jnp.where(low == 1, rows + step, rows - step))
+
+
+def _apply(x: jax.Array, hopping, diag: jax.Array, hop) -> jax.Array:
+    """y = hop · Σ_b x[flip_b(row)] + diag ⊙ x for x (dim + 1, C); one fused gather per bond.
+
+    The padding row of x (index dim) is zero with diag 0, and every bond of the padding row points at itself, so
+    that row stays exactly zero through any recursion built from this function.
     """
     acc = diag * x
-    for b in range(nbr.shape[1]):
-        acc = acc + hop * x[nbr[:, b]]
+    for i in range(hopping["binom"].shape[0]):
+        acc = acc + hop * x[_flipped(hopping, i)]
+    if "wrap" in hopping:
+        acc = acc + hop * x[hopping["wrap"]]
     return acc
 
 
-def _padded(chain: HeisenbergChain, columns: np.ndarray | None = None):
-    """(neighbour table (dim + 1, n_bonds), column array with an appended zero row) for the JAX kernels."""
-    nbr = np.vstack([chain.neighbors, np.full((1, len(chain.bonds)), chain.dim, np.int32)])
-    if columns is None:
-        return nbr
-    return nbr, np.vstack([columns, np.zeros((1, columns.shape[1]))])
+def _pad_rows(columns: np.ndarray) -> np.ndarray:
+    """Append the zero padding row the JAX kernels expect."""
+    return np.vstack([columns, np.zeros((1, columns.shape[1]))])
+
+
+def _jax_hopping(chain: HeisenbergChain):
+    return {k: jnp.asarray(v) for k, v in hopping_structure(chain).items()}
 
 
 @partial(jax.jit, static_argnames=("steps",))
-def _lanczos_chunk(v_prev, v, beta, nbr, diag, hop, steps: int):
+def _lanczos_chunk(v_prev, v, beta, hopping, diag, hop, steps: int):
     """``steps`` Lanczos iterations on every column at once; returns the new state and (alpha, beta) rows."""
 
     def body(carry, _):
         v_prev, v, beta = carry
-        w = _apply(v, nbr, diag, hop) - beta * v_prev
+        w = _apply(v, hopping, diag, hop) - beta * v_prev
         alpha = jnp.sum(v * w, axis=0)
         w = w - alpha * v
         beta_new = jnp.sqrt(jnp.sum(w * w, axis=0))
@@ -168,8 +199,7 @@ def spectral_bounds(
     n = fields.shape[0]
     start_seeds = np.atleast_1d(start_seeds)
     require(start_seeds.shape == (n,), "start_seeds", f"one seed per realization (shape ({n},))", start_seeds.shape)
-    nbr, diag = _padded(chain, chain.diagonal(fields).T)
-    nbr, diag = jnp.asarray(nbr), jnp.asarray(diag)
+    hopping, diag = _jax_hopping(chain), jnp.asarray(_pad_rows(chain.diagonal(fields).T))
     v0 = np.stack([np.random.default_rng(int(s)).standard_normal(chain.dim) for s in start_seeds], axis=1)
     v = jnp.asarray(np.vstack([v0 / np.linalg.norm(v0, axis=0), np.zeros((1, n))]))
     v_prev = jnp.zeros_like(v)
@@ -184,7 +214,7 @@ def spectral_bounds(
             raise HealthCheckError(
                 f"Lanczos did not reach rtol={rtol} in {max_iter} iterations for realizations {np.where(~done)[0]}"
             )
-        v_prev, v, beta, a, b = _lanczos_chunk(v_prev, v, beta, nbr, diag, 0.5 * chain.J, steps=chunk)
+        v_prev, v, beta, a, b = _lanczos_chunk(v_prev, v, beta, hopping, diag, 0.5 * chain.J, steps=chunk)
         alphas, betas = np.vstack([alphas, np.asarray(a)]), np.vstack([betas, np.asarray(b)])
         for c in np.where(~done)[0]:
             al, be = alphas[:, c], betas[:, c]
@@ -235,10 +265,10 @@ def chebyshev_weights(half_width: np.ndarray, dt: float, tol: float) -> tuple[np
 
 
 @partial(jax.jit, static_argnames=("L",))
-def _evolve_scan(x0, nbr, diag2, hop2, diag, hop, spins, weights, phase_cos, phase_sin, npairs, L: int):
+def _evolve_scan(x0, hopping, diag2, hop2, diag, hop, spins, weights, phase_cos, phase_sin, npairs, L: int):
     """Propagate x0 (dim + 1, 2C) = [Re ψ | Im ψ] through the steps; measure after each.
 
-    diag2, hop2: 2(D − b)/a and J/a per column, so that 2H̃t = _apply(t, nbr, diag2, hop2).
+    diag2, hop2: 2(D − b)/a and J/a per column, so that 2H̃t = _apply(t, hopping, diag2, hop2).
     weights (S, Kpad, 2C): Chebyshev weights per step; phase_* (S, 2C): cos, sin of b dt; npairs (S,): terms/2.
     Returns magnetization (S, L, C), norm (S, C), energy (S, C).
     """
@@ -246,18 +276,18 @@ def _evolve_scan(x0, nbr, diag2, hop2, diag, hop, spins, weights, phase_cos, pha
 
     def measure(x):
         p = x[:-1, :C] ** 2 + x[:-1, C:] ** 2
-        energy = jnp.sum(x * _apply(x, nbr, diag, hop), axis=0)
+        energy = jnp.sum(x * _apply(x, hopping, diag, hop), axis=0)
         return spins.T @ p, jnp.sum(p, axis=0), energy[:C] + energy[C:]
 
     def step(x, inputs):
         w, cos, sin, pairs = inputs
-        t0, t1 = x, 0.5 * _apply(x, nbr, diag2, hop2)
+        t0, t1 = x, 0.5 * _apply(x, hopping, diag2, hop2)
         even, odd = w[0] * t0, w[1] * t1
 
         def body(j, carry):
             t0, t1, even, odd = carry
-            t2 = _apply(t1, nbr, diag2, hop2) - t0
-            t3 = _apply(t2, nbr, diag2, hop2) - t1
+            t2 = _apply(t1, hopping, diag2, hop2) - t0
+            t3 = _apply(t2, hopping, diag2, hop2) - t1
             return t2, t3, even + w[2 * j] * t2, odd + w[2 * j + 1] * t3
 
         _, _, even, odd = jax.lax.fori_loop(1, pairs, body, (t0, t1, even, odd))
@@ -333,16 +363,15 @@ def evolve(
 
     x0 = np.zeros((chain.dim, 2 * C))
     x0[state_index.reshape(-1), np.arange(C)] = 1.0
-    nbr, x0 = _padded(chain, x0)
+    x0 = _pad_rows(x0)
     diag2 = np.concatenate([diag, diag], axis=1)
     a2, b2 = np.concatenate([a, a]), np.concatenate([b, b])
-    pad = lambda d: np.vstack([d, np.zeros((1, d.shape[1]))])  # noqa: E731
     mag, norm, energy = _evolve_scan(
         jnp.asarray(x0),
-        jnp.asarray(nbr),
-        jnp.asarray(pad(2 * (diag2 - b2) / a2)),
+        _jax_hopping(chain),
+        jnp.asarray(_pad_rows(2 * (diag2 - b2) / a2)),
         jnp.asarray(chain.J / a2),
-        jnp.asarray(pad(diag2)),
+        jnp.asarray(_pad_rows(diag2)),
         0.5 * chain.J,
         jnp.asarray(chain.sector.spins, dtype=jnp.float64),
         jnp.asarray(weights),

@@ -21,8 +21,14 @@ wildcard_constraints:
     block=r"r\d+-\d+",
 
 
+CHECKS = [
+    f"results/figures/{name}.png"
+    for name in ("confusion_vs_units", "blanking", "calibration", "unseen_phase")
+]
+
+
 def all_targets():
-    return ["results/phase_diagram.png"]
+    return ["results/phase_diagram.png"] + CHECKS
 
 
 def run_job(log, target, *args):

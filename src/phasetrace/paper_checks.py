@@ -1,0 +1,162 @@
+"""The paper's own checks, as workflow outputs (each a table and a figure):
+
+- ``units``: confusion vs W at one ε for LSTMs of N units (the paper's Fig. 2, left);
+- ``blanking``: the MBL boundary per ε when the training windows are shrunk or enlarged;
+- ``calibration``: held-out accuracy per bin of confidence max(p) (is the network's confidence meaningful?);
+- ``unseen_phase``: Floquet networks trained on two of the three phases, evaluated over the whole sweep: the phase
+  they never saw should come out confused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from .learn import MODEL_IDS, _write_csv, fit_set, hyper  # noqa: E402
+from .store import read_arrays  # noqa: E402
+from .sweep import Window, floquet_windows, labels  # noqa: E402
+from .train import confusion  # noqa: E402
+
+
+def _mbl_inputs(dataset: str, eps: float):
+    ds = xr.open_zarr(dataset)
+    e = int(np.argmin(np.abs(ds["eps"].values - eps)))
+    mag = ds["magnetization"].isel(eps=e).values
+    nW, R, T, L = mag.shape
+    return ds, e, mag.reshape(nW * R, T, L), nW, R
+
+
+def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
+    """Confusion vs W at ε = checks.units_eps for each LSTM size in checks.units."""
+    chk, t = config["checks"], config["training"]
+    ds, e, x, nW, R = _mbl_inputs(dataset, chk["units_eps"])
+    lab = np.repeat(ds["label"].isel(eps=e).values, R)
+    W = ds["W"].values
+    rows, curves = [], {}
+    for n in chk["units"]:
+        hp = dataclasses.replace(hyper(config, 2), units=int(n))
+        fit = fit_set(x, lab, hp, t["seeds"], config["seed"], t["holdout"], MODEL_IDS["mbl"], e, 1000 + int(n))
+        c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))  # (k, W)
+        curves[n] = c
+        rows += [[n, f"{w:.4f}", f"{m:.4f}", f"{s:.4f}"] for w, m, s in zip(W, c.mean(0), c.std(0), strict=True)]
+    _write_csv(table, ["units", "W", "confusion_mean", "confusion_std"], rows)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(curves)))
+    for (n, c), col in zip(curves.items(), colors, strict=True):
+        ax.plot(W, c.mean(0), "o-", ms=3, color=col, label=f"N = {n}")
+    ax.set_xlabel("disorder strength W")
+    ax.set_ylabel("confusion C (mean over seeds)")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(f"Confusion vs LSTM size, ε = {float(ds['eps'][e]):.2f}, L = {ds.attrs['L']}")
+    ax.legend(fontsize=8, ncol=2)
+    fig.savefig(figure, dpi=130)
+    plt.close(fig)
+
+
+def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
+    """Boundary W(ε) for each training-window variant [ergodic_W_max, localized_W_min] in checks.windows."""
+    t = config["training"]
+    ds = xr.open_zarr(dataset)
+    W, eps = ds["W"].values, ds["eps"].values
+    variants = [tuple(v) for v in config["checks"]["windows"]]
+    peaks = np.zeros((len(variants), eps.size))
+    spread = np.zeros_like(peaks)
+    for v, (lo, hi) in enumerate(variants):
+        wl = labels(W, [Window("ergodic", 0, 0.0, lo), Window("localized", 1, hi, np.inf)])
+        for e in range(eps.size):
+            mag = ds["magnetization"].isel(eps=e).values
+            nW, R, T, L = mag.shape
+            fit = fit_set(mag.reshape(nW * R, T, L), np.repeat(wl, R), hyper(config, 2), t["seeds"], config["seed"],
+                          t["holdout"], MODEL_IDS["mbl"], e, 2000 + v)
+            c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))
+            peaks[v, e] = W[c.mean(0).argmax()]
+            spread[v, e] = W[c.argmax(axis=1)].std()
+    ref = variants.index((config["mbl"]["windows"]["ergodic_W_max"], config["mbl"]["windows"]["localized_W_min"])) \
+        if (config["mbl"]["windows"]["ergodic_W_max"], config["mbl"]["windows"]["localized_W_min"]) in variants else 0
+    rows = [[f"{lo}", f"{hi}", f"{eps[e]:.4f}", f"{peaks[v, e]:.4f}", f"{spread[v, e]:.4f}",
+             f"{peaks[v, e] - peaks[ref, e]:+.4f}"] for v, (lo, hi) in enumerate(variants) for e in range(eps.size)]
+    _write_csv(table, ["ergodic_W_max", "localized_W_min", "eps", "W_peak", "W_peak_seed_std", "shift_vs_default"],
+               rows)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    for v, (lo, hi) in enumerate(variants):
+        ax.errorbar(peaks[v], eps + 0.006 * (v - 1), xerr=spread[v], fmt="o-", ms=4, capsize=2,
+                    label=f"train W ≤ {lo}, W ≥ {hi}")
+    ax.set_xlabel("W of maximal confusion")
+    ax.set_ylabel("energy density ε")
+    ax.set_xlim(W.min(), W.max())
+    ax.set_title("Boundary vs training windows (± seed spread)")
+    ax.legend(fontsize=8)
+    fig.savefig(figure, dpi=130)
+    plt.close(fig)
+
+
+def calibration_job(config: dict, dataset: str, networks: list[str], table: str, figure: str) -> None:
+    """Held-out accuracy per confidence bin, pooled over every MBL network set and seed."""
+    ds = xr.open_zarr(dataset)
+    R = ds.sizes["realization"]
+    conf_all, correct_all = [], []
+    for path in networks:
+        arrays, attrs = read_arrays(path)
+        e = int(np.argmin(np.abs(ds["eps"].values - attrs["eps"])))
+        lab = np.repeat(ds["label"].isel(eps=e).values, R)
+        held = arrays["held_out"]
+        p = arrays["p"][:, held]  # (k, n_held, classes)
+        conf_all.append(p.max(-1).ravel())
+        correct_all.append((p.argmax(-1) == lab[held][None, :]).ravel())
+    conf, correct = np.concatenate(conf_all), np.concatenate(correct_all)
+    edges = np.linspace(0.5, 1.0, 6)
+    rows, centers, acc = [], [], []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        sel = (conf >= lo) & ((conf < hi) | (hi == 1.0))
+        a = float(correct[sel].mean()) if sel.any() else np.nan
+        rows.append([f"{lo:.2f}", f"{hi:.2f}", int(sel.sum()), f"{a:.4f}"])
+        centers.append(0.5 * (lo + hi))
+        acc.append(a)
+    _write_csv(table, ["confidence_low", "confidence_high", "samples", "accuracy"], rows)
+    fig, ax = plt.subplots(figsize=(4.8, 4.2), layout="constrained")
+    ax.plot([0.5, 1], [0.5, 1], "k:", label="perfect calibration")
+    ax.plot(centers, acc, "o-", label="held-out accuracy")
+    ax.set_xlabel("confidence max(p)")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Confidence vs accuracy (MBL, all ε, seeds)")
+    ax.legend(fontsize=8)
+    fig.savefig(figure, dpi=130)
+    plt.close(fig)
+
+
+def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> None:
+    """Train the Floquet networks on the time-crystal and ergodic windows only; report C over the sweep."""
+    t = config["training"]
+    ds = xr.open_zarr(dataset)
+    eps = ds["eps"].values
+    mag = ds["magnetization"].values
+    nE, R, T, L = mag.shape
+    windows = floquet_windows(config["floquet"])
+    two = labels(eps, windows[:2])  # Floquet-MBL window left unlabeled
+    fit = fit_set(mag.reshape(nE * R, T, L), np.repeat(two, R), hyper(config, 2), t["seeds"], config["seed"],
+                  t["holdout"], MODEL_IDS["floquet"], 3000)
+    c = confusion(fit["p"].reshape(-1, nE, R, 2).mean(axis=2))  # (k, eps)
+    unseen = labels(eps, windows[2:]) >= 0
+    seen = two >= 0
+    _write_csv(table, ["eps", "confusion_mean", "confusion_std", "region"],
+               [[f"{x:.4f}", f"{m:.4f}", f"{s:.4f}", "unseen (floquet_mbl)" if u else ("trained" if sn else "blanked")]
+                for x, m, s, u, sn in zip(eps, c.mean(0), c.std(0), unseen, seen, strict=True)])
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+    ax.plot(eps, c.mean(0), "k-", label="confusion C (trained on time crystal + ergodic)")
+    ax.fill_between(eps, c.mean(0) - c.std(0), c.mean(0) + c.std(0), color="grey", alpha=0.3, lw=0)
+    for w in windows:
+        ax.axvspan(w.low, w.high, alpha=0.15, color="tab:blue" if w.name == "floquet_mbl" else "tab:green",
+                   label=f"{'unseen' if w.name == 'floquet_mbl' else 'trained'}: {w.name.replace('_', ' ')}")
+    ax.set_xlabel("kick detuning ε")
+    ax.set_ylabel("confusion C")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("A phase never seen in training")
+    ax.legend(fontsize=7, loc="upper left")
+    fig.savefig(figure, dpi=130)
+    plt.close(fig)

@@ -1,0 +1,86 @@
+# The paper's checks: each writes a table under results/checks/ and a figure under results/figures/.
+
+
+rule check_units:
+    input:
+        MBL["dataset"],
+    output:
+        table="results/checks/confusion_vs_units.csv",
+        figure=report(
+            "results/figures/confusion_vs_units.png",
+            caption="../report/confusion_vs_units.rst",
+        ),
+    log:
+        "logs/checks/units.log",
+    run:
+        run_job(
+            log[0],
+            "paper_checks:units_job",
+            config,
+            input[0],
+            output.table,
+            output.figure,
+        )
+
+
+rule check_blanking:
+    input:
+        MBL["dataset"],
+    output:
+        table="results/checks/blanking.csv",
+        figure=report("results/figures/blanking.png", caption="../report/blanking.rst"),
+    log:
+        "logs/checks/blanking.log",
+    run:
+        run_job(
+            log[0],
+            "paper_checks:blanking_job",
+            config,
+            input[0],
+            output.table,
+            output.figure,
+        )
+
+
+rule check_calibration:
+    input:
+        dataset=MBL["dataset"],
+        networks=MBL["networks"],
+    output:
+        table="results/checks/calibration.csv",
+        figure=report(
+            "results/figures/calibration.png", caption="../report/calibration.rst"
+        ),
+    log:
+        "logs/checks/calibration.log",
+    run:
+        run_job(
+            log[0],
+            "paper_checks:calibration_job",
+            config,
+            input.dataset[0],
+            list(input.networks),
+            output.table,
+            output.figure,
+        )
+
+
+rule check_unseen_phase:
+    input:
+        FLOQUET["dataset"],
+    output:
+        table="results/checks/unseen_phase.csv",
+        figure=report(
+            "results/figures/unseen_phase.png", caption="../report/unseen_phase.rst"
+        ),
+    log:
+        "logs/checks/unseen_phase.log",
+    run:
+        run_job(
+            log[0],
+            "paper_checks:unseen_phase_job",
+            config,
+            input[0],
+            output.table,
+            output.figure,
+        )
