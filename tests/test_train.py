@@ -103,3 +103,23 @@ def test_saved_networks_reload_and_predict_identically(tmp_path):
         bad = tmp_path / "bad.zarr"
         xr.Dataset({"magnetization": (("realization", "time", "site"), x[..., :2])}).to_zarr(bad)
         classify(str(path), str(bad), str(tmp_path / "x.zarr"))
+
+
+def test_concurrent_trainings_in_threads_finish():
+    """Local workflow jobs are threads of one process; two trainings at once once hung in XLA's CPU runtime."""
+    import threading
+
+    x, y = synthetic(48, T=6, F=3)
+    done = []
+
+    def work(units):
+        hp = Hyper(n_classes=2, units=units, learning_rate=0.01, batch_size=16, epochs=3)
+        learn.fit_set(x, y, hp, k=2, seed=units, holdout=0.2)
+        done.append(units)
+
+    threads = [threading.Thread(target=work, args=(u,), daemon=True) for u in (3, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert sorted(done) == [3, 5]

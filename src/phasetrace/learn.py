@@ -8,6 +8,7 @@ Confusion per sweep point, two ways (both stored):
 from __future__ import annotations
 
 import csv
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,11 @@ from .train import (
 )
 
 MODEL_IDS = {"mbl": 1, "floquet": 2}
+
+# Two training computations executing at once in one process (local workflow jobs are threads) were seen to hang
+# in XLA's CPU runtime, each waiting on the other's buffers; training and prediction therefore run one at a time
+# per process. Each uses every core itself, so little is lost.
+_XLA_TRAINING = threading.Lock()
 
 
 def hyper(config: dict, n_classes: int) -> Hyper:
@@ -54,10 +60,12 @@ def fit_set(x: np.ndarray, labels: np.ndarray, hp: Hyper, k: int, seed: int, hol
     train, held = holdout_split(labels, holdout, seed, *context)
     unlabeled = np.nonzero(labels < 0)[0]
     x_unl = x[unlabeled] if unlabeled.size else x[:1]
-    params, loss = train_seeds(seed_keys(seed, k, *context), x[train], labels[train].astype(np.int32), x_unl, hp)
-    p = np.asarray(predict_seeds(params, x, hp, x.shape[-1]))
+    with _XLA_TRAINING:
+        params, loss = train_seeds(seed_keys(seed, k, *context), x[train], labels[train].astype(np.int32), x_unl, hp)
+        p = np.asarray(predict_seeds(params, x, hp, x.shape[-1]))
+        loss = np.asarray(loss)
     acc = (p[:, held].argmax(-1) == labels[held][None, :]).mean(axis=1) if held.size else np.full(k, np.nan)
-    return {"params": params, "p": p, "loss": np.asarray(loss), "accuracy": acc, "held_out": held}
+    return {"params": params, "p": p, "loss": loss, "accuracy": acc, "held_out": held}
 
 
 def _save_set(output: str, fit: dict, hp: Hyper, attrs: dict) -> None:
