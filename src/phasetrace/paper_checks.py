@@ -91,7 +91,7 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
     ax.set_ylabel("energy density ε")
     ax.set_xlim(W.min(), W.max())
     ax.set_title("Boundary vs training windows (± seed spread)")
-    ax.legend(fontsize=8)
+    fig.legend(loc="outside lower center", ncol=len(variants), fontsize=8)
     fig.savefig(figure, dpi=130)
     plt.close(fig)
 
