@@ -249,3 +249,14 @@ def test_paper_preset_dag_builds(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "mbl_traces" in proc.stdout + proc.stderr
     print(f"paper preset dry run: {elapsed:.1f} s")
+
+
+def test_a_write_removes_temporaries_left_by_a_killed_write(tmp_path):
+    target = tmp_path / "r000-001.zarr.zip"
+    stale = tmp_path / ".r000-001.zarr.zip.tmp-deadbeef"
+    stale.write_bytes(b"half a zip")
+    other = tmp_path / ".r002-003.zarr.zip.tmp-deadbeef"  # another target's temporary is not ours to remove
+    other.write_bytes(b"")
+    write_arrays(target, {"a": np.arange(3)}, {})
+    assert not stale.exists() and other.exists()
+    assert read_arrays(target)[0]["a"].tolist() == [0, 1, 2]

@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 import os
 
+class HealthCheckError(RuntimeError):
+    """An evolution whose norm or energy drifted beyond tolerance; no numbers are returned."""
+
+
 # The largest chains the kernels accept; beyond these the memory check below decides too.
 MAX_L_HEISENBERG = 24
 MAX_L_FLOQUET = 24

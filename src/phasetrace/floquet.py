@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .basis import spins_of, states_of
-from .checks import MAX_L_FLOQUET, check_finite, check_length, check_memory, require
+from .checks import MAX_L_FLOQUET, HealthCheckError, check_finite, check_length, check_memory, require
 
 jax.config.update("jax_enable_x64", True)
 
@@ -148,8 +148,6 @@ def evolve_floquet(
     norm_drift = np.max(np.abs(np.concatenate(norms, axis=0) - 1.0), axis=1)
     bad = (norm_drift > norm_tol) | ~np.isfinite(norm_drift)
     if np.any(bad):
-        from .heisenberg import HealthCheckError
-
         c = np.where(bad)[0][:5]
         raise HealthCheckError(
             f"Floquet evolution failed its health check for (eps, realization) "

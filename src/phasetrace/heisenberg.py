@@ -23,13 +23,17 @@ import scipy.linalg
 import scipy.special
 
 from .basis import SzSector
-from .checks import MAX_L_HEISENBERG, check_even_length, check_finite, check_memory, check_times, require
+from .checks import (
+    MAX_L_HEISENBERG,
+    HealthCheckError,
+    check_even_length,
+    check_finite,
+    check_memory,
+    check_times,
+    require,
+)
 
 jax.config.update("jax_enable_x64", True)
-
-
-class HealthCheckError(RuntimeError):
-    """An evolution whose norm or energy drifted beyond tolerance; no numbers are returned."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -146,7 +146,7 @@ def mbl_confusion_job(config: dict, dataset: str, networks: list[str], output: s
         attrs={"model": "mbl", "L": ds.attrs["L"], "phasetrace_version": __version__},
     )
     write_dataset(output, out)
-    _write_csv(table, ["eps", "W_peak", "W_peak_seed_mean", "W_peak_seed_std", "confusion_peak", "accuracy_mean"],
+    write_csv(table, ["eps", "W_peak", "W_peak_seed_mean", "W_peak_seed_std", "confusion_peak", "accuracy_mean"],
                [[f"{e:.4f}", f"{w:.4f}", f"{m:.4f}", f"{s:.4f}", f"{c:.4f}", f"{a:.4f}"] for e, w, m, s, c, a in zip(
                    ds["eps"].values, out["boundary_W"].values, peak_seed.mean(axis=0), peak_seed.std(axis=0),
                    conf.max(axis=1), acc.mean(axis=0), strict=True)])
@@ -189,12 +189,12 @@ def floquet_confusion_job(config: dict, dataset: str, network: str, output: str,
     )
     write_dataset(output, out)
     names = ["time_crystal|ergodic", "ergodic|floquet_mbl"]
-    _write_csv(table, ["transition", "eps_peak", "eps_peak_seed_mean", "eps_peak_seed_std"],
+    write_csv(table, ["transition", "eps_peak", "eps_peak_seed_mean", "eps_peak_seed_std"],
                [[n, f"{e:.4f}", f"{m:.4f}", f"{s:.4f}"] for n, e, m, s in zip(
                    names, peaks, seed_peaks.mean(axis=0), seed_peaks.std(axis=0), strict=True)])
 
 
-def _write_csv(path: str, header: list[str], rows: list[list[str]]) -> None:
+def write_csv(path: str, header: list[str], rows: list[list[str]]) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(path).with_name(f".{Path(path).name}.tmp")
     with open(tmp, "w", newline="") as f:

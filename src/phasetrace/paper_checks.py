@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from .learn import MODEL_IDS, _write_csv, fit_set, hyper  # noqa: E402
+from .learn import MODEL_IDS, write_csv, fit_set, hyper  # noqa: E402
 from .store import read_arrays  # noqa: E402
 from .sweep import Window, floquet_windows, labels  # noqa: E402
 from .train import confusion  # noqa: E402
@@ -45,7 +45,7 @@ def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
         c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))  # (k, W)
         curves[n] = c
         rows += [[n, f"{w:.4f}", f"{m:.4f}", f"{s:.4f}"] for w, m, s in zip(W, c.mean(0), c.std(0), strict=True)]
-    _write_csv(table, ["units", "W", "confusion_mean", "confusion_std"], rows)
+    write_csv(table, ["units", "W", "confusion_mean", "confusion_std"], rows)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(curves)))
     for (n, c), col in zip(curves.items(), colors, strict=True):
@@ -81,7 +81,7 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
         if (config["mbl"]["windows"]["ergodic_W_max"], config["mbl"]["windows"]["localized_W_min"]) in variants else 0
     rows = [[f"{lo}", f"{hi}", f"{eps[e]:.4f}", f"{peaks[v, e]:.4f}", f"{spread[v, e]:.4f}",
              f"{peaks[v, e] - peaks[ref, e]:+.4f}"] for v, (lo, hi) in enumerate(variants) for e in range(eps.size)]
-    _write_csv(table, ["ergodic_W_max", "localized_W_min", "eps", "W_peak", "W_peak_seed_std", "shift_vs_default"],
+    write_csv(table, ["ergodic_W_max", "localized_W_min", "eps", "W_peak", "W_peak_seed_std", "shift_vs_default"],
                rows)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
     for v, (lo, hi) in enumerate(variants):
@@ -118,7 +118,7 @@ def calibration_job(config: dict, dataset: str, networks: list[str], table: str,
         rows.append([f"{lo:.2f}", f"{hi:.2f}", int(sel.sum()), f"{a:.4f}"])
         centers.append(0.5 * (lo + hi))
         acc.append(a)
-    _write_csv(table, ["confidence_low", "confidence_high", "samples", "accuracy"], rows)
+    write_csv(table, ["confidence_low", "confidence_high", "samples", "accuracy"], rows)
     fig, ax = plt.subplots(figsize=(4.8, 4.2), layout="constrained")
     ax.plot([0.5, 1], [0.5, 1], "k:", label="perfect calibration")
     ax.plot(centers, acc, "o-", label="held-out accuracy")
@@ -144,7 +144,7 @@ def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> Non
     c = confusion(fit["p"].reshape(-1, nE, R, 2).mean(axis=2))  # (k, eps)
     unseen = labels(eps, windows[2:]) >= 0
     seen = two >= 0
-    _write_csv(table, ["eps", "confusion_mean", "confusion_std", "region"],
+    write_csv(table, ["eps", "confusion_mean", "confusion_std", "region"],
                [[f"{x:.4f}", f"{m:.4f}", f"{s:.4f}", "unseen (floquet_mbl)" if u else ("trained" if sn else "blanked")]
                 for x, m, s, u, sn in zip(eps, c.mean(0), c.std(0), unseen, seen, strict=True)])
     fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")

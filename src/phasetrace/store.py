@@ -20,6 +20,13 @@ from zarr.storage import ZipStore
 
 
 def _tmp_beside(path: Path) -> Path:
+    """A fresh temporary name beside ``path``, after removing the temporaries of earlier, killed writes of it.
+
+    A SIGKILLed job cannot clean up after itself; the next write of the same target does (Snakemake's lock ensures
+    that no other process is writing it at the same time).
+    """
+    for stale in path.parent.glob(f".{path.name}.tmp-*"):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     return path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
 
 
