@@ -14,11 +14,10 @@ from .sweep import floquet_windows, mbl_windows  # noqa: E402
 CLASS_COLORS = {"time_crystal": "tab:purple", "ergodic": "tab:red", "floquet_mbl": "tab:blue", "localized": "tab:blue"}
 
 
-def _window_bands(ax, windows, axis="x", vmax=np.inf):
+def _window_bands(ax, windows):
+    """Shade each training window [low, high] along x in its class colour."""
     for w in windows:
-        lo, hi = w.low, min(w.high, vmax)
-        span = ax.axvspan if axis == "x" else ax.axhspan
-        span(lo, hi, color=CLASS_COLORS.get(w.name, "grey"), alpha=0.12, lw=0)
+        ax.axvspan(w.low, w.high, color=CLASS_COLORS.get(w.name, "grey"), alpha=0.12, lw=0)
 
 
 def phase_diagram(config: dict, mbl_confusion: str, floquet_confusion: str, floquet_traces: str, output: str) -> None:

@@ -16,7 +16,7 @@ import xarray as xr
 
 from . import __version__
 from .store import read_arrays, write_arrays, write_dataset
-from .sweep import EPS_FMT, grid, lookup
+from .sweep import EPS_FMT, floquet_windows, grid, lookup
 from .train import (
     Hyper,
     confusion,
@@ -162,8 +162,6 @@ def floquet_peaks(eps: np.ndarray, conf: np.ndarray, windows: list) -> list[floa
 
 
 def floquet_confusion_job(config: dict, dataset: str, network: str, output: str, table: str) -> None:
-    from .sweep import floquet_windows
-
     ds = xr.open_zarr(dataset)
     nE, R = ds.sizes["eps"], ds.sizes["realization"]
     arrays, _ = read_arrays(network)

@@ -77,8 +77,9 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
             c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))
             peaks[v, e] = W[c.mean(0).argmax()]
             spread[v, e] = W[c.argmax(axis=1)].std()
-    ref = variants.index((config["mbl"]["windows"]["ergodic_W_max"], config["mbl"]["windows"]["localized_W_min"])) \
-        if (config["mbl"]["windows"]["ergodic_W_max"], config["mbl"]["windows"]["localized_W_min"]) in variants else 0
+    windows = config["mbl"]["windows"]
+    default = (windows["ergodic_W_max"], windows["localized_W_min"])
+    ref = variants.index(default) if default in variants else 0
     rows = [[f"{lo}", f"{hi}", f"{eps[e]:.4f}", f"{peaks[v, e]:.4f}", f"{spread[v, e]:.4f}",
              f"{peaks[v, e] - peaks[ref, e]:+.4f}"] for v, (lo, hi) in enumerate(variants) for e in range(eps.size)]
     write_csv(table, ["ergodic_W_max", "localized_W_min", "eps", "W_peak", "W_peak_seed_std", "shift_vs_default"],
