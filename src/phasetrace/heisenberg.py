@@ -63,13 +63,19 @@ class HeisenbergChain:
 
         Index ``dim`` points at an appended zero row, so the flip-flop action is a plain sum of gathers.
         """
+        return np.stack([self.flipped_index(i, j) for i, j in self.bonds], axis=1)
+
+    def flipped_index(self, i: int, j: int) -> np.ndarray:
+        """int32 (dim,): sector index of every state with sites i, j exchanged, ``dim`` where they are aligned."""
         states = self.sector.states
-        cols = []
-        for i, j in self.bonds:
-            anti = ((states >> i) & 1) != ((states >> j) & 1)
-            flipped = states ^ ((1 << i) | (1 << j))
-            cols.append(np.where(anti, np.searchsorted(states, flipped), self.dim))
-        return np.stack(cols, axis=1).astype(np.int32)
+        anti = ((states >> i) & 1) != ((states >> j) & 1)
+        flipped = states ^ ((1 << i) | (1 << j))
+        return np.where(anti, np.searchsorted(states, flipped), self.dim).astype(np.int32)
+
+    @cached_property
+    def hopping(self) -> dict[str, np.ndarray]:
+        """The flip-flop structure the JAX kernels use (see :func:`hopping_structure`), built once per chain."""
+        return hopping_structure(self)
 
     @cached_property
     def zz(self) -> np.ndarray:
@@ -122,7 +128,7 @@ def hopping_structure(chain: HeisenbergChain) -> dict[str, np.ndarray]:
         "binom": np.array([[comb(i, j) for j in range(L)] for i in range(L - 1)], dtype=np.int32),
     }
     if chain.boundary == "periodic":
-        out["wrap"] = np.append(chain.neighbors[:, -1], chain.dim).astype(np.int32)
+        out["wrap"] = np.append(chain.flipped_index(L - 1, 0), chain.dim).astype(np.int32)
     return out
 
 
@@ -155,7 +161,7 @@ def _pad_rows(columns: np.ndarray) -> np.ndarray:
 
 
 def _jax_hopping(chain: HeisenbergChain):
-    return {k: jnp.asarray(v) for k, v in hopping_structure(chain).items()}
+    return {k: jnp.asarray(v) for k, v in chain.hopping.items()}
 
 
 @partial(jax.jit, static_argnames=("steps",))
