@@ -4,3 +4,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))  # the independent dense reference, tests/dense.py
 
 import phasetrace  # noqa: E402,F401  (turns on JAX's 64-bit mode before any test builds arrays)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def reference_run(tmp_path_factory) -> Path:
+    """The tiny sweep's default target, built locally once per test session."""
+    from tiny import TINY, snakemake, workdir
+
+    d = workdir(tmp_path_factory.mktemp("ref"), TINY)
+    snakemake(d, "--cores", "2")
+    return d

@@ -31,7 +31,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
         "type": lambda: f"of type {s['type']}",
         "required": lambda: f"must have the keys {s['required']}",
         "additionalProperties": lambda: f"only the keys {sorted(s.get('properties', {}))}",
-        "oneOf": lambda: "a grid: {start, stop, num} or a list of numbers",
+        "oneOf": lambda: s.get("description", "a grid: {start, stop, num} or a list of numbers"),
         "minItems": lambda: f"at least {s['minItems']} items",
         "maxItems": lambda: f"at most {s['maxItems']} items",
     }.get(v, lambda: str(error.message))()

@@ -179,11 +179,33 @@ def enable_compilation_cache(path: str | None = None) -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
-def logged(log_path: str, func, *args) -> None:
-    """Run ``func(*args)`` writing its start, duration and any traceback to ``log_path`` (errors re-raised)."""
+def job_device(gpus: int = 0):
+    """The JAX device a job runs on: the first GPU when the job was given ``gpus`` ≥ 1, else the CPU.
+
+    GPU use is opt-in per job (the GPU profiles give simulation rules ``gpu: 1``), so CPU rules never
+    touch a GPU that a simulation job holds.
+    """
+    import jax
+
+    if not gpus:
+        return jax.devices("cpu")[0]
+    try:
+        return jax.devices("gpu")[0]
+    except RuntimeError as err:
+        raise RuntimeError(
+            f"this job asks for {gpus} GPU(s) (resource 'gpu') but JAX sees none ({err}); install the CUDA "
+            "build (pip install -e '.[cuda]', or envs/phasetrace-cuda.yaml) or run without a GPU profile"
+        ) from None
+
+
+def logged(log_path: str, func, *args, gpus: int = 0) -> None:
+    """Run ``func(*args)`` on :func:`job_device`, writing its start, device, duration and any traceback to
+    ``log_path`` (errors re-raised)."""
     import time
     import traceback
     from pathlib import Path
+
+    import jax
 
     enable_compilation_cache()
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
@@ -191,7 +213,10 @@ def logged(log_path: str, func, *args) -> None:
     with open(log_path, "w") as log:
         log.write(f"phasetrace {__version__}: {func.__name__}{tuple(a for a in args if isinstance(a, str))}\n")
         try:
-            func(*args)
+            device = job_device(gpus)
+            log.write(f"device: {device.platform} {device}\n")
+            with jax.default_device(device):
+                func(*args)
         except Exception:
             log.write(traceback.format_exc())
             raise

@@ -35,6 +35,12 @@ def grid(spec) -> np.ndarray:
     return np.asarray(spec, dtype=float)
 
 
+def realizations_per_job(cfg: dict) -> int:
+    """Realizations per job of one model's config section (``"all"``: every realization in one job)."""
+    n = cfg["realizations_per_job"]
+    return cfg["realizations"] if n == "all" else min(int(n), cfg["realizations"])
+
+
 def blocks(realizations: int, per_job: int) -> list[tuple[int, int]]:
     """Inclusive (first, last) realization indices of each job's block."""
     return [(a, min(a + per_job, realizations) - 1) for a in range(0, realizations, per_job)]
@@ -103,7 +109,7 @@ def mbl_targets(config: dict, root: str = "results") -> dict[str, list[str]]:
     """Every job output of the MBL sweep, by rule (the only place these paths are expanded)."""
     cfg = config["mbl"]
     L, R = cfg["L"], cfg["realizations"]
-    bl = [block_name(b, R) for b in blocks(R, cfg["realizations_per_job"])]
+    bl = [block_name(b, R) for b in blocks(R, realizations_per_job(cfg))]
     Ws = [W_FMT.format(w) for w in grid(cfg["W"])]
     epss = [EPS_FMT.format(e) for e in grid(cfg["eps"])]
     return {
@@ -117,7 +123,7 @@ def mbl_targets(config: dict, root: str = "results") -> dict[str, list[str]]:
 def floquet_targets(config: dict, root: str = "results") -> dict[str, list[str]]:
     cfg = config["floquet"]
     L, R = cfg["L"], cfg["realizations"]
-    bl = [block_name(b, R) for b in blocks(R, cfg["realizations_per_job"])]
+    bl = [block_name(b, R) for b in blocks(R, realizations_per_job(cfg))]
     epss = [EPS_FMT.format(e) for e in grid(cfg["eps"])]
     return {
         "traces": [f"{root}/floquet/L{L}/traces/eps{e}/{b}.zarr.zip" for e in epss for b in bl],

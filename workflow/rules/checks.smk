@@ -10,11 +10,15 @@ rule check_units:
             "results/figures/confusion_vs_units.png",
             caption="../report/confusion_vs_units.rst",
         ),
+    resources:
+        mem_mb=estimate("training", "mem_mb", model="mbl", sets=len(config["checks"]["units"])),
+        runtime=estimate("training", "runtime", model="mbl", sets=len(config["checks"]["units"])),
     log:
         "logs/checks/units.log",
     run:
         run_job(
             log[0],
+            resources,
             "paper_checks:units_job",
             config,
             input[0],
@@ -29,11 +33,15 @@ rule check_blanking:
     output:
         table="results/checks/blanking.csv",
         figure=report("results/figures/blanking.png", caption="../report/blanking.rst"),
+    resources:
+        mem_mb=estimate("training", "mem_mb", model="mbl", sets=len(config["checks"]["windows"])),
+        runtime=estimate("training", "runtime", model="mbl", sets=len(config["checks"]["windows"])),
     log:
         "logs/checks/blanking.log",
     run:
         run_job(
             log[0],
+            resources,
             "paper_checks:blanking_job",
             config,
             input[0],
@@ -51,11 +59,15 @@ rule check_calibration:
         figure=report(
             "results/figures/calibration.png", caption="../report/calibration.rst"
         ),
+    resources:
+        mem_mb=estimate("training", "mem_mb", model="mbl"),
+        runtime=estimate("training", "runtime", model="mbl"),
     log:
         "logs/checks/calibration.log",
     run:
         run_job(
             log[0],
+            resources,
             "paper_checks:calibration_job",
             config,
             input.dataset[0],
@@ -73,11 +85,15 @@ rule check_unseen_phase:
         figure=report(
             "results/figures/unseen_phase.png", caption="../report/unseen_phase.rst"
         ),
+    resources:
+        mem_mb=estimate("training", "mem_mb", model="floquet"),
+        runtime=estimate("training", "runtime", model="floquet"),
     log:
         "logs/checks/unseen_phase.log",
     run:
         run_job(
             log[0],
+            resources,
             "paper_checks:unseen_phase_job",
             config,
             input[0],

@@ -1,8 +1,10 @@
 # Config validation and target helpers. Logic lives in the phasetrace package; rules only wire files.
 # Only light modules are imported here: every local job re-parses the workflow in a process of its own.
+import inspect
 from pathlib import Path
 
 import phasetrace.config
+import phasetrace.resources
 from phasetrace.sweep import floquet_targets, mbl_targets
 
 phasetrace.config.validate(
@@ -31,10 +33,24 @@ def all_targets():
     return ["results/phase_diagram.png"] + CHECKS
 
 
-def run_job(log, target, *args):
+def estimate(kind, field, **fixed):
+    """A resource callable: phasetrace.resources.<kind>(config, ...)[field], growing with each retry."""
+
+    func = getattr(phasetrace.resources, kind)
+    takes_W = "W" in inspect.signature(func).parameters
+
+    def get(wildcards, attempt):
+        at = {"W": float(wildcards.W)} if takes_W else {}
+        return func(config, attempt=attempt, **at, **fixed)[field]
+
+    return get
+
+
+def run_job(log, resources, target, *args):
     """Call phasetrace.<module>.<function>(*args) for target "module:function", logging to ``log``.
 
-    The import happens inside the job, so parsing the workflow never imports JAX.
+    The job's JAX computations run on a GPU only where its resources ask for one (``gpu``, set by the GPU
+    profiles), on the CPU otherwise. The import happens inside the job, so parsing the workflow never imports JAX.
     """
     import importlib
 
@@ -45,4 +61,5 @@ def run_job(log, target, *args):
         log,
         getattr(importlib.import_module(f"phasetrace.{module_name}"), function),
         *args,
+        gpus=resources.get("gpu", 0),
     )
