@@ -56,14 +56,20 @@ def test_bad_config_names_key_and_allowed_values(path, value, match):
         validate(mutate(path, value))
 
 
-def test_conda_environment_lists_the_same_packages_as_pyproject():
+@pytest.mark.parametrize("env_file, extras", [("phasetrace.yaml", ["slurm"]), ("phasetrace-cuda.yaml", ["slurm", "cuda"])])
+def test_conda_environments_list_the_same_packages_as_pyproject(env_file, extras):
     import re
     import tomllib
 
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    env = yaml.safe_load((ROOT / "envs" / "phasetrace.yaml").read_text())["dependencies"]
-    conda = {re.split(r"[<>=]", d)[0]: d for d in env if isinstance(d, str) and d not in ("pip",) and not d.startswith("python")}
-    pip = {re.split(r"[<>=\[]", d)[0]: d for d in deps}
-    assert set(conda) == set(pip)
-    for name in pip:
-        assert conda[name].replace(" ", "") == pip[name].replace(" ", ""), name
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    key = lambda d: re.split(r"[<>=]", d)[0]  # noqa: E731  (jax[cuda12] stays distinct from jax)
+    wanted = {key(d): d for d in project["dependencies"] + [d for e in extras for d in project["optional-dependencies"][e]]}
+    if "cuda" in extras:
+        del wanted["jax"]  # replaced by jax[cuda12]
+    env = yaml.safe_load((ROOT / "envs" / env_file).read_text())["dependencies"]
+    pip = next(d["pip"] for d in env if isinstance(d, dict))
+    listed = [d for d in env if isinstance(d, str) and d != "pip" and not d.startswith("python")]
+    found = {key(d): d for d in listed + [d for d in pip if not d.startswith("-e")]}
+    assert set(found) == set(wanted)
+    for name in wanted:
+        assert found[name].replace(" ", "") == wanted[name].replace(" ", ""), name

@@ -10,11 +10,15 @@ rule check_units:
             "results/figures/confusion_vs_units.png",
             caption="../report/confusion_vs_units.rst",
         ),
-    resources:
-        mem_mb=estimate("training", "mem_mb", model="mbl", sets=len(config["checks"]["units"])),
-        runtime=estimate("training", "runtime", model="mbl", sets=len(config["checks"]["units"])),
     log:
         "logs/checks/units.log",
+    resources:
+        mem_mb=estimate(
+            "training", "mem_mb", model="mbl", sets=len(config["checks"]["units"])
+        ),
+        runtime=estimate(
+            "training", "runtime", model="mbl", sets=len(config["checks"]["units"])
+        ),
     run:
         run_job(
             log[0],
@@ -33,11 +37,15 @@ rule check_blanking:
     output:
         table="results/checks/blanking.csv",
         figure=report("results/figures/blanking.png", caption="../report/blanking.rst"),
-    resources:
-        mem_mb=estimate("training", "mem_mb", model="mbl", sets=len(config["checks"]["windows"])),
-        runtime=estimate("training", "runtime", model="mbl", sets=len(config["checks"]["windows"])),
     log:
         "logs/checks/blanking.log",
+    resources:
+        mem_mb=estimate(
+            "training", "mem_mb", model="mbl", sets=len(config["checks"]["windows"])
+        ),
+        runtime=estimate(
+            "training", "runtime", model="mbl", sets=len(config["checks"]["windows"])
+        ),
     run:
         run_job(
             log[0],
@@ -59,11 +67,11 @@ rule check_calibration:
         figure=report(
             "results/figures/calibration.png", caption="../report/calibration.rst"
         ),
+    log:
+        "logs/checks/calibration.log",
     resources:
         mem_mb=estimate("training", "mem_mb", model="mbl"),
         runtime=estimate("training", "runtime", model="mbl"),
-    log:
-        "logs/checks/calibration.log",
     run:
         run_job(
             log[0],
@@ -85,11 +93,11 @@ rule check_unseen_phase:
         figure=report(
             "results/figures/unseen_phase.png", caption="../report/unseen_phase.rst"
         ),
+    log:
+        "logs/checks/unseen_phase.log",
     resources:
         mem_mb=estimate("training", "mem_mb", model="floquet"),
         runtime=estimate("training", "runtime", model="floquet"),
-    log:
-        "logs/checks/unseen_phase.log",
     run:
         run_job(
             log[0],

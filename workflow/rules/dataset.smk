@@ -6,11 +6,11 @@ rule mbl_dataset:
         MBL["traces"],
     output:
         directory(f"results/mbl/L{MBL_L}/traces.zarr"),
+    log:
+        f"logs/mbl/L{MBL_L}/dataset.log",
     resources:
         mem_mb=estimate("aggregate", "mem_mb", model="mbl"),
         runtime=estimate("aggregate", "runtime", model="mbl"),
-    log:
-        f"logs/mbl/L{MBL_L}/dataset.log",
     run:
         run_job(log[0], resources, "jobs:aggregate_mbl", config, list(input), output[0])
 
@@ -20,10 +20,17 @@ rule floquet_dataset:
         FLOQUET["traces"],
     output:
         directory(f"results/floquet/L{FLOQUET_L}/traces.zarr"),
+    log:
+        f"logs/floquet/L{FLOQUET_L}/dataset.log",
     resources:
         mem_mb=estimate("aggregate", "mem_mb", model="floquet"),
         runtime=estimate("aggregate", "runtime", model="floquet"),
-    log:
-        f"logs/floquet/L{FLOQUET_L}/dataset.log",
     run:
-        run_job(log[0], resources, "jobs:aggregate_floquet", config, list(input), output[0])
+        run_job(
+            log[0],
+            resources,
+            "jobs:aggregate_floquet",
+            config,
+            list(input),
+            output[0],
+        )

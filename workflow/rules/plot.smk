@@ -8,11 +8,11 @@ rule phase_diagram:
         floquet_traces=FLOQUET["dataset"],
     output:
         report("results/phase_diagram.png", caption="../report/phase_diagram.rst"),
+    log:
+        "logs/phase_diagram.log",
     resources:
         mem_mb=estimate("aggregate", "mem_mb", model="mbl"),
         runtime=estimate("aggregate", "runtime", model="mbl"),
-    log:
-        "logs/phase_diagram.log",
     run:
         run_job(
             log[0],

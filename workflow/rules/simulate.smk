@@ -4,11 +4,11 @@
 rule mbl_bounds:
     output:
         f"results/mbl/L{MBL_L}/bounds/W{{W}}/{{block}}.zarr.zip",
+    log:
+        f"logs/mbl/L{MBL_L}/bounds/W{{W}}/{{block}}.log",
     resources:
         mem_mb=estimate("mbl_bounds", "mem_mb"),
         runtime=estimate("mbl_bounds", "runtime"),
-    log:
-        f"logs/mbl/L{MBL_L}/bounds/W{{W}}/{{block}}.log",
     run:
         run_job(
             log[0],
@@ -26,11 +26,11 @@ rule mbl_traces:
         bounds=f"results/mbl/L{MBL_L}/bounds/W{{W}}/{{block}}.zarr.zip",
     output:
         f"results/mbl/L{MBL_L}/traces/eps{{eps}}/W{{W}}/{{block}}.zarr.zip",
+    log:
+        f"logs/mbl/L{MBL_L}/traces/eps{{eps}}/W{{W}}/{{block}}.log",
     resources:
         mem_mb=estimate("mbl_traces", "mem_mb"),
         runtime=estimate("mbl_traces", "runtime"),
-    log:
-        f"logs/mbl/L{MBL_L}/traces/eps{{eps}}/W{{W}}/{{block}}.log",
     run:
         run_job(
             log[0],
@@ -48,11 +48,11 @@ rule mbl_traces:
 rule floquet_traces:
     output:
         f"results/floquet/L{FLOQUET_L}/traces/eps{{eps}}/{{block}}.zarr.zip",
+    log:
+        f"logs/floquet/L{FLOQUET_L}/traces/eps{{eps}}/{{block}}.log",
     resources:
         mem_mb=estimate("floquet_traces", "mem_mb"),
         runtime=estimate("floquet_traces", "runtime"),
-    log:
-        f"logs/floquet/L{FLOQUET_L}/traces/eps{{eps}}/{{block}}.log",
     run:
         run_job(
             log[0],

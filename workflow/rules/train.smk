@@ -6,11 +6,15 @@ rule mbl_network:
         MBL["dataset"],
     output:
         f"results/mbl/L{MBL_L}/networks/eps{{eps}}.zarr.zip",
-    resources:
-        mem_mb=estimate("training", "mem_mb", model="mbl"),
-        runtime=estimate("training", "runtime", model="mbl"),
     log:
         f"logs/mbl/L{MBL_L}/networks/eps{{eps}}.log",
+    resources:
+        mem_mb=estimate(
+            "training", "mem_mb", model="mbl", sets=1 / len(MBL["networks"])
+        ),
+        runtime=estimate(
+            "training", "runtime", model="mbl", sets=1 / len(MBL["networks"])
+        ),
     run:
         run_job(
             log[0],
@@ -30,11 +34,11 @@ rule mbl_confusion:
     output:
         confusion=directory(f"results/mbl/L{MBL_L}/confusion.zarr"),
         table=f"results/mbl/L{MBL_L}/boundary.csv",
+    log:
+        f"logs/mbl/L{MBL_L}/confusion.log",
     resources:
         mem_mb=estimate("training", "mem_mb", model="mbl"),
         runtime=estimate("training", "runtime", model="mbl"),
-    log:
-        f"logs/mbl/L{MBL_L}/confusion.log",
     run:
         run_job(
             log[0],
@@ -53,13 +57,20 @@ rule floquet_network:
         FLOQUET["dataset"],
     output:
         f"results/floquet/L{FLOQUET_L}/networks.zarr.zip",
+    log:
+        f"logs/floquet/L{FLOQUET_L}/networks.log",
     resources:
         mem_mb=estimate("training", "mem_mb", model="floquet"),
         runtime=estimate("training", "runtime", model="floquet"),
-    log:
-        f"logs/floquet/L{FLOQUET_L}/networks.log",
     run:
-        run_job(log[0], resources, "learn:floquet_network_job", config, input[0], output[0])
+        run_job(
+            log[0],
+            resources,
+            "learn:floquet_network_job",
+            config,
+            input[0],
+            output[0],
+        )
 
 
 rule floquet_confusion:
@@ -69,11 +80,11 @@ rule floquet_confusion:
     output:
         confusion=directory(f"results/floquet/L{FLOQUET_L}/confusion.zarr"),
         table=f"results/floquet/L{FLOQUET_L}/boundary.csv",
+    log:
+        f"logs/floquet/L{FLOQUET_L}/confusion.log",
     resources:
         mem_mb=estimate("training", "mem_mb", model="floquet"),
         runtime=estimate("training", "runtime", model="floquet"),
-    log:
-        f"logs/floquet/L{FLOQUET_L}/confusion.log",
     run:
         run_job(
             log[0],

@@ -1,0 +1,105 @@
+"""Execution profiles and resource requests, without a cluster: what the profiles ask of SLURM and of a GPU.
+
+The profiles' real run is tests/test_slurm.py (against a SLURM started on localhost).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from phasetrace import jobs, resources
+from phasetrace.sweep import grid
+from tiny import ROOT, SNAKEMAKE, TINY, snakemake, workdir
+
+PROFILES = ROOT / "profiles"
+GPU_KEYS = {"config", "set-resources", "slurm-array-jobs", "groups", "group-components"}
+
+
+def profile(name: str) -> dict:
+    return yaml.safe_load((PROFILES / name / "config.yaml").read_text())
+
+
+def test_gpu_cluster_profile_differs_from_the_cpu_one_only_in_gpu_settings():
+    cpu, gpu = profile("slurm"), profile("slurm-gpu")
+    assert {k: v for k, v in cpu.items() if k not in GPU_KEYS} == {k: v for k, v in gpu.items() if k not in GPU_KEYS}
+    sim = {"mbl_bounds", "mbl_traces", "floquet_traces"}
+    assert {rule for rule, res in gpu["set-resources"].items() if res.get("gpu") == 1} == sim
+    assert set(gpu["slurm-array-jobs"].split(",")) == sim
+    assert profile("gpu")["set-resources"] == gpu["set-resources"] and profile("gpu")["resources"] == ["gpu=1"]
+
+
+def dry_run(*args: str) -> str:
+    proc = subprocess.run(SNAKEMAKE + ["-n", *args], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+def test_paper_preset_goes_to_slurm_in_a_bounded_number_of_submissions():
+    paper = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+    out = dry_run("--profile", str(PROFILES / "slurm"), "--configfile", str(ROOT / "config" / "paper.yaml"))
+    comps = dict(item.split("=") for item in profile("slurm")["group-components"])
+    n_W, n_feps = len(grid(paper["mbl"]["W"])), len(grid(paper["floquet"]["eps"]))
+    assert out.count("Group job mbl_sim") == math.ceil(n_W / int(comps["mbl_sim"]))  # 32
+    assert out.count("Group job floquet_sim") == math.ceil(n_feps / int(comps["floquet_sim"]))  # 5
+    jobs_total = int(re.search(r"^total\s+(\d+)", out, re.M).group(1))
+    submitted_alone = len([line for line in out.splitlines() if re.match(r"rule (?!all:)\w+:", line)])
+    submissions = out.count("Group job") + submitted_alone
+    assert jobs_total == 985 and submissions <= 60, (jobs_total, submissions)
+
+
+def test_gpu_profile_puts_every_realization_of_a_point_in_one_gpu_job(tmp_path):
+    d = workdir(tmp_path, TINY)
+    out = snakemake(d, "-n", "--profile", str(PROFILES / "gpu"), "results/mbl/L6/traces.zarr").stdout
+    assert "traces/eps0.3000/W3.000/r000-003.zarr.zip" in out  # 4 realizations, one job
+    traces = [block for block in out.split("rule ") if block.startswith("mbl_traces:")]
+    assert traces and all("gpu=1" in block for block in traces)
+    dataset = next(block for block in out.split("rule ") if block.startswith("mbl_dataset:"))
+    assert "gpu=" not in dataset
+
+
+def test_jobs_use_a_gpu_only_when_asked_and_say_so_when_there_is_none():
+    import jax
+
+    assert jobs.job_device(0).platform == "cpu"
+    if not any(d.platform == "gpu" for d in jax.devices()):
+        with pytest.raises(RuntimeError, match=r"asks for 1 GPU.*pip install -e '\.\[cuda\]'"):
+            jobs.job_device(1)
+
+
+def test_requests_grow_with_the_problem_and_with_each_retry():
+    import copy
+
+    cfg = copy.deepcopy(TINY)
+    small = resources.mbl_traces(cfg, W=1.0)
+    assert resources.mbl_traces(cfg, W=8.0)["runtime"] >= small["runtime"]
+    assert resources.mbl_traces(cfg, W=1.0, attempt=2)["runtime"] == 2 * small["runtime"]
+    assert resources.mbl_traces(cfg, W=1.0, attempt=2)["mem_mb"] > small["mem_mb"]
+    cfg["mbl"]["L"], cfg["mbl"]["realizations_per_job"] = 20, 50
+    cfg["mbl"]["realizations"], cfg["mbl"]["t_max"] = 50, 500.0
+    big = resources.mbl_traces(cfg, W=8.0)
+    assert big["mem_mb"] > 4 * small["mem_mb"] and big["runtime"] > 60
+
+
+MEASURE = """
+import resource, sys, numpy as np
+from phasetrace.simulate import mbl_bounds, simulate_mbl
+L, n = int(sys.argv[1]), int(sys.argv[2])
+b = mbl_bounds(1, L, 4.0, range(n))
+simulate_mbl(1, L, 4.0, [0.5], range(n), times=np.linspace(0, 2, 3), bounds=b)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def test_memory_request_covers_a_measured_traces_job():
+    """Peak RSS of a real traces job (L = 16, 20 realizations) against what the rule asks SLURM for."""
+    cfg = {**TINY, "mbl": {**TINY["mbl"], "L": 16, "realizations": 20, "realizations_per_job": 20}}
+    proc = subprocess.run([sys.executable, "-c", MEASURE, "16", "20"], capture_output=True, text=True, check=True)
+    peak_mb = int(proc.stdout.split()[-1])
+    asked = resources.mbl_traces(cfg, W=4.0)["mem_mb"]
+    assert peak_mb < asked, (peak_mb, asked)
