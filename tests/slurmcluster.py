@@ -108,7 +108,7 @@ class SlurmCluster:
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
-        # slurmstepd daemonizes out of slurmd's process group; none may outlive the cluster.
+        # slurmstepd leaves slurmd's process group; none of this cluster's may outlive it.
         for pid in self._stepds():
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -326,13 +326,14 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
             time.sleep(0.3)
         raise TimeoutError(f"waited {timeout:.0f} s for {what}\n{self.logs()}")
 
-    @staticmethod
-    def _stepds() -> list[int]:
+    def _stepds(self) -> list[int]:
+        """This cluster's slurmstepd processes (they carry its SLURM_CONF); other clusters' are left alone."""
+        mark = f"SLURM_CONF={self.root / 'slurm.conf'}".encode()
         pids = []
         for proc in Path("/proc").iterdir():
             if proc.name.isdigit():
                 try:
-                    if (proc / "comm").read_text().strip() == "slurmstepd":
+                    if (proc / "comm").read_text().strip() == "slurmstepd" and mark in (proc / "environ").read_bytes():
                         pids.append(int(proc.name))
                 except OSError:
                     pass
