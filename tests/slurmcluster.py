@@ -77,12 +77,12 @@ class SlurmCluster:
             self._start_mariadb()
             self._write_configs()
             self._write_wrappers()
-            self._start("slurmdbd", [f"{self.sbin}/slurmdbd", "-D"], log="slurmdbd.log")
+            self._start("slurmdbd", [f"{self.sbin}/slurmdbd", "-D"])
             self._wait_for_port(self.ports["dbd"], "slurmdbd")
             self._register_cluster()
-            self._start("slurmctld", [f"{self.sbin}/slurmctld", "-D", "-i"], log="slurmctld.log")
+            self._start("slurmctld", [f"{self.sbin}/slurmctld", "-D", "-i"])
             self._wait_for(lambda: self.run("sinfo", check=False).returncode == 0, "slurmctld to answer")
-            self._start("slurmd", [f"{self.sbin}/slurmd", "-D", "-N", "localhost"], log="slurmd.log")
+            self._start("slurmd", [f"{self.sbin}/slurmd", "-D", "-N", "localhost"])
             self._wait_for(self._node_idle, "node localhost to become idle")
         except BaseException:
             self.stop()
@@ -130,7 +130,8 @@ class SlurmCluster:
         return "\n".join(parts)
 
     # -- daemons ------------------------------------------------------------------------------------------
-    def _start(self, name: str, argv: list[str], *, log: str) -> None:
+    def _start(self, name: str, argv: list[str]) -> None:
+        """Start a daemon in the foreground of its own session; its stdout/stderr go to <name>.out."""
         with open(self.root / f"{name}.out", "ab") as out:
             self.procs[name] = subprocess.Popen(
                 argv,
@@ -160,7 +161,6 @@ class SlurmCluster:
                 f"--log-file={self.root / 'munged.log'}",
                 f"--seed-file={self.root / 'munged.seed'}",
             ],
-            log="munged.log",
         )
         self._wait_for(self.munge_socket.exists, "munged's socket")
 
@@ -196,7 +196,6 @@ class SlurmCluster:
                 f"--log-error={self.root / 'mariadb.log'}",
                 "--innodb-buffer-pool-size=64M",
             ],
-            log="mariadb.log",
         )
         sql = (
             f"CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY '{self.db_password}';"
