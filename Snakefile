@@ -1,8 +1,18 @@
 # phasetrace: exact dynamics of disordered spin chains → labeled datasets → LSTM confusion → phase diagram.
 # Run: snakemake --cores N [target]; config in config.yaml (validated before any job runs).
+from pathlib import Path
+
 from snakemake.utils import min_version
 
+import phasetrace.config
+
 min_version("9.0")
+
+# A YAML syntax error in config.yaml is reported with its file, line and column (Snakemake's own message names
+# neither). Files given with --configfile are read by Snakemake before this line: check them with
+# `python -m phasetrace check-config FILE`.
+if Path("config.yaml").exists():
+    phasetrace.config.read_yaml(Path("config.yaml").resolve())
 
 
 configfile: "config.yaml"

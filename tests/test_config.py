@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from phasetrace.config import validate
+from phasetrace.config import read_yaml, taken_from_defaults, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((ROOT / "config.yaml").read_text())
@@ -49,11 +49,65 @@ def mutate(path, value):
         (("floquet", "periods"), 2.5, r"floquet\.periods = 2\.5 .*type integer"),
         (("mbl", "realisations"), 3, r"mbl: unknown key\(s\) \['realisations'\]"),
         (("seed",), KeyError, r"'seed' is a required property"),
+        # not finite, anywhere
+        (("training", "learning_rate"), float("nan"), r"training\.learning_rate = nan .*a finite number"),
+        (("training", "dropout"), float("nan"), r"training\.dropout = nan .*a finite number"),
+        (("training", "holdout"), float("nan"), r"training\.holdout = nan .*a finite number"),
+        (("mbl", "t_max"), float("nan"), r"mbl\.t_max = nan .*a finite number"),
+        (("mbl", "t_max"), float("inf"), r"mbl\.t_max = inf .*a finite number"),
+        (("mbl", "J"), float("nan"), r"mbl\.J = nan .*a finite number"),
+        (("floquet", "g"), float("nan"), r"floquet\.g = nan .*a finite number"),
+        (("mbl", "W"), [0.25, float("nan"), 8.0], r"mbl\.W\[1\] = nan .*a finite number"),
+        (("mbl", "eps"), {"start": 0.2, "stop": float("nan"), "num": 3}, r"mbl\.eps\.stop = nan .*finite"),
+        (("floquet", "eps"), [0.0, float("-inf"), 1.0], r"floquet\.eps\[1\] = -inf .*a finite number"),
+        # integers written as integers
+        (("mbl", "L"), 12.0, r"mbl\.L = 12\.0 .*type integer \(write whole numbers without a decimal point\)"),
+        (("seed",), 5.0, r"seed = 5\.0 .*type integer"),
+        (("mbl", "realizations"), 3.0, r"mbl\.realizations = 3\.0 .*type integer"),
+        (("mbl", "n_times"), 5.0, r"mbl\.n_times = 5\.0 .*type integer"),
+        (("training", "seeds"), 2.0, r"training\.seeds = 2\.0 .*type integer"),
+        (("mbl", "realizations"), True, r"mbl\.realizations = True .*type integer"),
+        # hold-outs
+        (("training", "holdout"), 0.99, r"training\.holdout = 0\.99 .*leaves no training sample of class 'ergodic'"),
+        (("training", "holdout"), 1.0, r"training\.holdout = 1\.0 is not allowed: it must be < 1"),
+        # grids
+        (("mbl", "W"), [0.25, 0.5, 4.0001, 4.0004, 8.0], r"mbl\.W .*both written 4\.000 in the paths"),
+        (("mbl", "eps"), [0.5, 0.2, 0.8], r"mbl\.eps .*strictly increasing, but 0\.5 is followed by 0\.2"),
+        (("mbl", "W"), [0.25, 8.0, 3.0], r"mbl\.W .*strictly increasing, but 8\.0 is followed by 3\.0"),
+        (("mbl", "W"), [0.25, 3.0, 3.0, 8.0], r"mbl\.W .*strictly increasing, but 3\.0 is followed by 3\.0"),
+        (("floquet", "eps"), [0.0, 0.70001, 0.70004, 1.55], r"floquet\.eps .*both written 0\.7000"),
+        (("realizations_per_job",), 3, r"<config>: unknown key\(s\) \['realizations_per_job'\]"),
     ],
 )
 def test_bad_config_names_key_and_allowed_values(path, value, match):
     with pytest.raises(ValueError, match=match):
         validate(mutate(path, value))
+
+
+def test_holdout_is_checked_for_every_training_set():
+    cfg = mutate(("checks", "windows"), [[0.125, 7.5]])  # a blanking variant whose ergodic window has no point
+    with pytest.raises(ValueError, match=r"checks\.windows\[0\] = \[0\.125, 7\.5\]"):
+        validate(cfg)
+    cfg = mutate(("mbl", "realizations"), 1)
+    cfg["mbl"]["W"] = [0.25, 3.0, 8.0]
+    cfg["mbl"]["windows"] = {"ergodic_W_max": 0.25, "localized_W_min": 8.0}
+    cfg["checks"]["windows"] = [[0.25, 8.0]]
+    with pytest.raises(ValueError, match=r"holdout = 0\.6 .*class 'ergodic' of mbl\.windows \(1 labeled samples"):
+        validate({**cfg, "training": {**cfg["training"], "holdout": 0.6}})
+    validate({**cfg, "training": {**cfg["training"], "holdout": 0.4}})  # round(0.4) = 0 held out: one sample trains
+
+
+def test_yaml_errors_name_the_file_and_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((ROOT / "config.yaml").read_text().replace("  L: 12 ", "  L: [12 ", 1))
+    with pytest.raises(ValueError, match=rf"{bad}, line 9, column 3: invalid YAML: .*flow sequence at line 8"):
+        read_yaml(bad)
+
+
+def test_keys_taken_from_the_default_config_are_named():
+    given = copy.deepcopy(DEFAULT)
+    del given["checks"], given["mbl"]["windows"], given["mbl"]["W"]["num"]
+    assert taken_from_defaults(DEFAULT, given) == ["mbl.W.num", "mbl.windows", "checks"]
 
 
 @pytest.mark.parametrize("env_file, extras", [("phasetrace.yaml", ["slurm"]), ("phasetrace-cuda.yaml", ["slurm", "cuda"])])

@@ -13,7 +13,7 @@ import sys
 import pytest
 import yaml
 
-from phasetrace import jobs, resources
+from phasetrace import resources, runner
 from phasetrace.sweep import grid
 from tiny import ROOT, SNAKEMAKE, TINY, snakemake, workdir
 
@@ -66,10 +66,10 @@ def test_gpu_profile_puts_every_realization_of_a_point_in_one_gpu_job(tmp_path):
 def test_jobs_use_a_gpu_only_when_asked_and_say_so_when_there_is_none():
     import jax
 
-    assert jobs.job_device(0).platform == "cpu"
+    assert runner.job_device(0).platform == "cpu"
     if not any(d.platform == "gpu" for d in jax.devices()):
         with pytest.raises(RuntimeError, match=r"asks for 1 GPU.*pip install -e '\.\[cuda\]'"):
-            jobs.job_device(1)
+            runner.job_device(1)
 
 
 def test_requests_grow_with_the_problem_and_with_each_retry():

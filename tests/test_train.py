@@ -36,7 +36,7 @@ def synthetic(n, T=12, F=4, seed=0):
     s0 = rng.choice([-1.0, 1.0], size=(n, 1, F))
     decay = np.exp(-np.arange(T) / 2.0)[None, :, None]
     x = np.where(y[:, None, None] == 1, s0, s0 * decay) + 0.1 * rng.standard_normal((n, T, F))
-    return x.astype(np.float32), y
+    return np.clip(x, -1, 1).astype(np.float32), y  # <σᶻ> lies in [-1, 1]
 
 
 SMALL = Hyper(n_classes=2, units=6, dropout=0.2, l2=0.01, learning_rate=0.01, batch_size=16, epochs=3)
@@ -87,21 +87,23 @@ def test_saved_networks_reload_and_predict_identically(tmp_path):
     x, y = synthetic(60, T=5, F=3)
     fit = learn.fit_set(x, y, SMALL, k=2, seed=0, holdout=0.2)
     path = tmp_path / "net.zarr.zip"
-    learn._save_set(str(path), fit, SMALL, {"n_features": 3, "classes": ["a", "b"]})
-    params, hp, attrs = learn.load_networks(str(path))
-    assert hp == SMALL
+    traces = tmp_path / "traces.zarr"
+    ds = xr.Dataset({"magnetization": (("realization", "time", "site"), x.astype(np.float64))},
+                    coords={"time": np.linspace(0.0, 4.0, 5)})
+    ds.to_zarr(traces)
+    learn.save_set(str(path), fit, SMALL, ds.assign(label=xr.DataArray(0, attrs={"classes": ["a", "b"]})), "time", {})
+    params, hp, attrs, times = learn.load_networks(str(path))
+    assert hp == SMALL and attrs["n_features"] == 3 and times.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert np.array_equal(np.asarray(predict_seeds(params, x, hp, 3)), fit["p"])
 
-    traces = tmp_path / "traces.zarr"
-    xr.Dataset({"magnetization": (("realization", "time", "site"), x.astype(np.float64))}).to_zarr(traces)
     out = tmp_path / "pred.zarr"
     classify(str(path), str(traces), str(out))
     pred = xr.open_zarr(out)
-    assert np.allclose(pred["p"].values, fit["p"], atol=1e-6)
+    assert np.array_equal(pred["p"].values, fit["p"])
     assert pred["confusion"].shape == ()
     with pytest.raises(ValueError, match="trained on 3"):
         bad = tmp_path / "bad.zarr"
-        xr.Dataset({"magnetization": (("realization", "time", "site"), x[..., :2])}).to_zarr(bad)
+        ds.isel(site=slice(0, 2)).to_zarr(bad)
         classify(str(path), str(bad), str(tmp_path / "x.zarr"))
 
 

@@ -15,12 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+import yaml
 
 from phasetrace import jobs
+from phasetrace.provenance import record, settings
 from phasetrace.simulate import simulate_floquet, simulate_mbl
 from phasetrace.store import read_arrays, write_arrays
 
-from tiny import FLQ_DS, MBL_DS, ROOT, SNAKEMAKE, TINY, snakemake, workdir
+from tiny import FLQ_DS, MBL_DS, ROOT, SNAKEMAKE, TINY, job_stats, snakemake, workdir
 
 
 def test_dataset_contract(reference_run):
@@ -102,6 +104,9 @@ def test_rerun_is_bit_identical_and_block_size_free(reference_run, tmp_path):
     for ds_path in (MBL_DS, FLQ_DS):
         ref = xr.open_zarr(reference_run / ds_path)
         xr.testing.assert_identical(ref, xr.open_zarr(again / ds_path))
+    for model in ("mbl/L6", "floquet/L4"):  # training too: a from-scratch run gives bit-identical confusion
+        conf = f"results/{model}/confusion.zarr"
+        xr.testing.assert_identical(xr.open_zarr(reference_run / conf), xr.open_zarr(again / conf))
         other = xr.open_zarr(one / ds_path)
         assert np.abs(ref["magnetization"].values - other["magnetization"].values).max() < 1e-10
         assert np.array_equal(ref["field"].values, other["field"].values)
@@ -121,18 +126,6 @@ def test_one_point_target_builds_only_that_point(tmp_path):
     assert job_stats(proc.stdout + proc.stderr) == {"mbl_traces": 1}
 
 
-def job_stats(log: str) -> dict[str, int]:
-    """The 'Job stats' table Snakemake prints before running: rule → job count."""
-    lines = log[log.index("Job stats:") :].splitlines()[3:]
-    rows = {}
-    for line in lines:
-        parts = line.split()
-        if len(parts) != 2 or parts[0] == "total":
-            break
-        rows[parts[0]] = int(parts[1])
-    return rows
-
-
 def test_point_outside_the_grid_is_refused(tmp_path):
     d = workdir(tmp_path, TINY)
     proc = snakemake(d, "--cores", "1", "results/mbl/L6/traces/eps0.4000/W3.000/r000-001.zarr.zip", check=False)
@@ -148,6 +141,34 @@ def test_bad_config_fails_before_any_job(tmp_path):
     assert proc.returncode != 0
     assert "mbl.L = 7 is not allowed: it must be a multiple of 2" in proc.stdout + proc.stderr
     assert not (d / "results").exists()
+
+
+def test_yaml_error_in_config_names_file_and_line(tmp_path):
+    d = tmp_path / "run"
+    d.mkdir()
+    (d / "config.yaml").write_text(yaml.safe_dump(TINY).replace("seed: 7", "seed: [7"))
+    proc = subprocess.run(SNAKEMAKE + ["--directory", str(d), "--cores", "1"], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert f"{d / 'config.yaml'}, line " in proc.stdout + proc.stderr and "invalid YAML" in proc.stdout + proc.stderr
+    assert not (d / "results").exists()
+
+
+def test_keys_filled_from_config_yaml_are_printed(tmp_path):
+    d = workdir(tmp_path, TINY)  # the workflow's config.yaml in the working directory
+    partial = {k: v for k, v in TINY.items() if k != "checks"}
+    (tmp_path / "partial.yaml").write_text(yaml.safe_dump(partial))
+    proc = subprocess.run(SNAKEMAKE + ["--directory", str(d), "--configfile", str(tmp_path / "partial.yaml"), "-n"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert f"phasetrace: taken from {d / 'config.yaml'} (not set by --configfile/--config): checks" in proc.stderr
+
+
+def test_a_single_energy_density_draws_the_phase_diagram(tmp_path):
+    one = copy.deepcopy(TINY)
+    one["mbl"]["eps"] = [0.3]
+    d = workdir(tmp_path, one)
+    snakemake(d, "--cores", "2", "results/phase_diagram.png")
+    assert (d / "results" / "phase_diagram.png").stat().st_size > 10_000
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
@@ -176,7 +197,7 @@ def test_health_check_failure_leaves_no_output_and_names_the_point(tmp_path):
     bounds = tmp_path / "bounds.zarr.zip"
     arrays = {"E0": np.array([-0.5, -0.5]), "Emax": np.array([0.5, 0.5]), "E0_error": np.zeros(2),
               "Emax_error": np.zeros(2), "iterations": np.array([1, 1])}  # far too narrow a spectrum
-    write_arrays(bounds, arrays, {})
+    write_arrays(bounds, arrays, {"realizations": [0, 1]} | record(settings(TINY, "mbl_bounds", W=3.0)))
     out = tmp_path / "traces.zarr.zip"
     with pytest.raises(RuntimeError, match=r"sweep point mbl L=6 eps=0.7000 W=3.000 realizations r000-001: .*health check"):
         jobs.mbl_traces_job(TINY, "0.7000", "3.000", "r000-001", str(bounds), str(out))

@@ -48,3 +48,15 @@ def snakemake(d: Path, *args: str, check: bool = True, **kw) -> subprocess.Compl
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
     return proc
+
+
+def job_stats(log: str) -> dict[str, int]:
+    """The 'Job stats' table Snakemake prints before running: rule → job count."""
+    lines = log[log.index("Job stats:") :].splitlines()[3:]
+    rows = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        rows[parts[0]] = int(parts[1])
+    return rows

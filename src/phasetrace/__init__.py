@@ -1,7 +1,8 @@
 """phasetrace: learning phase diagrams of quantum many-body systems from the dynamics of observables.
 
-The numerical modules (:mod:`.heisenberg`, :mod:`.floquet`) run in double precision and turn on JAX's 64-bit
-mode when imported; the light modules (:mod:`.config`, :mod:`.sweep`) import no JAX, so the workflow parses fast.
+Importing a module changes no global state: JAX's 64-bit mode, which the kernels need and training runs under, is
+set by :func:`phasetrace.runner.configure` (called by the workflow's jobs, the command line and the public API).
+The light modules (:mod:`.config`, :mod:`.sweep`) import no JAX, so the workflow parses fast.
 """
 
 from importlib.metadata import PackageNotFoundError, version

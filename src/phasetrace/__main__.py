@@ -1,35 +1,102 @@
-"""Command line: ``python -m phasetrace classify --networks SET --traces DATASET --out PREDICTIONS``.
+"""Command line.
 
-Applies a saved network set (``results/<model>/L<L>/networks*.zarr.zip``) to any traces dataset whose
-``magnetization`` ends in the same (time, site) shape as the training data (e.g. new or experimental traces), and
-writes a Zarr dataset with ``p(seed, ..., class)``, the confusion of each sample (seed mean) and the confusion of
-the realization-averaged prediction where the dataset has a ``realization`` dimension.
+``python -m phasetrace classify --networks SET --traces DATASET --out PREDICTIONS [--overwrite]``
+    Applies a saved network set (``results/<model>/L<L>/networks*.zarr.zip``) to a traces dataset (Zarr) whose
+    ``magnetization`` has the (time, site) grid the set was trained on (stored with the set), e.g. new or
+    experimental traces, and writes a Zarr dataset with ``p(seed, ..., class)``, the confusion of each sample
+    (seed mean) and the confusion of the realization-averaged prediction where the dataset has a ``realization``
+    dimension. The input is checked first (variable present, time grid, number of sites, finite values in
+    [−1, 1]); ``--out`` must not exist (``--overwrite`` replaces an earlier classify output, nothing else) and
+    must not be an input.
+
+``python -m phasetrace check-config FILE [FILE ...]``
+    Validates config files as the workflow would read them (``config.yaml`` of the working directory, if any,
+    overlaid by FILEs in order), naming a YAML error's line and any key taken from ``config.yaml``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+CREATED_BY = "phasetrace classify"
 
 
-def classify(networks: str, traces: str, out: str) -> None:
+def _check_out(out: Path, inputs: dict[str, str], overwrite: bool) -> None:
+    """Refuse an --out that is (inside, or holds) an input, or that exists and is not ours to replace."""
+    target = out.resolve()
+    for flag, path in inputs.items():
+        src = Path(path).resolve()
+        if target == src or src.is_relative_to(target) or target.is_relative_to(src):
+            raise ValueError(f"--out {out} overlaps the input {flag} {path}; write the predictions elsewhere")
+    if not (out.exists() or out.is_symlink()):
+        return
+    if not overwrite:
+        raise ValueError(f"--out {out} exists; choose a new path, or pass --overwrite to replace an earlier "
+                         "classify output")
+    if not _is_classify_output(out):
+        raise ValueError(f"--out {out} exists and is not an output of phasetrace classify; it is left as it is "
+                         "(--overwrite only replaces earlier classify outputs)")
+
+
+def _is_classify_output(path: Path) -> bool:
+    import json
+
+    meta = path / "zarr.json"
+    if path.is_symlink() or not path.is_dir() or not meta.is_file():
+        return False
+    try:
+        return json.loads(meta.read_text()).get("attributes", {}).get("created_by") == CREATED_BY
+    except (OSError, ValueError):
+        return False
+
+
+def _checked_input(ds, traces: str, attrs: dict, times):
+    """The magnetization of ``ds`` as float32 (samples, time, site) and its leading dims, after checking it
+    against what the network set was trained on."""
+    import numpy as np
+
+    variable, time_dim, n_sites = attrs["variable"], attrs["time_dim"], attrs["n_features"]
+    if variable not in ds.data_vars:
+        raise ValueError(f"--traces {traces}: has no variable {variable!r} (it has {sorted(ds.data_vars)})")
+    mag = ds[variable]
+    if mag.ndim < 2 or mag.dims[-2:] != (time_dim, "site"):
+        raise ValueError(f"--traces {traces}: {variable} must end in the dimensions ({time_dim}, site) the networks "
+                         f"were trained on; it has {mag.dims}")
+    if mag.sizes["site"] != n_sites:
+        raise ValueError(f"--traces {traces}: {variable} has {mag.sizes['site']} sites, the networks were trained "
+                         f"on {n_sites}")
+    grid = np.asarray(ds[time_dim].values, dtype=float) if time_dim in ds.coords else None
+    if grid is None or grid.shape != times.shape or not np.allclose(grid, times, rtol=1e-9, atol=1e-12):
+        have = "no coordinate" if grid is None else f"{grid.size} points in [{grid.min()}, {grid.max()}]"
+        raise ValueError(f"--traces {traces}: the {time_dim} grid ({have}) is not the one the networks were "
+                         f"trained on ({times.size} points in [{times.min()}, {times.max()}])")
+    x = np.asarray(mag.values, dtype=np.float64)
+    if not np.isfinite(x).all():
+        raise ValueError(f"--traces {traces}: {variable} has {int((~np.isfinite(x)).sum())} non-finite values "
+                         "(NaN or inf); every value must be a finite number in [-1, 1]")
+    if np.abs(x).max() > 1 + 1e-9:
+        raise ValueError(f"--traces {traces}: {variable} has values outside [-1, 1] (max |value| = "
+                         f"{np.abs(x).max():.6g}); <sigma^z> lies in [-1, 1]")
+    return x.reshape(-1, *x.shape[-2:]).astype(np.float32), mag.dims[:-2], mag.shape[:-2]
+
+
+def classify(networks: str, traces: str, out: str, overwrite: bool = False) -> None:
     import numpy as np
     import xarray as xr
 
     from .learn import load_networks
-    from .store import write_dataset
+    from .runner import configure
+    from .store import open_dataset, write_dataset
     from .train import confusion, predict_seeds
 
-    params, hp, attrs = load_networks(networks)
-    ds = xr.open_zarr(traces)
-    mag = ds["magnetization"]
-    lead = mag.dims[:-2]
-    if mag.shape[-1] != attrs["n_features"]:
-        raise ValueError(
-            f"--traces: magnetization has {mag.shape[-1]} sites, the networks were trained on {attrs['n_features']}"
-        )
-    x = mag.values.reshape(-1, *mag.shape[-2:]).astype(np.float32)
-    p = np.asarray(predict_seeds(params, x, hp, x.shape[-1])).reshape(-1, *mag.shape[:-2], hp.n_classes)
+    configure()
+    _check_out(Path(out), {"--networks": networks, "--traces": traces}, overwrite)
+    params, hp, attrs, times = load_networks(networks)
+    ds = open_dataset(traces)
+    x, lead, shape = _checked_input(ds, traces, attrs, times)
+    p = np.asarray(predict_seeds(params, x, hp, x.shape[-1])).reshape(-1, *shape, hp.n_classes)
     coords = {d: ds[d].values for d in lead if d in ds.coords} | {"class": np.array(attrs["classes"], dtype=object)}
     data = {
         "p": (("seed", *lead, "class"), p),
@@ -39,7 +106,28 @@ def classify(networks: str, traces: str, out: str) -> None:
         r = lead.index("realization") + 1
         mean_p = p.mean(axis=r)
         data["confusion"] = (tuple(d for d in lead if d != "realization"), confusion(mean_p).mean(axis=0))
-    write_dataset(out, xr.Dataset(data, coords=coords, attrs={"networks": networks, "traces": traces}))
+    meta = {"created_by": CREATED_BY, "networks": networks, "traces": traces}
+    meta |= {k: attrs[k] for k in ("settings", "settings_digest") if k in attrs}
+    write_dataset(out, xr.Dataset(data, coords=coords, attrs=meta))
+
+
+def check_config(files: list[str]) -> None:
+    from snakemake.utils import update_config
+
+    from .config import read_yaml, taken_from_defaults, validate
+
+    default = Path("config.yaml")
+    merged = read_yaml(default) if default.exists() else {}
+    given: dict = {}
+    for f in files:
+        update_config(given, read_yaml(f))
+    if merged and files:
+        taken = taken_from_defaults(merged, given)
+        if taken:
+            print(f"taken from {default.resolve()}: {', '.join(taken)}")
+    update_config(merged, given)
+    validate(merged)
+    print(f"config ok: {', '.join(files) or default}")
 
 
 def main(argv=None) -> None:
@@ -49,12 +137,18 @@ def main(argv=None) -> None:
     c = sub.add_parser("classify", help="apply a saved network set to a traces dataset")
     c.add_argument("--networks", required=True, help="saved network set (*.zarr.zip)")
     c.add_argument("--traces", required=True, help="traces dataset (Zarr) with a magnetization variable")
-    c.add_argument("--out", required=True, help="output Zarr dataset of predictions")
+    c.add_argument("--out", required=True, help="output Zarr dataset of predictions (must not exist)")
+    c.add_argument("--overwrite", action="store_true", help="replace --out if it is an earlier classify output")
+    k = sub.add_parser("check-config", help="validate config files as the workflow reads them")
+    k.add_argument("files", nargs="*", help="config files overlaid on ./config.yaml, in order")
     args = parser.parse_args(argv)
     try:
-        classify(args.networks, args.traces, args.out)
+        if args.command == "classify":
+            classify(args.networks, args.traces, args.out, args.overwrite)
+        else:
+            check_config(args.files)
     except (ValueError, FileNotFoundError) as err:
-        sys.exit(f"phasetrace classify: {err}")
+        sys.exit(f"phasetrace {args.command}: {err}")
 
 
 if __name__ == "__main__":

@@ -131,6 +131,9 @@ def main(argv=None) -> None:
     p.add_argument("--peers", nargs="*", default=["scipy", "quspin"], help="peers to time (scipy, quspin)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    from .runner import configure
+
+    configure()
     if args.worker:
         print(json.dumps(worker(args.L[0], args.batch, args.peers)))
         return

@@ -24,6 +24,9 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, default=10)
     args = p.parse_args(argv)
+    from .runner import configure
+
+    configure()
     k = args.seeds
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (80, 50, 12)).astype(np.float32)

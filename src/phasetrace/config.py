@@ -1,6 +1,9 @@
 """Config validation: the JSON schema (types, ranges, unknown keys) and then the checks a schema cannot express.
 
-Every failure is a ValueError whose message starts with the dotted config key and says what is allowed.
+Every failure is a ValueError whose message starts with the dotted config key and says what is allowed. Checked
+before any job runs: finiteness of every number, integers written as integers (``6``, not ``6.0``), grids that are
+strictly increasing and whose values stay distinct in the paths that carry them, windows that hold grid points,
+and a hold-out that leaves every class training samples.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import jsonschema
 import numpy as np
 import yaml
 
-from .sweep import check_windows, floquet_windows, grid, mbl_windows
+from .sweep import EPS_FMT, W_FMT, check_windows, floquet_windows, grid, mbl_windows
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -26,9 +29,13 @@ def _describe(error: jsonschema.ValidationError) -> str:
         "minimum": lambda: f">= {s['minimum']}",
         "maximum": lambda: f"<= {s['maximum']}",
         "exclusiveMinimum": lambda: f"> {s['exclusiveMinimum']}",
+        "exclusiveMaximum": lambda: f"< {s['exclusiveMaximum']}",
+        "const": lambda: f"{s['const']!r}",
         "multipleOf": lambda: f"a multiple of {s['multipleOf']}",
         "enum": lambda: f"one of {s['enum']}",
-        "type": lambda: f"of type {s['type']}",
+        "type": lambda: f"of type {s['type']}" + (" (write whole numbers without a decimal point)"
+                                                  if s["type"] == "integer" and isinstance(error.instance, float)
+                                                  else ""),
         "required": lambda: f"must have the keys {s['required']}",
         "additionalProperties": lambda: f"only the keys {sorted(s.get('properties', {}))}",
         "oneOf": lambda: s.get("description", "a grid: {start, stop, num} or a list of numbers"),
@@ -43,21 +50,55 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{_key(error.absolute_path)} = {error.instance!r} is not allowed: it must be {allowed}"
 
 
+# JSON Schema's "integer" admits 6.0; phasetrace does not (6.0 would reach the kernels as a float).
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, x: isinstance(x, int | np.integer) and not isinstance(x, bool)
+    ),
+)
+
+
+def _non_finite(node, path=()):
+    """The dotted key and value of the first NaN or infinite number in ``node``, else None."""
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, list | tuple):
+        items = enumerate(node)
+    else:
+        ok = not isinstance(node, float | np.floating) or np.isfinite(node)
+        return None if ok else (path, node)
+    for k, v in items:
+        found = _non_finite(v, (*path, k))
+        if found:
+            return found
+    return None
+
+
+def _dotted(path) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "<config>"
+
+
 def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
     """Validate ``config``; return it unchanged or raise ValueError naming the key and its allowed values."""
+    if not isinstance(config, dict):
+        raise ValueError(f"invalid config: the top level must be a mapping of keys, not {type(config).__name__}")
+    bad = _non_finite(config)
+    if bad:
+        raise ValueError(f"invalid config: {_dotted(bad[0])} = {bad[1]!r} is not allowed: it must be a finite number")
     schema = yaml.safe_load(Path(schema_path).read_text())
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(config), key=lambda e: len(e.absolute_path))
+    errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: len(e.absolute_path))
     if errors:
         deepest = max(errors, key=lambda e: len(e.absolute_path))
         raise ValueError("invalid config: " + _describe(deepest))
     mbl, flq = config["mbl"], config["floquet"]
     eps, W, feps = grid(mbl["eps"]), grid(mbl["W"]), grid(flq["eps"])
-    for key, values, low, high in (("mbl.eps", eps, 0.0, 1.0), ("mbl.W", W, 0.0, np.inf), ("floquet.eps", feps, 0.0, np.pi)):
-        if values.min() < low or values.max() > high or len(np.unique(values)) != len(values):
-            raise ValueError(
-                f"invalid config: {key} = [{values.min()}, {values.max()}] is not allowed: "
-                f"distinct values in [{low}, {high}]"
-            )
+    for key, values, low, high, fmt in (("mbl.eps", eps, 0.0, 1.0, EPS_FMT), ("mbl.W", W, 0.0, np.inf, W_FMT),
+                                        ("floquet.eps", feps, 0.0, np.pi, EPS_FMT)):
+        _check_grid(key, values, low, high, fmt)
     if mbl["windows"]["ergodic_W_max"] >= mbl["windows"]["localized_W_min"]:
         raise ValueError("invalid config: mbl.windows.ergodic_W_max must be < mbl.windows.localized_W_min (windows overlap)")
     for key, windows, values in (("mbl", mbl_windows(mbl), W), ("floquet", floquet_windows(flq), feps)):
@@ -77,9 +118,81 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
                 f"invalid config: checks.windows[{i}] = [{lo}, {hi}] is not allowed: ergodic_W_max < localized_W_min, "
                 f"each containing points of mbl.W [{W.min()}, {W.max()}]"
             )
+    variants = [mbl_windows({"windows": {"ergodic_W_max": lo, "localized_W_min": hi}}) for lo, hi in chk["windows"]]
+    training_sets = [("mbl.windows", mbl_windows(mbl), W, mbl["realizations"]),
+                     ("floquet.windows", floquet_windows(flq), feps, flq["realizations"])]
+    training_sets += [(f"checks.windows[{i}]", v, W, mbl["realizations"]) for i, v in enumerate(variants)]
+    for key, windows, values, R in training_sets:
+        _check_holdout(config["training"]["holdout"], key, windows, values, R)
     return config
+
+
+def _check_grid(key: str, values: np.ndarray, low: float, high: float, fmt: str) -> None:
+    """Values in [low, high], strictly increasing, and distinct once formatted as in the paths of their jobs."""
+    if values.min() < low or values.max() > high:
+        raise ValueError(
+            f"invalid config: {key} = [{values.min()}, {values.max()}] is not allowed: values in [{low}, {high}]"
+        )
+    if np.any(np.diff(values) <= 0):
+        i = int(np.nonzero(np.diff(values) <= 0)[0][0])
+        raise ValueError(
+            f"invalid config: {key} is not allowed: its values must be strictly increasing, but {float(values[i])} is "
+            f"followed by {float(values[i + 1])} (sort the list and remove duplicates)"
+        )
+    names = [fmt.format(v) for v in values]
+    for a, b in zip(names[:-1], names[1:], strict=True):
+        if a == b:
+            raise ValueError(
+                f"invalid config: {key} is not allowed: two values are both written {a} in the paths of their jobs "
+                f"(format {fmt}); grid points must differ at that precision"
+            )
+
+
+def _check_holdout(holdout: float, key: str, windows, values: np.ndarray, realizations: int) -> None:
+    """Every class of a training set keeps at least one training sample after the (per-class) hold-out."""
+    for w in windows:
+        points = int(np.sum((values >= w.low - 1e-12) & (values <= w.high + 1e-12)))
+        n = points * realizations
+        if n - round(holdout * n) < 1:
+            raise ValueError(
+                f"invalid config: training.holdout = {holdout} is not allowed: it leaves no training sample of "
+                f"class {w.name!r} of {key} ({n} labeled samples: {points} grid point(s) x {realizations} "
+                f"realizations); use a smaller hold-out, more realizations or a wider window"
+            )
+
+
+def read_yaml(path: str | Path) -> dict:
+    """A YAML config file as a dict; a syntax error is a ValueError naming the file, line and column."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+        context = ""
+        if err.context and err.context_mark and err.context_mark is not mark:
+            context = f" ({err.context} at line {err.context_mark.line + 1}, column {err.context_mark.column + 1})"
+        raise ValueError(f"{where}: invalid YAML: {err.problem or err.context}{context}") from None
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path}: invalid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a config file must be a mapping of keys, not {type(data).__name__}")
+    return data
 
 
 def load(path: str | Path) -> dict:
     """Read and validate a YAML config file."""
-    return validate(yaml.safe_load(Path(path).read_text()))
+    return validate(read_yaml(path))
+
+
+def taken_from_defaults(defaults: dict, given: dict, prefix: str = "") -> list[str]:
+    """Dotted keys of ``defaults`` that ``given`` (the user's config files, merged) does not set: the ones
+    Snakemake fills from the workflow's config.yaml."""
+    out = []
+    for key, value in defaults.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if key not in given:
+            out.append(name)
+        elif isinstance(value, dict) and isinstance(given[key], dict):
+            out += taken_from_defaults(value, given[key], name)
+    return out

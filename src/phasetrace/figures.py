@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+from matplotlib.figure import Figure
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import xarray as xr  # noqa: E402
-
-from .sweep import floquet_windows, mbl_windows  # noqa: E402
+from .provenance import require_same, settings
+from .store import open_dataset
+from .sweep import floquet_windows, mbl_windows
 
 CLASS_COLORS = {"time_crystal": "tab:purple", "ergodic": "tab:red", "floquet_mbl": "tab:blue", "localized": "tab:blue"}
 
@@ -19,24 +18,35 @@ def _window_bands(ax, windows):
         ax.axvspan(w.low, w.high, color=CLASS_COLORS.get(w.name, "grey"), alpha=0.12, lw=0)
 
 
+def _edges(centers: np.ndarray, single: float) -> np.ndarray:
+    """Cell edges around grid points (midpoints; ± half the smallest spacing, or ``single``/2, at the ends)."""
+    if centers.size == 1:
+        return np.array([centers[0] - 0.5 * single, centers[0] + 0.5 * single])
+    mid = 0.5 * (centers[1:] + centers[:-1])
+    return np.concatenate([[centers[0] - (mid[0] - centers[0])], mid, [centers[-1] + (centers[-1] - mid[-1])]])
+
+
 def phase_diagram(config: dict, mbl_confusion: str, floquet_confusion: str, floquet_traces: str, output: str) -> None:
     """results/phase_diagram.png: MBL confusion over (W, ε) with its boundary | Floquet outputs, C and imbalance."""
-    mbl = xr.open_zarr(mbl_confusion)
-    flq = xr.open_zarr(floquet_confusion)
-    tr = xr.open_zarr(floquet_traces)
+    mbl, flq, tr = open_dataset(mbl_confusion), open_dataset(floquet_confusion), open_dataset(floquet_traces)
+    for path, ds, stage in ((mbl_confusion, mbl, "mbl_network"), (floquet_confusion, flq, "floquet_network"),
+                            (floquet_traces, tr, "floquet_dataset")):
+        require_same(path, ds.attrs, settings(config, stage))
 
-    fig = plt.figure(figsize=(13, 5.2), layout="constrained")
+    fig = Figure(figsize=(13, 5.2), layout="constrained")
     gs = fig.add_gridspec(2, 2, width_ratios=[1.15, 1], height_ratios=[2, 1])
     ax = fig.add_subplot(gs[:, 0])
     W, eps = mbl["W"].values, mbl["eps"].values
-    mesh = ax.pcolormesh(W, eps, mbl["confusion"].values, shading="nearest", cmap="magma", vmin=0, vmax=1)
+    dW = np.min(np.diff(W))  # W has ≥ 2 points (one per training window); ε may have a single one
+    de = np.min(np.diff(eps)) if eps.size > 1 else 0.1
+    mesh = ax.pcolormesh(_edges(W, dW), _edges(eps, de), mbl["confusion"].values, cmap="magma", vmin=0, vmax=1)
     fig.colorbar(mesh, ax=ax, label="confusion C (seed mean)")
     ax.errorbar(mbl["boundary_W"].values, eps, xerr=mbl["boundary_W_seed_std"].values, fmt="o", color="cyan",
                 ms=4, capsize=2, label="max confusion (± seed spread)")
     for w in mbl_windows(config["mbl"]):
         lo, hi = max(w.low, W.min()), min(w.high, W.max())
-        ax.axvspan(lo - 0.5 * (W[1] - W[0]), hi + 0.5 * (W[1] - W[0]), fill=False, hatch="//", ec="white", lw=0)
-        ax.text(0.5 * (lo + hi), eps.max() + 0.5 * (eps[1] - eps[0]), f"train: {w.name}", ha="center", va="bottom",
+        ax.axvspan(lo - 0.5 * dW, hi + 0.5 * dW, fill=False, hatch="//", ec="white", lw=0)
+        ax.text(0.5 * (lo + hi), eps.max() + 0.5 * de, f"train: {w.name}", ha="center", va="bottom",
                 fontsize=8)
     ax.set_xlabel("disorder strength W")
     ax.set_ylabel("energy density ε")
@@ -70,4 +80,4 @@ def phase_diagram(config: dict, mbl_confusion: str, floquet_confusion: str, floq
     bottom.set_ylabel(f"I (odd n ≥ {odd.min()})")
     bottom.set_xlabel("kick detuning ε")
     fig.savefig(output, dpi=130)
-    plt.close(fig)
+

@@ -18,9 +18,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .basis import spins_of, states_of
+from .runner import require_configured
 from .checks import MAX_L_FLOQUET, HealthCheckError, check_finite, check_length, check_memory, require
 
-jax.config.update("jax_enable_x64", True)
 
 G_DEFAULT = np.pi / 2
 
@@ -109,6 +109,7 @@ def evolve_floquet(
 ) -> FloquetEvolution:
     """Stroboscopic ⟨σᶻᵢ⟩(n T), n = 0 … periods, for every ε and realization (couplings (n, n_bonds),
     fields (n, L), initial σᶻ (n, L) ±1). Columns are processed in batches of at most ``max_batch_bytes``."""
+    require_configured("evolve_floquet")
     fields = np.atleast_2d(np.asarray(fields, dtype=np.float64))
     n, L = fields.shape
     check_length(L, MAX_L_FLOQUET, boundary)

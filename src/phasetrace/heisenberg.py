@@ -23,6 +23,7 @@ import scipy.linalg
 import scipy.special
 
 from .basis import SzSector
+from .runner import require_configured
 from .checks import (
     MAX_L_HEISENBERG,
     HealthCheckError,
@@ -33,7 +34,6 @@ from .checks import (
     require,
 )
 
-jax.config.update("jax_enable_x64", True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,6 +205,7 @@ def spectral_bounds(
     A column stops when the residual bound β_m |s_m| of both extremal Ritz pairs is ≤ rtol·max(1, |θ|), or at
     breakdown (invariant Krylov space, exact). Starting vectors are Gaussian, drawn from ``start_seeds``.
     """
+    require_configured("spectral_bounds")
     fields = np.atleast_2d(np.asarray(fields, dtype=np.float64))
     n = fields.shape[0]
     start_seeds = np.atleast_1d(start_seeds)
@@ -342,6 +343,7 @@ def evolve(
     Health checks: a column whose norm drifts by more than ``norm_tol`` or whose energy drifts by more than
     ``energy_tol`` · (E_max − E₀) raises :class:`HealthCheckError`.
     """
+    require_configured("evolve")
     fields = np.atleast_2d(np.asarray(fields, dtype=np.float64))
     n = fields.shape[0]
     state_index = np.asarray(state_index).reshape(n, -1)

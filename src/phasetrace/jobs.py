@@ -1,8 +1,9 @@
 """What each workflow rule does, as functions of (config, wildcards as written in paths, input and output paths).
 
 Rules only wire files and call these. Each job's store records everything needed to reproduce it independently:
-the disorder, initial states, times, seed, sweep point, code version. A kernel health-check failure re-raises
-with the sweep point in the message and leaves no output (stores are written atomically, see :mod:`.store`).
+the disorder, initial states, times, seed, sweep point, code version, and the settings it was made from
+(:mod:`.provenance`); a job refuses an input made from other settings, naming it. A kernel health-check failure
+re-raises with the sweep point in the message and leaves no output (stores are written atomically, see :mod:`.store`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import xarray as xr
 
 from . import __version__
 from .heisenberg import HealthCheckError, SpectralBounds
+from .provenance import record, require_same, settings
 from .simulate import default_times, mbl_bounds, simulate_floquet, simulate_mbl
 from .store import read_arrays, write_arrays, write_dataset
 from .sweep import (
@@ -46,7 +48,8 @@ def mbl_bounds_job(config: dict, W: str, block: str, output: str) -> None:
         output,
         {"E0": bounds.E0, "Emax": bounds.Emax, "E0_error": bounds.err0, "Emax_error": bounds.errmax,
          "iterations": bounds.iterations},
-        {"W": Wv, "realizations": [a, b], "seed": config["seed"], "version": __version__},
+        {"W": Wv, "realizations": [a, b], "seed": config["seed"], "version": __version__}
+        | record(settings(config, "mbl_bounds", W=Wv)),
     )
 
 
@@ -55,7 +58,10 @@ def mbl_traces_job(config: dict, eps: str, W: str, block: str, bounds_path: str,
     epsv = lookup(grid(cfg["eps"]), EPS_FMT, eps, "eps")
     Wv = lookup(grid(cfg["W"]), W_FMT, W, "W")
     a, b = parse_block(block)
-    arrays, _ = read_arrays(bounds_path)
+    arrays, attrs = read_arrays(bounds_path)
+    require_same(bounds_path, attrs, settings(config, "mbl_bounds", W=Wv))
+    if attrs.get("realizations") != [a, b]:
+        raise ValueError(f"{bounds_path} holds realizations {attrs.get('realizations')}, this job needs [{a}, {b}]")
     bounds = SpectralBounds(arrays["E0"], arrays["Emax"], arrays["E0_error"], arrays["Emax_error"], arrays["iterations"])
     times = default_times(cfg["t_max"], cfg["n_times"])
     with _sweep_point(f"mbl L={cfg['L']} eps={eps} W={W} realizations {block}"):
@@ -65,7 +71,8 @@ def mbl_traces_job(config: dict, eps: str, W: str, block: str, bounds_path: str,
         output,
         {k: out[k] for k in keep},
         {"model": "mbl", "L": cfg["L"], "J": cfg["J"], "boundary": cfg["boundary"], "eps": epsv, "W": Wv,
-         "realizations": [a, b], "seed": config["seed"], "version": __version__},
+         "realizations": [a, b], "seed": config["seed"], "version": __version__}
+        | record(settings(config, "mbl_traces", eps=epsv, W=Wv)),
     )
 
 
@@ -80,8 +87,17 @@ def floquet_traces_job(config: dict, eps: str, block: str, output: str) -> None:
         output,
         out,
         {"model": "floquet", "L": cfg["L"], "eps": epsv, "realizations": [a, b], "seed": config["seed"],
-         "T1": cfg["T1"], "T2": cfg["T2"], "g": cfg["g"], "boundary": cfg["boundary"], "version": __version__},
+         "T1": cfg["T1"], "T2": cfg["T2"], "g": cfg["g"], "boundary": cfg["boundary"], "version": __version__}
+        | record(settings(config, "floquet_traces", eps=epsv)),
     )
+
+
+def _grid_index(path, values: np.ndarray, value: float, name: str) -> int:
+    """Index of a store's exact sweep value in the configured grid (the store is refused if it is not a point)."""
+    hit = np.nonzero(values == value)[0]
+    if not hit.size:
+        raise ValueError(f"{path}: {name} = {value!r} is not a point of the configured {name} grid {values.tolist()}")
+    return int(hit[0])
 
 
 def _classes_attr(windows) -> dict:
@@ -100,7 +116,8 @@ def aggregate_mbl(config: dict, inputs: list[str], output: str) -> None:
     E0, Emax = np.full((W.size, R), np.nan), np.full((W.size, R), np.nan)
     for path in inputs:
         arr, attrs = read_arrays(path)
-        e, w = int(np.argmin(np.abs(eps - attrs["eps"]))), int(np.argmin(np.abs(W - attrs["W"])))
+        require_same(path, attrs, settings(config, "mbl_traces", eps=attrs.get("eps"), W=attrs.get("W")))
+        e, w = _grid_index(path, eps, attrs["eps"], "eps"), _grid_index(path, W, attrs["W"], "W")
         r = slice(attrs["realizations"][0], attrs["realizations"][1] + 1)
         mag[e, w, r] = arr["magnetization"][:, 0]
         init[e, w, r] = arr["initial_state"][:, 0]
@@ -123,7 +140,7 @@ def aggregate_mbl(config: dict, inputs: list[str], output: str) -> None:
         },
         coords={"eps": eps, "W": W, "realization": np.arange(R), "time": times, "site": np.arange(L)},
         attrs={"model": "mbl", "L": L, "J": cfg["J"], "boundary": cfg["boundary"], "seed": config["seed"],
-               "t_max": cfg["t_max"], "phasetrace_version": __version__},
+               "t_max": cfg["t_max"], "phasetrace_version": __version__} | record(settings(config, "mbl_dataset")),
     )
     write_dataset(output, ds)
 
@@ -140,7 +157,8 @@ def aggregate_floquet(config: dict, inputs: list[str], output: str) -> None:
     init = np.zeros((R, L), np.int8)
     for path in inputs:
         arr, attrs = read_arrays(path)
-        e = int(np.argmin(np.abs(eps - attrs["eps"])))
+        require_same(path, attrs, settings(config, "floquet_traces", eps=attrs.get("eps")))
+        e = _grid_index(path, eps, attrs["eps"], "eps")
         r = slice(attrs["realizations"][0], attrs["realizations"][1] + 1)
         mag[e, r], imb[e, r] = arr["magnetization"][0], arr["imbalance"][0]
         coupling[r], field[r], init[r] = arr["coupling"], arr["field"], arr["initial_state"]
@@ -159,65 +177,7 @@ def aggregate_floquet(config: dict, inputs: list[str], output: str) -> None:
         coords={"eps": eps, "realization": np.arange(R), "period": np.arange(N + 1), "site": np.arange(L),
                 "bond": np.arange(nb)},
         attrs={"model": "floquet", "L": L, "T1": cfg["T1"], "T2": cfg["T2"], "g": cfg["g"],
-               "boundary": cfg["boundary"], "seed": config["seed"], "phasetrace_version": __version__},
+               "boundary": cfg["boundary"], "seed": config["seed"], "phasetrace_version": __version__}
+        | record(settings(config, "floquet_dataset")),
     )
     write_dataset(output, ds)
-
-
-def enable_compilation_cache(path: str | None = None) -> None:
-    """Share compiled kernels between job processes (each local Snakemake job is a process of its own).
-
-    The cache lives in ``$PHASETRACE_JAX_CACHE`` or ``.snakemake/phasetrace-jax-cache`` of the working directory.
-    """
-    import os
-
-    import jax
-
-    path = path or os.environ.get("PHASETRACE_JAX_CACHE") or os.path.join(".snakemake", "phasetrace-jax-cache")
-    jax.config.update("jax_compilation_cache_dir", os.path.abspath(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-
-
-def job_device(gpus: int = 0):
-    """The JAX device a job runs on: the first GPU when the job was given ``gpus`` ≥ 1, else the CPU.
-
-    GPU use is opt-in per job (the GPU profiles give simulation rules ``gpu: 1``), so CPU rules never
-    touch a GPU that a simulation job holds.
-    """
-    import jax
-
-    if not gpus:
-        return jax.devices("cpu")[0]
-    try:
-        return jax.devices("gpu")[0]
-    except RuntimeError as err:
-        raise RuntimeError(
-            f"this job asks for {gpus} GPU(s) (resource 'gpu') but JAX sees none ({err}); install the CUDA "
-            "build (pip install -e '.[cuda]', or envs/phasetrace-cuda.yaml) or run without a GPU profile"
-        ) from None
-
-
-def logged(log_path: str, func, *args, gpus: int = 0) -> None:
-    """Run ``func(*args)`` on :func:`job_device`, writing its start, device, duration and any traceback to
-    ``log_path`` (errors re-raised)."""
-    import time
-    import traceback
-    from pathlib import Path
-
-    import jax
-
-    enable_compilation_cache()
-    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    with open(log_path, "w") as log:
-        log.write(f"phasetrace {__version__}: {func.__name__}{tuple(a for a in args if isinstance(a, str))}\n")
-        try:
-            device = job_device(gpus)
-            log.write(f"device: {device.platform} {device}\n")
-            with jax.default_device(device):
-                func(*args)
-        except Exception:
-            log.write(traceback.format_exc())
-            raise
-        log.write(f"done in {time.perf_counter() - start:.2f} s\n")

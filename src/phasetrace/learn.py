@@ -15,7 +15,9 @@ import numpy as np
 import xarray as xr
 
 from . import __version__
-from .store import read_arrays, write_arrays, write_dataset
+from .provenance import record, require_same, settings
+from .runner import configure
+from .store import open_dataset, read_arrays, write_arrays, write_dataset
 from .sweep import EPS_FMT, floquet_windows, grid, lookup
 from .train import (
     Hyper,
@@ -43,12 +45,19 @@ def hyper(config: dict, n_classes: int) -> Hyper:
 
 
 def holdout_split(labels: np.ndarray, fraction: float, seed: int, *context: int):
-    """Indices (train, held-out) of the labeled samples (label ≥ 0), a fixed random split per network set."""
-    labeled = np.nonzero(labels >= 0)[0]
+    """Indices (train, held-out) of the labeled samples (label ≥ 0): a fixed random split per network set,
+    stratified by class (``round(fraction · n_c)`` of each class's n_c samples held out), so that every class
+    keeps training samples (the config's validation guarantees at least one) and is measured on held-out ones."""
     rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(4, *map(int, context))))
-    perm = rng.permutation(labeled)
-    n_hold = int(round(fraction * labeled.size))
-    return np.sort(perm[n_hold:]), np.sort(perm[:n_hold])
+    train, held = [], []
+    for c in np.unique(labels[labels >= 0]):
+        perm = rng.permutation(np.nonzero(labels == c)[0])
+        n_hold = int(round(fraction * perm.size))
+        held.append(perm[:n_hold])
+        train.append(perm[n_hold:])
+    if not train:
+        raise ValueError("no labeled sample: every sweep point lies outside the training windows")
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(held))
 
 
 def fit_set(x: np.ndarray, labels: np.ndarray, hp: Hyper, k: int, seed: int, holdout: float, *context: int) -> dict:
@@ -56,6 +65,7 @@ def fit_set(x: np.ndarray, labels: np.ndarray, hp: Hyper, k: int, seed: int, hol
 
     Returns params (stacked), p (k, n, classes), loss (k, epochs), accuracy (k,) on the held-out labeled samples.
     """
+    configure()
     x = np.asarray(x, dtype=np.float32)
     train, held = holdout_split(labels, holdout, seed, *context)
     unlabeled = np.nonzero(labels < 0)[0]
@@ -64,49 +74,71 @@ def fit_set(x: np.ndarray, labels: np.ndarray, hp: Hyper, k: int, seed: int, hol
         params, loss = train_seeds(seed_keys(seed, k, *context), x[train], labels[train].astype(np.int32), x_unl, hp)
         p = np.asarray(predict_seeds(params, x, hp, x.shape[-1]))
         loss = np.asarray(loss)
+    if not (np.isfinite(loss).all() and np.isfinite(p).all()):
+        bad = sorted({int(i) for i in np.nonzero(~np.isfinite(loss).all(axis=1) | ~np.isfinite(p).all(axis=(1, 2)))[0]})
+        raise FloatingPointError(
+            f"training diverged: network(s) {bad} of {k} produced non-finite losses or predictions; "
+            "lower training.learning_rate or check the input traces"
+        )
     acc = (p[:, held].argmax(-1) == labels[held][None, :]).mean(axis=1) if held.size else np.full(k, np.nan)
     return {"params": params, "p": p, "loss": loss, "accuracy": acc, "held_out": held}
 
 
-def _save_set(output: str, fit: dict, hp: Hyper, attrs: dict) -> None:
+def save_set(output: str, fit: dict, hp: Hyper, ds: xr.Dataset, time_dim: str, attrs: dict) -> None:
+    """A network set with what it was trained on: the input's time grid (``times``, stored), its variable, the
+    number of sites (``n_features``), the class names and the settings it was made from (in ``attrs``)."""
     arrays = {f"params.{name}": v for name, v in flat_params(fit["params"]).items()}
-    arrays |= {"p": fit["p"], "loss": fit["loss"], "accuracy": fit["accuracy"], "held_out": fit["held_out"]}
-    write_arrays(output, arrays, attrs | {"hyper": hyper_attrs(hp), "version": __version__})
+    arrays |= {"p": fit["p"], "loss": fit["loss"], "accuracy": fit["accuracy"], "held_out": fit["held_out"],
+               "times": np.asarray(ds[time_dim].values, dtype=np.float64)}
+    input_attrs = {"variable": "magnetization", "time_dim": time_dim, "n_features": int(ds.sizes["site"]),
+                   "classes": list(ds["label"].attrs["classes"])}
+    write_arrays(output, arrays, attrs | input_attrs | {"hyper": hyper_attrs(hp), "version": __version__})
 
 
 def load_networks(path: str):
-    """(stacked params, Hyper, attrs) of a saved network set."""
+    """(stacked params, Hyper, attrs, times) of a saved network set; a damaged set is named (DamagedFileError)."""
     arrays, attrs = read_arrays(path)
+    missing = [k for k in ("hyper", "n_features", "classes", "time_dim") if k not in attrs]
+    if missing or "times" not in arrays:
+        raise ValueError(f"{path} is not a phasetrace network set (missing {missing or ['times']})")
     hp = Hyper(**attrs["hyper"])
     params = {k.removeprefix("params."): v for k, v in arrays.items() if k.startswith("params.")}
-    return unflat_params(params, attrs["n_features"], hp), hp, attrs
+    return unflat_params(params, attrs["n_features"], hp), hp, attrs, arrays["times"]
+
+
+def dataset_for(config: dict, path: str, stage: str) -> xr.Dataset:
+    """The dataset at ``path``, refused unless it was made from the current config's ``stage`` settings."""
+    ds = open_dataset(path)
+    require_same(path, ds.attrs, settings(config, stage))
+    return ds
 
 
 def mbl_network_job(config: dict, eps: str, dataset: str, output: str) -> None:
     """One set of k networks for one energy density, trained on the labeled W windows at that ε."""
-    ds = xr.open_zarr(dataset)
-    e = int(np.argmin(np.abs(ds["eps"].values - lookup(grid(config["mbl"]["eps"]), EPS_FMT, eps, "eps"))))
+    ds = dataset_for(config, dataset, "mbl_dataset")
+    epsv = lookup(grid(config["mbl"]["eps"]), EPS_FMT, eps, "eps")
+    e = int(np.nonzero(ds["eps"].values == epsv)[0][0])
     mag = ds["magnetization"].isel(eps=e).values  # (W, R, T, L)
     nW, R, T, L = mag.shape
     labels = np.repeat(ds["label"].isel(eps=e).values, R)
     hp = hyper(config, 2)
     t = config["training"]
     fit = fit_set(mag.reshape(nW * R, T, L), labels, hp, t["seeds"], config["seed"], t["holdout"], MODEL_IDS["mbl"], e)
-    _save_set(output, fit, hp, {"model": "mbl", "eps": float(ds["eps"][e]), "n_features": L,
-                                "classes": ds["label"].attrs["classes"], "shape": [nW, R]})
+    save_set(output, fit, hp, ds, "time", {"model": "mbl", "eps": epsv, "shape": [nW, R]}
+              | record(settings(config, "mbl_network", eps=epsv)))
 
 
 def floquet_network_job(config: dict, dataset: str, output: str) -> None:
     """One set of k networks over the whole Floquet ε sweep, trained on its three labeled windows."""
-    ds = xr.open_zarr(dataset)
+    ds = dataset_for(config, dataset, "floquet_dataset")
     mag = ds["magnetization"].values  # (eps, R, N + 1, L)
     nE, R, T, L = mag.shape
     labels = np.repeat(ds["label"].values, R)
     hp = hyper(config, 3)
     t = config["training"]
     fit = fit_set(mag.reshape(nE * R, T, L), labels, hp, t["seeds"], config["seed"], t["holdout"], MODEL_IDS["floquet"])
-    _save_set(output, fit, hp, {"model": "floquet", "n_features": L, "classes": ds["label"].attrs["classes"],
-                                "shape": [nE, R]})
+    save_set(output, fit, hp, ds, "period", {"model": "floquet", "shape": [nE, R]}
+              | record(settings(config, "floquet_network")))
 
 
 def _point_confusion(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -116,7 +148,7 @@ def _point_confusion(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def mbl_confusion_job(config: dict, dataset: str, networks: list[str], output: str, table: str) -> None:
-    ds = xr.open_zarr(dataset)
+    ds = dataset_for(config, dataset, "mbl_dataset")
     nE, nW, R = ds.sizes["eps"], ds.sizes["W"], ds.sizes["realization"]
     k = config["training"]["seeds"]
     epochs = config["training"]["epochs"]
@@ -124,7 +156,8 @@ def mbl_confusion_job(config: dict, dataset: str, networks: list[str], output: s
     loss, acc = np.zeros((k, nE, epochs)), np.zeros((k, nE))
     for path in networks:
         arrays, attrs = read_arrays(path)
-        e = int(np.argmin(np.abs(ds["eps"].values - attrs["eps"])))
+        require_same(path, attrs, settings(config, "mbl_network", eps=attrs.get("eps", np.nan)))
+        e = int(np.nonzero(ds["eps"].values == attrs["eps"])[0][0])
         p[:, e] = arrays["p"].reshape(k, nW, R, 2)
         loss[:, e], acc[:, e] = arrays["loss"], arrays["accuracy"]
     per_seed, conf, per_sample = _point_confusion(p)
@@ -143,7 +176,8 @@ def mbl_confusion_job(config: dict, dataset: str, networks: list[str], output: s
         },
         coords={"seed": np.arange(k), "eps": ds["eps"].values, "W": W, "realization": np.arange(R),
                 "class": np.array(ds["label"].attrs["classes"], dtype=object), "epoch": np.arange(epochs)},
-        attrs={"model": "mbl", "L": ds.attrs["L"], "phasetrace_version": __version__},
+        attrs={"model": "mbl", "L": ds.attrs["L"], "phasetrace_version": __version__}
+        | record(settings(config, "mbl_network")),
     )
     write_dataset(output, out)
     write_csv(table, ["eps", "W_peak", "W_peak_seed_mean", "W_peak_seed_std", "confusion_peak", "accuracy_mean"],
@@ -162,9 +196,10 @@ def floquet_peaks(eps: np.ndarray, conf: np.ndarray, windows: list) -> list[floa
 
 
 def floquet_confusion_job(config: dict, dataset: str, network: str, output: str, table: str) -> None:
-    ds = xr.open_zarr(dataset)
+    ds = dataset_for(config, dataset, "floquet_dataset")
     nE, R = ds.sizes["eps"], ds.sizes["realization"]
-    arrays, _ = read_arrays(network)
+    arrays, attrs = read_arrays(network)
+    require_same(network, attrs, settings(config, "floquet_network"))
     k = arrays["p"].shape[0]
     p = arrays["p"].reshape(k, nE, R, 3)
     per_seed, conf, per_sample = _point_confusion(p)
@@ -183,7 +218,8 @@ def floquet_confusion_job(config: dict, dataset: str, network: str, output: str,
         },
         coords={"seed": np.arange(k), "eps": eps, "realization": np.arange(R), "class": np.array(ds["label"].attrs["classes"], dtype=object),
                 "epoch": np.arange(arrays["loss"].shape[1])},
-        attrs={"model": "floquet", "L": ds.attrs["L"], "boundary_eps": peaks, "phasetrace_version": __version__},
+        attrs={"model": "floquet", "L": ds.attrs["L"], "boundary_eps": peaks, "phasetrace_version": __version__}
+        | record(settings(config, "floquet_network")),
     )
     write_dataset(output, out)
     names = ["time_crystal|ergodic", "ergodic|floquet_mbl"]

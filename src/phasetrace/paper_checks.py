@@ -12,20 +12,18 @@ from __future__ import annotations
 import dataclasses
 
 import matplotlib
+from matplotlib.figure import Figure
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-
-from .learn import MODEL_IDS, write_csv, fit_set, hyper  # noqa: E402
-from .store import read_arrays  # noqa: E402
-from .sweep import Window, floquet_windows, labels  # noqa: E402
-from .train import confusion  # noqa: E402
+from .learn import MODEL_IDS, dataset_for, fit_set, hyper, write_csv
+from .provenance import require_same, settings
+from .store import read_arrays
+from .sweep import Window, floquet_windows, labels
+from .train import confusion
 
 
-def _mbl_inputs(dataset: str, eps: float):
-    ds = xr.open_zarr(dataset)
+def _mbl_inputs(config: dict, dataset: str, eps: float):
+    ds = dataset_for(config, dataset, "mbl_dataset")
     e = int(np.argmin(np.abs(ds["eps"].values - eps)))
     mag = ds["magnetization"].isel(eps=e).values
     nW, R, T, L = mag.shape
@@ -35,7 +33,7 @@ def _mbl_inputs(dataset: str, eps: float):
 def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
     """Confusion vs W at ε = checks.units_eps for each LSTM size in checks.units."""
     chk, t = config["checks"], config["training"]
-    ds, e, x, nW, R = _mbl_inputs(dataset, chk["units_eps"])
+    ds, e, x, nW, R = _mbl_inputs(config, dataset, chk["units_eps"])
     lab = np.repeat(ds["label"].isel(eps=e).values, R)
     W = ds["W"].values
     rows, curves = [], {}
@@ -46,8 +44,9 @@ def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
         curves[n] = c
         rows += [[n, f"{w:.4f}", f"{m:.4f}", f"{s:.4f}"] for w, m, s in zip(W, c.mean(0), c.std(0), strict=True)]
     write_csv(table, ["units", "W", "confusion_mean", "confusion_std"], rows)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
-    colors = plt.cm.viridis(np.linspace(0, 0.9, len(curves)))
+    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    ax = fig.subplots()
+    colors = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, len(curves)))
     for (n, c), col in zip(curves.items(), colors, strict=True):
         ax.plot(W, c.mean(0), "o-", ms=3, color=col, label=f"N = {n}")
     ax.set_xlabel("disorder strength W")
@@ -56,13 +55,12 @@ def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
     ax.set_title(f"Confusion vs LSTM size, ε = {float(ds['eps'][e]):.2f}, L = {ds.attrs['L']}")
     ax.legend(fontsize=8, ncol=2)
     fig.savefig(figure, dpi=130)
-    plt.close(fig)
 
 
 def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
     """Boundary W(ε) for each training-window variant [ergodic_W_max, localized_W_min] in checks.windows."""
     t = config["training"]
-    ds = xr.open_zarr(dataset)
+    ds = dataset_for(config, dataset, "mbl_dataset")
     W, eps = ds["W"].values, ds["eps"].values
     variants = [tuple(v) for v in config["checks"]["windows"]]
     peaks = np.zeros((len(variants), eps.size))
@@ -84,7 +82,8 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
              f"{peaks[v, e] - peaks[ref, e]:+.4f}"] for v, (lo, hi) in enumerate(variants) for e in range(eps.size)]
     write_csv(table, ["ergodic_W_max", "localized_W_min", "eps", "W_peak", "W_peak_seed_std", "shift_vs_default"],
                rows)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    ax = fig.subplots()
     for v, (lo, hi) in enumerate(variants):
         ax.errorbar(peaks[v], eps + 0.006 * (v - 1), xerr=spread[v], fmt="o-", ms=4, capsize=2,
                     label=f"train W ≤ {lo}, W ≥ {hi}")
@@ -94,16 +93,16 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
     ax.set_title("Boundary vs training windows (± seed spread)")
     fig.legend(loc="outside lower center", ncol=len(variants), fontsize=8)
     fig.savefig(figure, dpi=130)
-    plt.close(fig)
 
 
 def calibration_job(config: dict, dataset: str, networks: list[str], table: str, figure: str) -> None:
     """Held-out accuracy per confidence bin, pooled over every MBL network set and seed."""
-    ds = xr.open_zarr(dataset)
+    ds = dataset_for(config, dataset, "mbl_dataset")
     R = ds.sizes["realization"]
     conf_all, correct_all = [], []
     for path in networks:
         arrays, attrs = read_arrays(path)
+        require_same(path, attrs, settings(config, "mbl_network", eps=attrs.get("eps", np.nan)))
         e = int(np.argmin(np.abs(ds["eps"].values - attrs["eps"])))
         lab = np.repeat(ds["label"].isel(eps=e).values, R)
         held = arrays["held_out"]
@@ -120,7 +119,8 @@ def calibration_job(config: dict, dataset: str, networks: list[str], table: str,
         centers.append(0.5 * (lo + hi))
         acc.append(a)
     write_csv(table, ["confidence_low", "confidence_high", "samples", "accuracy"], rows)
-    fig, ax = plt.subplots(figsize=(4.8, 4.2), layout="constrained")
+    fig = Figure(figsize=(4.8, 4.2), layout="constrained")
+    ax = fig.subplots()
     ax.plot([0.5, 1], [0.5, 1], "k:", label="perfect calibration")
     ax.plot(centers, acc, "o-", label="held-out accuracy")
     ax.set_xlabel("confidence max(p)")
@@ -128,13 +128,12 @@ def calibration_job(config: dict, dataset: str, networks: list[str], table: str,
     ax.set_title("Confidence vs accuracy (MBL, all ε, seeds)")
     ax.legend(fontsize=8)
     fig.savefig(figure, dpi=130)
-    plt.close(fig)
 
 
 def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> None:
     """Train the Floquet networks on the time-crystal and ergodic windows only; report C over the sweep."""
     t = config["training"]
-    ds = xr.open_zarr(dataset)
+    ds = dataset_for(config, dataset, "floquet_dataset")
     eps = ds["eps"].values
     mag = ds["magnetization"].values
     nE, R, T, L = mag.shape
@@ -148,7 +147,8 @@ def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> Non
     write_csv(table, ["eps", "confusion_mean", "confusion_std", "region"],
                [[f"{x:.4f}", f"{m:.4f}", f"{s:.4f}", "unseen (floquet_mbl)" if u else ("trained" if sn else "blanked")]
                 for x, m, s, u, sn in zip(eps, c.mean(0), c.std(0), unseen, seen, strict=True)])
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+    fig = Figure(figsize=(6.4, 4.0), layout="constrained")
+    ax = fig.subplots()
     ax.plot(eps, c.mean(0), "k-", label="confusion C (trained on time crystal + ergodic)")
     ax.fill_between(eps, c.mean(0) - c.std(0), c.mean(0) + c.std(0), color="grey", alpha=0.3, lw=0)
     for w in windows:
@@ -160,4 +160,3 @@ def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> Non
     ax.set_title("A phase never seen in training")
     ax.legend(fontsize=7, loc="upper left")
     fig.savefig(figure, dpi=130)
-    plt.close(fig)

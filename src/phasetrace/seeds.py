@@ -23,6 +23,17 @@ import numpy as np
 
 MODEL_IDS = {"mbl": 1, "floquet": 2}
 
+# The first element of every spawn key: one stream per purpose, so no two draws ever share a stream. Model ids
+# (above) key the disorder; the rest key the learning stage, followed by the set's context (model id, ε index, …).
+STREAMS = {
+    "training": 3,  # member keys: network initialization, shuffling, dropout
+    "holdout": 4,  # which labeled samples are held out
+    "bootstrap": 5,  # each member's resample of the training samples
+    "averaging": 6,  # resamples of the realizations averaged for the boundary intervals
+}
+# Context offsets that keep the paper's checks' training sets apart from the main ones (added to the last element).
+CHECK_CONTEXT = {"units": 1000, "blanking": 2000, "unseen_phase": 3000}
+
 
 def point_key(W: float) -> int:
     """The integer key of a disorder strength: W in micro-units."""

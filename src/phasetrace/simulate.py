@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import floquet, heisenberg
+from .runner import configure
 from .checks import check_finite, require
 from .seeds import point_key, realization_rng
 
@@ -39,6 +40,7 @@ def mbl_disorder(seed: int, L: int, W: float, realizations) -> tuple[np.ndarray,
 
 def mbl_bounds(seed: int, L: int, W: float, realizations, J: float = 1.0, boundary: str = "periodic"):
     """E₀, E_max (and their Lanczos error bounds) of each realization at disorder W: shared by every ε."""
+    configure()
     chain = heisenberg.heisenberg_chain(L, J, boundary)
     fields, starts = mbl_disorder(seed, L, W, realizations)
     return heisenberg.spectral_bounds(chain, fields, starts)
@@ -61,6 +63,7 @@ def simulate_mbl(
     ``initial_energy (n, E)``; ``E0, Emax, E0_error, Emax_error (n,)``; ``times (T,)``; plus health figures.
     ``bounds`` (from :func:`mbl_bounds` for the same realizations) skips the Lanczos step.
     """
+    configure()
     times = default_times() if times is None else np.asarray(times, dtype=float)
     chain = heisenberg.heisenberg_chain(L, J, boundary)
     fields, starts = mbl_disorder(seed, L, W, realizations)
@@ -101,6 +104,7 @@ def simulate_floquet(
     Returns ``magnetization (E, n, N + 1, L)``, ``imbalance (E, n, N + 1)``, ``coupling (n, n_bonds)``,
     ``field (n, L)``, ``initial_state (n, L)`` and ``norm_drift (E, n)``.
     """
+    configure()
     draws = [
         floquet.draw_realization(realization_rng(seed, "floquet", L, 0, int(r)), L, boundary)
         for r in _realization_range(realizations)

@@ -8,6 +8,7 @@ so that ``xarray.open_zarr(path)`` opens them in one read and without warnings.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -25,8 +26,9 @@ def _tmp_beside(path: Path) -> Path:
     A SIGKILLed job cannot clean up after itself; the next write of the same target does (Snakemake's lock ensures
     that no other process is writing it at the same time).
     """
-    for stale in path.parent.glob(f".{path.name}.tmp-*"):
-        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    for pattern in (f".{path.name}.tmp-*", f".{path.name}.old-*"):
+        for stale in path.parent.glob(pattern):
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     return path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
 
 
@@ -48,14 +50,43 @@ def write_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], attrs: 
             tmp.unlink()
 
 
+class DamagedFileError(ValueError):
+    """A file phasetrace should read is missing, truncated or not what it claims to be (the path is named)."""
+
+
+def _unreadable(path, err: Exception, what: str) -> DamagedFileError:
+    if isinstance(err, FileNotFoundError) or not Path(path).exists():
+        return DamagedFileError(f"{path}: no such {what}")
+    return DamagedFileError(
+        f"{path}: cannot be read as a {what} ({type(err).__name__}: {err}); it is damaged or not a phasetrace "
+        "output: delete it and rebuild it (snakemake rebuilds a deleted target)"
+    )
+
+
 def read_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
-    """(arrays, attrs) of a store written by :func:`write_arrays`."""
-    store = ZipStore(Path(path), mode="r")
+    """(arrays, attrs) of a store written by :func:`write_arrays`; :class:`DamagedFileError` names an unreadable one."""
+    path = Path(path)
     try:
-        root = zarr.open_group(store=store, mode="r")
-        return {name: np.asarray(arr[...]) for name, arr in root.arrays()}, dict(root.attrs)
-    finally:
-        store.close()
+        store = ZipStore(path, mode="r")
+        try:
+            root = zarr.open_group(store=store, mode="r")
+            return {name: np.asarray(arr[...]) for name, arr in root.arrays()}, dict(root.attrs)
+        finally:
+            with contextlib.suppress(Exception):  # a store that never opened fails to close too
+                store.close()
+    except Exception as err:  # zipfile.BadZipFile, FileNotFoundError, IsADirectoryError, missing arrays, ...
+        raise _unreadable(path, err, "zip Zarr store (*.zarr.zip)") from err
+
+
+def open_dataset(path: str | os.PathLike):
+    """An xarray Dataset from a Zarr directory store, loaded; :class:`DamagedFileError` names an unreadable one."""
+    import xarray as xr
+
+    try:
+        with xr.open_zarr(path) as ds:
+            return ds.load()
+    except Exception as err:
+        raise _unreadable(path, err, "Zarr dataset") from err
 
 
 def write_dataset(path: str | os.PathLike, ds) -> None:
@@ -67,9 +98,12 @@ def write_dataset(path: str | os.PathLike, ds) -> None:
         with warnings.catch_warnings():  # consolidated metadata is a zarr-python extension to v3; readers use it
             warnings.filterwarnings("ignore", "Consolidated metadata", UserWarning)
             ds.to_zarr(tmp, mode="w", zarr_format=3, consolidated=True)
-        if path.exists():
-            shutil.rmtree(path)
+        old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
+        if path.exists():  # moved aside, not deleted, until the new dataset is in place
+            os.replace(path, old)
         os.replace(tmp, path)
+        if old.exists():
+            shutil.rmtree(old)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

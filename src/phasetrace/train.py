@@ -22,6 +22,8 @@ import numpy as np
 import optax
 from flax import nnx
 
+from .runner import require_configured
+
 
 @dataclass(frozen=True)
 class Hyper:
@@ -115,19 +117,32 @@ def train_one(key, x, y, x_unlabeled, hp: Hyper):
 
 
 @partial(jax.jit, static_argnames=("hp",))
-def train_seeds(keys, x, y, x_unlabeled, hp: Hyper):
-    """k independent trainings (one per key, keys (k, 2)) as one vectorized computation: stacked params, losses."""
+def _train_seeds(keys, x, y, x_unlabeled, hp: Hyper):
     return jax.vmap(train_one, in_axes=(0, None, None, None, None))(keys, x, y, x_unlabeled, hp)
+
+
+def train_seeds(keys, x, y, x_unlabeled, hp: Hyper):
+    """k independent trainings (one per key, keys (k, 2)) as one vectorized computation: stacked params, losses.
+
+    Runs under phasetrace's numerical state only (:func:`phasetrace.runner.configure`): the random draws of
+    initialization, shuffling and dropout depend on JAX's 64-bit mode."""
+    require_configured("train_seeds")
+    return _train_seeds(keys, x, y, x_unlabeled, hp)
 
 
 train_single = jax.jit(train_one, static_argnames=("hp",))
 
 
 @partial(jax.jit, static_argnames=("hp", "n_features"))
-def predict_seeds(params, x, hp: Hyper, n_features: int):
-    """Softmax outputs of every network of a stacked set on x (n, T, F): (k, n, n_classes)."""
+def _predict_seeds(params, x, hp: Hyper, n_features: int):
     graphdef = _graphdef(n_features, hp)
     return jax.vmap(lambda p: jax.nn.softmax(logits(graphdef, p, x)))(params)
+
+
+def predict_seeds(params, x, hp: Hyper, n_features: int):
+    """Softmax outputs of every network of a stacked set on x (n, T, F): (k, n, n_classes)."""
+    require_configured("predict_seeds")
+    return _predict_seeds(params, x, hp, n_features)
 
 
 def confusion(p: np.ndarray) -> np.ndarray:

@@ -19,6 +19,8 @@ rule check_units:
         runtime=estimate(
             "training", "runtime", model="mbl", sets=len(config["checks"]["units"])
         ),
+    params:
+        settings=declared("mbl_checks"),
     run:
         run_job(
             log[0],
@@ -46,6 +48,8 @@ rule check_blanking:
         runtime=estimate(
             "training", "runtime", model="mbl", sets=len(config["checks"]["windows"])
         ),
+    params:
+        settings=declared("mbl_checks"),
     run:
         run_job(
             log[0],
@@ -72,6 +76,8 @@ rule check_calibration:
     resources:
         mem_mb=estimate("training", "mem_mb", model="mbl"),
         runtime=estimate("training", "runtime", model="mbl"),
+    params:
+        settings=declared("mbl_checks"),
     run:
         run_job(
             log[0],
@@ -98,6 +104,8 @@ rule check_unseen_phase:
     resources:
         mem_mb=estimate("training", "mem_mb", model="floquet"),
         runtime=estimate("training", "runtime", model="floquet"),
+    params:
+        settings=declared("floquet_checks"),
     run:
         run_job(
             log[0],

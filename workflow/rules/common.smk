@@ -3,10 +3,32 @@
 import inspect
 from pathlib import Path
 
-import phasetrace.config
-import phasetrace.resources
-from phasetrace.sweep import floquet_targets, mbl_targets
+import sys
 
+import phasetrace.config
+import phasetrace.provenance
+import phasetrace.resources
+from phasetrace.sweep import EPS_FMT, W_FMT, floquet_targets, grid, lookup, mbl_targets
+
+
+def _overlay_notice():
+    """Say which keys Snakemake filled from the workflow's config.yaml because the --configfile(s) lack them."""
+    given = workflow.config_settings.overwrite_config
+    default = Path("config.yaml")
+    if not given or not default.exists():
+        return
+    taken = phasetrace.config.taken_from_defaults(
+        phasetrace.config.read_yaml(default), dict(given)
+    )
+    if taken:
+        print(
+            f"phasetrace: taken from {default.resolve()} (not set by --configfile/--config): "
+            + ", ".join(taken),
+            file=sys.stderr,
+        )
+
+
+_overlay_notice()
 phasetrace.config.validate(
     config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 )
@@ -33,6 +55,26 @@ def all_targets():
     return ["results/phase_diagram.png"] + CHECKS
 
 
+def declared(stage, model=None):
+    """params: the settings that ``stage``'s outputs depend on (phasetrace.provenance), at the job's sweep point.
+
+    Declared so that Snakemake's params trigger reruns a job exactly when what it reads changes.
+    """
+
+    def get(wildcards):
+        point = {}
+        if "eps" in wildcards.keys():
+            point["eps"] = lookup(
+                grid(config[model]["eps"]), EPS_FMT, wildcards.eps, "eps"
+            )
+        if "W" in wildcards.keys():
+            point["W"] = lookup(grid(config["mbl"]["W"]), W_FMT, wildcards.W, "W")
+        settings = phasetrace.provenance.settings(config, stage, **point)
+        return phasetrace.provenance.canonical(settings)
+
+    return get
+
+
 def estimate(kind, field, **fixed):
     """A resource callable: phasetrace.resources.<kind>(config, ...)[field], growing with each retry."""
 
@@ -54,7 +96,7 @@ def run_job(log, resources, target, *args):
     """
     import importlib
 
-    from phasetrace.jobs import logged
+    from phasetrace.runner import logged
 
     module_name, function = target.split(":")
     logged(

@@ -11,6 +11,8 @@ rule mbl_dataset:
     resources:
         mem_mb=estimate("aggregate", "mem_mb", model="mbl"),
         runtime=estimate("aggregate", "runtime", model="mbl"),
+    params:
+        settings=declared("mbl_dataset", "mbl"),
     run:
         run_job(log[0], resources, "jobs:aggregate_mbl", config, list(input), output[0])
 
@@ -25,6 +27,8 @@ rule floquet_dataset:
     resources:
         mem_mb=estimate("aggregate", "mem_mb", model="floquet"),
         runtime=estimate("aggregate", "runtime", model="floquet"),
+    params:
+        settings=declared("floquet_dataset", "floquet"),
     run:
         run_job(
             log[0],

@@ -13,6 +13,8 @@ rule phase_diagram:
     resources:
         mem_mb=estimate("aggregate", "mem_mb", model="mbl"),
         runtime=estimate("aggregate", "runtime", model="mbl"),
+    params:
+        settings=declared("phase_diagram"),
     run:
         run_job(
             log[0],

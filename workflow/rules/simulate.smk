@@ -9,6 +9,8 @@ rule mbl_bounds:
     resources:
         mem_mb=estimate("mbl_bounds", "mem_mb"),
         runtime=estimate("mbl_bounds", "runtime"),
+    params:
+        settings=declared("mbl_bounds", "mbl"),
     run:
         run_job(
             log[0],
@@ -31,6 +33,8 @@ rule mbl_traces:
     resources:
         mem_mb=estimate("mbl_traces", "mem_mb"),
         runtime=estimate("mbl_traces", "runtime"),
+    params:
+        settings=declared("mbl_traces", "mbl"),
     run:
         run_job(
             log[0],
@@ -53,6 +57,8 @@ rule floquet_traces:
     resources:
         mem_mb=estimate("floquet_traces", "mem_mb"),
         runtime=estimate("floquet_traces", "runtime"),
+    params:
+        settings=declared("floquet_traces", "floquet"),
     run:
         run_job(
             log[0],

@@ -15,6 +15,8 @@ rule mbl_network:
         runtime=estimate(
             "training", "runtime", model="mbl", sets=1 / len(MBL["networks"])
         ),
+    params:
+        settings=declared("mbl_network", "mbl"),
     run:
         run_job(
             log[0],
@@ -39,6 +41,8 @@ rule mbl_confusion:
     resources:
         mem_mb=estimate("training", "mem_mb", model="mbl"),
         runtime=estimate("training", "runtime", model="mbl"),
+    params:
+        settings=declared("mbl_network", "mbl"),
     run:
         run_job(
             log[0],
@@ -62,6 +66,8 @@ rule floquet_network:
     resources:
         mem_mb=estimate("training", "mem_mb", model="floquet"),
         runtime=estimate("training", "runtime", model="floquet"),
+    params:
+        settings=declared("floquet_network", "floquet"),
     run:
         run_job(
             log[0],
@@ -85,6 +91,8 @@ rule floquet_confusion:
     resources:
         mem_mb=estimate("training", "mem_mb", model="floquet"),
         runtime=estimate("training", "runtime", model="floquet"),
+    params:
+        settings=declared("floquet_network", "floquet"),
     run:
         run_job(
             log[0],

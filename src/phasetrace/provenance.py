@@ -1,0 +1,109 @@
+"""What every output was made from, and the check that an input was made from the configuration in force.
+
+Each workflow stage depends on a slice of the config (:data:`STAGES`). The rules declare that slice as their
+``params`` (so Snakemake's own rerun trigger sees a change of exactly what a stage reads), every output records it
+(``settings``, canonical JSON, and its ``settings_digest``), and each job refuses an input whose recorded settings
+differ from the ones the current config gives, naming the file and the differing keys.
+
+Slices hold physics and training settings only: ``realizations_per_job`` (how work is batched) and the keys of
+other stages are left out, so a point already computed with the same settings is reused, never recomputed. Grids
+are recorded as their values, so ``{start, stop, num}`` and the equivalent list are the same settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from .sweep import grid
+
+_MBL_POINT = ["L", "J", "boundary"]
+_MBL_TRACES = _MBL_POINT + ["t_max", "n_times"]
+_MBL_DATASET = _MBL_TRACES + ["eps", "W", "realizations", "windows"]
+_FLOQUET_TRACES = ["L", "boundary", "periods", "T1", "T2", "g"]
+_FLOQUET_DATASET = _FLOQUET_TRACES + ["eps", "realizations", "windows"]
+_TRAINING = ["units", "dropout", "l2", "learning_rate", "batch_size", "epochs", "seeds", "holdout", "confidence_weight"]
+
+# stage → {config section: keys it reads}; "seed" is the root seed.
+STAGES: dict[str, dict[str, list[str] | bool]] = {
+    "mbl_bounds": {"seed": True, "mbl": _MBL_POINT},
+    "mbl_traces": {"seed": True, "mbl": _MBL_TRACES},
+    "mbl_dataset": {"seed": True, "mbl": _MBL_DATASET},
+    "floquet_traces": {"seed": True, "floquet": _FLOQUET_TRACES},
+    "floquet_dataset": {"seed": True, "floquet": _FLOQUET_DATASET},
+    "mbl_network": {"seed": True, "mbl": _MBL_DATASET, "training": _TRAINING},
+    "floquet_network": {"seed": True, "floquet": _FLOQUET_DATASET, "training": _TRAINING},
+    "mbl_checks": {"seed": True, "mbl": _MBL_DATASET, "training": _TRAINING,
+                   "checks": ["units", "units_eps", "windows"]},
+    "floquet_checks": {"seed": True, "floquet": _FLOQUET_DATASET, "training": _TRAINING},
+    "phase_diagram": {"mbl": ["windows"], "floquet": ["windows"]},
+}
+GRIDS = {"eps", "W"}
+
+
+def settings(config: dict, stage: str, **point: float) -> dict:
+    """The slice of ``config`` that the outputs of ``stage`` depend on, plus the sweep ``point`` (exact values)."""
+    out: dict = {}
+    for section, keys in STAGES[stage].items():
+        if section == "seed":
+            out["seed"] = config["seed"]
+            continue
+        cfg = config[section]
+        out[section] = {k: grid(cfg[k]).tolist() if k in GRIDS else cfg[k] for k in keys}
+    if point:
+        out["point"] = {k: None if v is None else float(v) for k, v in point.items()}
+    return out
+
+
+def canonical(settings: dict) -> str:
+    """The settings as canonical JSON (sorted keys): what outputs record and what rules declare as params."""
+    return json.dumps(settings, sort_keys=True, separators=(",", ":"))
+
+
+def digest(settings: dict) -> str:
+    return hashlib.sha256(canonical(settings).encode()).hexdigest()[:16]
+
+
+def record(settings: dict) -> dict:
+    """Attributes to store with an output: its settings (canonical JSON) and their digest."""
+    return {"settings": canonical(settings), "settings_digest": digest(settings)}
+
+
+def differences(recorded, expected, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ, as ``key = recorded (recorded) / expected (config)``."""
+    if isinstance(recorded, dict) and isinstance(expected, dict):
+        out = []
+        for key in sorted(set(recorded) | set(expected)):
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key not in recorded:
+                out.append(f"{name} is not recorded (config: {expected[key]!r})")
+            elif key not in expected:
+                out.append(f"{name} = {recorded[key]!r} is recorded but not in the config")
+            else:
+                out += differences(recorded[key], expected[key], name)
+        return out
+    if recorded != expected:
+        return [f"{prefix} = {_short(recorded)} in the file, {_short(expected)} in the config"]
+    return []
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def require_same(path, attrs: dict, expected: dict) -> None:
+    """Refuse an input (``path`` with its stored ``attrs``) not made from the ``expected`` settings."""
+    text = attrs.get("settings")
+    if text is None:
+        raise ValueError(
+            f"{path} records no settings (written by an older phasetrace or another tool); it cannot be "
+            "checked against the config: delete it and rerun the workflow"
+        )
+    diff = differences(json.loads(text), expected)
+    if diff:
+        raise ValueError(
+            f"{path} was made from another configuration: " + "; ".join(diff[:5])
+            + (f"; and {len(diff) - 5} more" if len(diff) > 5 else "")
+            + ". Rerun the workflow, which rebuilds outputs whose configuration changed (or restore the config)"
+        )
