@@ -21,7 +21,7 @@ from phasetrace.store import DamagedFileError, read_arrays
 
 from tiny import MBL_DS, SNAKEMAKE, TINY, job_stats
 
-NETWORKS = "results/mbl/L6/networks/eps0.3000.zarr.zip"
+NETWORKS = "results/mbl/L6/lstm/networks/eps0.3000.zarr.zip"
 POINT = "results/mbl/L6/traces/eps0.3000/W3.000/r000-001.zarr.zip"
 
 
@@ -50,7 +50,7 @@ def planned(d, config: dict, *args: str) -> dict[str, int]:
 
 SIMULATION = {"mbl_bounds", "mbl_traces", "floquet_traces"}
 TRAINING = {"mbl_network", "floquet_network", "mbl_confusion", "floquet_confusion", "phase_diagram", "check_units",
-            "check_blanking", "check_calibration", "check_unseen_phase", "all"}
+            "check_blanking", "check_calibration", "check_unseen_phase", "classifiers_figure", "all"}
 
 
 def test_unchanged_config_reruns_nothing(reference_run):
@@ -65,7 +65,16 @@ def test_seed_change_reruns_every_simulation(reference_run):
 def test_training_change_reruns_networks_and_downstream_only(reference_run):
     jobs_ = planned(reference_run, changed("training.epochs", 3))
     assert set(jobs_) == TRAINING
-    assert jobs_["mbl_network"] == 2
+    assert jobs_["mbl_network"] == 2 * 4  # 2 ε × 4 classifier kinds
+
+
+def test_interval_resamples_rerun_the_confusion_only(reference_run):
+    jobs_ = planned(reference_run, changed("training.bootstrap", 60))
+    assert jobs_ == {"mbl_confusion": 4, "floquet_confusion": 4, "phase_diagram": 1, "classifiers_figure": 1, "all": 1}
+
+
+def test_comparing_fewer_classifiers_retrains_nothing(reference_run):
+    assert planned(reference_run, changed("training.compare", ["imbalance"])) == {"classifiers_figure": 1, "all": 1}
 
 
 def test_physics_change_of_one_model_leaves_the_other_alone(reference_run):
@@ -106,11 +115,11 @@ def test_traces_job_refuses_bounds_of_another_seed(reference_run, tmp_path):
 
 
 def test_confusion_refuses_networks_trained_with_other_settings(reference_run, tmp_path):
-    networks = sorted(str(p) for p in (reference_run / "results/mbl/L6/networks").glob("*.zarr.zip"))
+    networks = sorted(str(p) for p in (reference_run / "results/mbl/L6/lstm/networks").glob("*.zarr.zip"))
     out = tmp_path / "confusion.zarr"
     with pytest.raises(ValueError, match=r"eps0\.3000\.zarr\.zip was made from another configuration: "
                                          r"training\.epochs = 2 in the file, 3 in the config"):
-        learn.mbl_confusion_job(changed("training.epochs", 3), str(reference_run / MBL_DS), networks, str(out),
+        learn.mbl_confusion_job(changed("training.epochs", 3), "lstm", str(reference_run / MBL_DS), networks, str(out),
                                 str(tmp_path / "boundary.csv"))
     assert not out.exists()
 
@@ -118,7 +127,7 @@ def test_confusion_refuses_networks_trained_with_other_settings(reference_run, t
 def test_training_refuses_a_dataset_of_other_settings(reference_run, tmp_path):
     with pytest.raises(ValueError, match=r"traces\.zarr was made from another configuration: mbl\.windows\."
                                          r"ergodic_W_max = 0\.5 in the file, 0\.25 in the config"):
-        learn.mbl_network_job(changed("mbl.windows.ergodic_W_max", 0.25), "0.3000", str(reference_run / MBL_DS),
+        learn.mbl_network_job(changed("mbl.windows.ergodic_W_max", 0.25), "lstm", "0.3000", str(reference_run / MBL_DS),
                               str(tmp_path / "n.zarr.zip"))
 
 
@@ -223,7 +232,7 @@ TRAIN_SNIPPET = """
 import sys, numpy as np
 {imports}
 from phasetrace import learn
-from phasetrace.train import Hyper
+from phasetrace.classifiers import Hyper
 rng = np.random.default_rng(0)
 x = np.clip(rng.normal(size=(40, 5, 3)), -1, 1)
 y = np.repeat([0, 1], 20)

@@ -76,8 +76,8 @@ def test_slurm_profile_reproduces_the_local_run(cluster, reference_run, tmp_path
     for ds in (MBL_DS, FLQ_DS):
         assert_same_dataset(d / ds, reference_run / ds)
     for model in ("mbl/L6", "floquet/L4"):
-        local = xr.open_zarr(reference_run / f"results/{model}/confusion.zarr").load()
-        remote = xr.open_zarr(d / f"results/{model}/confusion.zarr").load()
+        local = xr.open_zarr(reference_run / f"results/{model}/lstm/confusion.zarr").load()
+        remote = xr.open_zarr(d / f"results/{model}/lstm/confusion.zarr").load()
         np.testing.assert_allclose(remote["p"].values, local["p"].values, rtol=0, atol=1e-6)
     assert (d / "results/phase_diagram.png").read_bytes()[:4] == b"\x89PNG"
 

@@ -51,14 +51,17 @@ def test_dataset_contract(reference_run):
 def test_default_target_draws_the_phase_diagram_from_confusion_datasets(reference_run):
     png = reference_run / "results" / "phase_diagram.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    conf = xr.open_zarr(reference_run / "results/mbl/L6/confusion.zarr")
+    conf = xr.open_zarr(reference_run / "results/mbl/L6/lstm/confusion.zarr")
     assert conf["p"].dims == ("seed", "eps", "W", "realization", "class")
     assert conf["confusion"].dims == ("eps", "W") and float(conf["confusion"].max()) <= 1.0
-    table = (reference_run / "results/mbl/L6/boundary.csv").read_text().splitlines()
-    assert table[0].startswith("eps,W_peak") and len(table) == 3
-    flq = xr.open_zarr(reference_run / "results/floquet/L4/confusion.zarr")
+    table = (reference_run / "results/mbl/L6/lstm/boundary.csv").read_text().splitlines()
+    assert table[0].startswith("eps,W_boundary,W_lo95,W_lo68,W_hi68,W_hi95") and len(table) == 3
+    assert conf["boundary_W_interval"].dims == ("eps", "bound")
+    iv = conf["boundary_W_interval"].values
+    assert np.all(iv[:, 0] <= iv[:, 1]) and np.all(iv[:, 1] <= iv[:, 2]) and np.all(iv[:, 2] <= iv[:, 3])
+    flq = xr.open_zarr(reference_run / "results/floquet/L4/lstm/confusion.zarr")
     assert flq["p"].dims == ("seed", "eps", "realization", "class") and flq.sizes["class"] == 3
-    assert len((reference_run / "results/floquet/L4/boundary.csv").read_text().splitlines()) == 3
+    assert len((reference_run / "results/floquet/L4/lstm/boundary.csv").read_text().splitlines()) == 3
 
 
 def test_default_target_builds_the_paper_checks_and_the_report(reference_run):
@@ -72,7 +75,9 @@ def test_default_target_builds_the_paper_checks_and_the_report(reference_run):
     assert sum(int(r["samples"]) for r in rows("calibration")) > 0
     unseen = rows("unseen_phase")
     assert [r["region"] for r in unseen].count("unseen (floquet_mbl)") == 1
-    for name in ("confusion_vs_units", "blanking", "calibration", "unseen_phase"):
+    kinds = {r["classifier"] for r in rows("classifiers")}
+    assert kinds == {"lstm", "imbalance", "logistic", "mlp"}
+    for name in ("confusion_vs_units", "blanking", "calibration", "unseen_phase", "classifiers"):
         assert (reference_run / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
     snakemake(reference_run, "--report", "report.html")
     html = (reference_run / "report.html").read_text(errors="replace")
@@ -105,7 +110,7 @@ def test_rerun_is_bit_identical_and_block_size_free(reference_run, tmp_path):
         ref = xr.open_zarr(reference_run / ds_path)
         xr.testing.assert_identical(ref, xr.open_zarr(again / ds_path))
     for model in ("mbl/L6", "floquet/L4"):  # training too: a from-scratch run gives bit-identical confusion
-        conf = f"results/{model}/confusion.zarr"
+        conf = f"results/{model}/lstm/confusion.zarr"
         xr.testing.assert_identical(xr.open_zarr(reference_run / conf), xr.open_zarr(again / conf))
         other = xr.open_zarr(one / ds_path)
         assert np.abs(ref["magnetization"].values - other["magnetization"].values).max() < 1e-10

@@ -26,7 +26,8 @@ TINY = {
         "windows": {"time_crystal": [0.0, 0.05], "ergodic": [0.7, 0.8], "floquet_mbl": [1.52, 1.5707963267948966]},
     },
     "training": {
-        "units": 4, "dropout": 0.2, "l2": 0.01, "learning_rate": 0.01, "batch_size": 8, "epochs": 2, "seeds": 2,
+        "classifier": "lstm", "compare": ["imbalance", "logistic", "mlp"], "input": "aligned", "late_times": 3,
+        "bootstrap": 50, "units": 4, "dropout": 0.2, "l2": 0.01, "learning_rate": 0.01, "batch_size": 8, "epochs": 2, "seeds": 2,
         "holdout": 0.2, "confidence_weight": 0.0,
     },
     "checks": {"units": [1, 4], "units_eps": 0.3, "windows": [[0.25, 8.0], [0.5, 7.5]]},

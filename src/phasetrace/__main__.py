@@ -89,14 +89,15 @@ def classify(networks: str, traces: str, out: str, overwrite: bool = False) -> N
     from .learn import load_networks
     from .runner import configure
     from .store import open_dataset, write_dataset
-    from .train import confusion, predict_seeds
+    from .boundaries import confusion
+    from .classifiers import predict_members
 
     configure()
     _check_out(Path(out), {"--networks": networks, "--traces": traces}, overwrite)
     params, hp, attrs, times = load_networks(networks)
     ds = open_dataset(traces)
     x, lead, shape = _checked_input(ds, traces, attrs, times)
-    p = np.asarray(predict_seeds(params, x, hp, x.shape[-1])).reshape(-1, *shape, hp.n_classes)
+    p = predict_members(params, x, hp).reshape(-1, *shape, hp.n_classes)
     coords = {d: ds[d].values for d in lead if d in ds.coords} | {"class": np.array(attrs["classes"], dtype=object)}
     data = {
         "p": (("seed", *lead, "class"), p),

@@ -17,7 +17,7 @@ import jax
 import numpy as np
 
 from .learn import fit_set
-from .train import Hyper, seed_keys, train_seeds, train_single
+from .classifiers import Hyper, _train_networks, member_keys, train_single
 
 
 def main(argv=None) -> None:
@@ -33,17 +33,18 @@ def main(argv=None) -> None:
     y = rng.integers(0, 2, 80).astype(np.int32)
     xu = rng.uniform(-1, 1, (540, 50, 12)).astype(np.float32)
     hp = Hyper(n_classes=2, learning_rate=0.01)
-    keys = seed_keys(0, k, 1, 0)
+    keys = member_keys(0, k, 1, 0)
+    idx = np.tile(np.arange(80), (k, 1))
 
     def timed(f):
         t = time.perf_counter()
         jax.block_until_ready(f())
         return time.perf_counter() - t
 
-    vm_cold = timed(lambda: train_seeds(keys, x, y, xu, hp))
-    vm_warm = timed(lambda: train_seeds(keys, x, y, xu, hp))
-    loop_cold = timed(lambda: [train_single(keys[s], x, y, xu, hp) for s in range(k)])
-    loop_warm = timed(lambda: [train_single(keys[s], x, y, xu, hp) for s in range(k)])
+    vm_cold = timed(lambda: _train_networks(keys, x, y, idx, xu, hp))
+    vm_warm = timed(lambda: _train_networks(keys, x, y, idx, xu, hp))
+    loop_cold = timed(lambda: [train_single(keys[s], x, y, idx[s], xu, hp) for s in range(k)])
+    loop_warm = timed(lambda: [train_single(keys[s], x, y, idx[s], xu, hp) for s in range(k)])
     labels = np.concatenate([np.full(80, 0), np.full(540, -1)])
     labels[:40] = 1
     full = timed(lambda: fit_set(np.concatenate([x, xu]), labels, hp, k, 0, 0.2, 1, 0)["p"])

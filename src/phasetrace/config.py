@@ -41,6 +41,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
         "oneOf": lambda: s.get("description", "a grid: {start, stop, num} or a list of numbers"),
         "minItems": lambda: f"at least {s['minItems']} items",
         "maxItems": lambda: f"at most {s['maxItems']} items",
+        "uniqueItems": lambda: "a list without repeats",
     }.get(v, lambda: str(error.message))()
     if v == "additionalProperties":
         extra = sorted(set(error.instance) - set(s.get("properties", {})))

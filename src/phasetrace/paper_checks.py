@@ -15,11 +15,12 @@ import matplotlib
 from matplotlib.figure import Figure
 import numpy as np
 
-from .learn import MODEL_IDS, dataset_for, fit_set, hyper, write_csv
+from .learn import dataset_for, fit_set, hyper, write_csv
 from .provenance import require_same, settings
 from .store import read_arrays
 from .sweep import Window, floquet_windows, labels
-from .train import confusion
+from .boundaries import confusion
+from .seeds import CHECK_CONTEXT, MODEL_IDS
 
 
 def _mbl_inputs(config: dict, dataset: str, eps: float):
@@ -38,8 +39,8 @@ def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
     W = ds["W"].values
     rows, curves = [], {}
     for n in chk["units"]:
-        hp = dataclasses.replace(hyper(config, 2), units=int(n))
-        fit = fit_set(x, lab, hp, t["seeds"], config["seed"], t["holdout"], MODEL_IDS["mbl"], e, 1000 + int(n))
+        hp = dataclasses.replace(hyper(config, 2, "lstm"), units=int(n))
+        fit = fit_set(x, lab, hp, t["seeds"], config["seed"], t["holdout"], MODEL_IDS["mbl"], e, CHECK_CONTEXT["units"] + int(n))
         c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))  # (k, W)
         curves[n] = c
         rows += [[n, f"{w:.4f}", f"{m:.4f}", f"{s:.4f}"] for w, m, s in zip(W, c.mean(0), c.std(0), strict=True)]
@@ -71,7 +72,7 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
             mag = ds["magnetization"].isel(eps=e).values
             nW, R, T, L = mag.shape
             fit = fit_set(mag.reshape(nW * R, T, L), np.repeat(wl, R), hyper(config, 2), t["seeds"], config["seed"],
-                          t["holdout"], MODEL_IDS["mbl"], e, 2000 + v)
+                          t["holdout"], MODEL_IDS["mbl"], e, CHECK_CONTEXT["blanking"] + v)
             c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))
             peaks[v, e] = W[c.mean(0).argmax()]
             spread[v, e] = W[c.argmax(axis=1)].std()
@@ -102,7 +103,8 @@ def calibration_job(config: dict, dataset: str, networks: list[str], table: str,
     conf_all, correct_all = [], []
     for path in networks:
         arrays, attrs = read_arrays(path)
-        require_same(path, attrs, settings(config, "mbl_network", eps=attrs.get("eps", np.nan)))
+        require_same(path, attrs, settings(config, "mbl_network", eps=attrs.get("eps", np.nan),
+                                           classifier=config["training"]["classifier"]))
         e = int(np.argmin(np.abs(ds["eps"].values - attrs["eps"])))
         lab = np.repeat(ds["label"].isel(eps=e).values, R)
         held = arrays["held_out"]
@@ -140,7 +142,7 @@ def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> Non
     windows = floquet_windows(config["floquet"])
     two = labels(eps, windows[:2])  # Floquet-MBL window left unlabeled
     fit = fit_set(mag.reshape(nE * R, T, L), np.repeat(two, R), hyper(config, 2), t["seeds"], config["seed"],
-                  t["holdout"], MODEL_IDS["floquet"], 3000)
+                  t["holdout"], MODEL_IDS["floquet"], CHECK_CONTEXT["unseen_phase"])
     c = confusion(fit["p"].reshape(-1, nE, R, 2).mean(axis=2))  # (k, eps)
     unseen = labels(eps, windows[2:]) >= 0
     seen = two >= 0

@@ -22,7 +22,10 @@ _MBL_TRACES = _MBL_POINT + ["t_max", "n_times"]
 _MBL_DATASET = _MBL_TRACES + ["eps", "W", "realizations", "windows"]
 _FLOQUET_TRACES = ["L", "boundary", "periods", "T1", "T2", "g"]
 _FLOQUET_DATASET = _FLOQUET_TRACES + ["eps", "realizations", "windows"]
-_TRAINING = ["units", "dropout", "l2", "learning_rate", "batch_size", "epochs", "seeds", "holdout", "confidence_weight"]
+# What a set of classifiers depends on; its kind is part of its sweep point (``classifier``), so adding a kind to
+# training.compare trains that kind only, and training.bootstrap (the intervals' resamples) reruns confusion only.
+_TRAINING = ["input", "units", "dropout", "l2", "learning_rate", "batch_size", "epochs", "seeds", "holdout",
+             "confidence_weight", "late_times"]
 
 # stage → {config section: keys it reads}; "seed" is the root seed.
 STAGES: dict[str, dict[str, list[str] | bool]] = {
@@ -33,16 +36,20 @@ STAGES: dict[str, dict[str, list[str] | bool]] = {
     "floquet_dataset": {"seed": True, "floquet": _FLOQUET_DATASET},
     "mbl_network": {"seed": True, "mbl": _MBL_DATASET, "training": _TRAINING},
     "floquet_network": {"seed": True, "floquet": _FLOQUET_DATASET, "training": _TRAINING},
-    "mbl_checks": {"seed": True, "mbl": _MBL_DATASET, "training": _TRAINING,
+    "mbl_confusion": {"seed": True, "mbl": _MBL_DATASET, "training": [*_TRAINING, "bootstrap"]},
+    "floquet_confusion": {"seed": True, "floquet": _FLOQUET_DATASET, "training": [*_TRAINING, "bootstrap"]},
+    "mbl_checks": {"seed": True, "mbl": _MBL_DATASET, "training": [*_TRAINING, "classifier"],
                    "checks": ["units", "units_eps", "windows"]},
-    "floquet_checks": {"seed": True, "floquet": _FLOQUET_DATASET, "training": _TRAINING},
-    "phase_diagram": {"mbl": ["windows"], "floquet": ["windows"]},
+    "floquet_checks": {"seed": True, "floquet": _FLOQUET_DATASET, "training": [*_TRAINING, "classifier"]},
+    "phase_diagram": {"mbl": ["windows"], "floquet": ["windows"], "training": ["classifier"]},
+    "classifiers": {"checks": ["units_eps"], "training": ["classifier", "compare"], "mbl": ["windows"]},
 }
 GRIDS = {"eps", "W"}
 
 
-def settings(config: dict, stage: str, **point: float) -> dict:
-    """The slice of ``config`` that the outputs of ``stage`` depend on, plus the sweep ``point`` (exact values)."""
+def settings(config: dict, stage: str, **point: float | str) -> dict:
+    """The slice of ``config`` that the outputs of ``stage`` depend on, plus the sweep ``point`` (exact values;
+    the classifier kind of a set is part of its point)."""
     out: dict = {}
     for section, keys in STAGES[stage].items():
         if section == "seed":
@@ -51,7 +58,7 @@ def settings(config: dict, stage: str, **point: float) -> dict:
         cfg = config[section]
         out[section] = {k: grid(cfg[k]).tolist() if k in GRIDS else cfg[k] for k in keys}
     if point:
-        out["point"] = {k: None if v is None else float(v) for k, v in point.items()}
+        out["point"] = {k: v if v is None or isinstance(v, str) else float(v) for k, v in point.items()}
     return out
 
 

@@ -8,11 +8,11 @@ Target paths (all under ``results/``):
 ``mbl/L{L}/traces.zarr``                                    the labeled dataset of the whole MBL sweep
 ``floquet/L{L}/traces/eps{eps}/r{a}-{b}.zarr.zip``          traces of one (ε, block) Floquet job
 ``floquet/L{L}/traces.zarr``                                the labeled dataset of the whole Floquet sweep
-``mbl/L{L}/networks/eps{eps}.zarr.zip``                     k trained networks of one ε and their predictions
-``mbl/L{L}/confusion.zarr``, ``mbl/L{L}/boundary.csv``      confusion over (ε, W); W of maximal confusion per ε
-``floquet/L{L}/networks.zarr.zip``                          k trained networks over the Floquet sweep
-``floquet/L{L}/confusion.zarr``, ``.../boundary.csv``       confusion over ε; the two transition peaks
-``phase_diagram.png``                                       the main figure
+``mbl/L{L}/{kind}/networks/eps{eps}.zarr.zip``              k classifiers of one kind at one ε, their predictions
+``mbl/L{L}/{kind}/confusion.zarr``, ``.../boundary.csv``    confusion over (ε, W); boundary per ε with intervals
+``floquet/L{L}/{kind}/networks.zarr.zip``                   k classifiers of one kind over the Floquet sweep
+``floquet/L{L}/{kind}/confusion.zarr``, ``.../boundary.csv``  confusion over ε; the two transitions
+``phase_diagram.png``                                       the main figure (kind: ``training.classifier``)
 ==========================================================  ==============================================
 
 W is written with three decimals (``W3.000``), ε with four (``eps0.5000``) and blocks with zero-padded inclusive
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 W_FMT, EPS_FMT = "{:.3f}", "{:.4f}"
+CLASSIFIER_KINDS = ("lstm", "mlp", "logistic", "imbalance")  # phasetrace.classifiers implements each
 
 
 def grid(spec) -> np.ndarray:
@@ -116,8 +117,21 @@ def mbl_targets(config: dict, root: str = "results") -> dict[str, list[str]]:
         "bounds": [f"{root}/mbl/L{L}/bounds/W{w}/{b}.zarr.zip" for w in Ws for b in bl],
         "traces": [f"{root}/mbl/L{L}/traces/eps{e}/W{w}/{b}.zarr.zip" for e in epss for w in Ws for b in bl],
         "dataset": [f"{root}/mbl/L{L}/traces.zarr"],
-        "networks": [f"{root}/mbl/L{L}/networks/eps{e}.zarr.zip" for e in epss],
     }
+
+
+def classifier_kinds(config: dict) -> list[str]:
+    """The phase diagram's classifier first, then the others of ``training.compare``."""
+    t = config["training"]
+    return [t["classifier"]] + [c for c in t["compare"] if c != t["classifier"]]
+
+
+def network_targets(config: dict, model: str, kind: str, root: str = "results") -> list[str]:
+    """The saved sets of one classifier kind: one per ε (MBL) or one over the sweep (Floquet)."""
+    L = config[model]["L"]
+    if model == "floquet":
+        return [f"{root}/floquet/L{L}/{kind}/networks.zarr.zip"]
+    return [f"{root}/mbl/L{L}/{kind}/networks/eps{EPS_FMT.format(e)}.zarr.zip" for e in grid(config["mbl"]["eps"])]
 
 
 def floquet_targets(config: dict, root: str = "results") -> dict[str, list[str]]:

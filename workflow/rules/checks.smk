@@ -65,7 +65,7 @@ rule check_blanking:
 rule check_calibration:
     input:
         dataset=MBL["dataset"],
-        networks=MBL["networks"],
+        networks=network_targets(config, "mbl", KIND),
     output:
         table="results/checks/calibration.csv",
         figure=report(

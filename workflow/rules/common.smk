@@ -8,7 +8,17 @@ import sys
 import phasetrace.config
 import phasetrace.provenance
 import phasetrace.resources
-from phasetrace.sweep import EPS_FMT, W_FMT, floquet_targets, grid, lookup, mbl_targets
+from phasetrace.sweep import (
+    CLASSIFIER_KINDS,
+    EPS_FMT,
+    W_FMT,
+    classifier_kinds,
+    floquet_targets,
+    grid,
+    lookup,
+    mbl_targets,
+    network_targets,
+)
 
 
 def _overlay_notice():
@@ -37,17 +47,27 @@ MBL_L = config["mbl"]["L"]
 FLOQUET_L = config["floquet"]["L"]
 MBL = mbl_targets(config)
 FLOQUET = floquet_targets(config)
+MBL_EPS = grid(config["mbl"]["eps"])
+KIND = config["training"]["classifier"]  # the phase diagram's classifier
+KINDS = classifier_kinds(config)
 
 
 wildcard_constraints:
     eps=r"\d+\.\d{4}",
     W=r"\d+\.\d{3}",
     block=r"r\d+-\d+",
+    classifier="|".join(CLASSIFIER_KINDS),
 
 
 CHECKS = [
     f"results/figures/{name}.png"
-    for name in ("confusion_vs_units", "blanking", "calibration", "unseen_phase")
+    for name in (
+        "confusion_vs_units",
+        "blanking",
+        "calibration",
+        "unseen_phase",
+        "classifiers",
+    )
 ]
 
 
@@ -62,7 +82,11 @@ def declared(stage, model=None):
     """
 
     def get(wildcards):
-        point = {}
+        point = (
+            {"classifier": wildcards.classifier}
+            if "classifier" in wildcards.keys()
+            else {}
+        )
         if "eps" in wildcards.keys():
             point["eps"] = lookup(
                 grid(config[model]["eps"]), EPS_FMT, wildcards.eps, "eps"

@@ -1,0 +1,219 @@
+"""Classifiers and boundaries: the confusion formula, every kind on an obvious rule, vmapped members = separate
+trainings, save/reload/classify for every kind, crossings on hand-made p, and honest bootstrap intervals."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from phasetrace import learn
+from phasetrace.__main__ import classify
+from phasetrace.boundaries import crossing, confusion
+from phasetrace.classifiers import (
+    NETWORKS,
+    Hyper,
+    _train_networks,
+    encode,
+    member_keys,
+    predict_members,
+    train_single,
+)
+from phasetrace.sweep import CLASSIFIER_KINDS
+
+
+@pytest.mark.parametrize(
+    "p,expected",
+    [
+        ([0.5, 0.5], 1.0),
+        ([1.0, 0.0], 0.0),
+        ([0.8, 0.2], -np.log2(0.8)),
+        ([0.2, 0.3, 0.5], -np.log2(0.5 / 0.8)),
+        ([1 / 3, 1 / 3, 1 / 3], 1.0),
+        ([0.6, 0.0, 0.4], -np.log2(0.6)),
+    ],
+)
+def test_confusion_of_hand_made_probabilities(p, expected):
+    assert confusion(np.array(p)) == pytest.approx(expected, abs=1e-12)
+
+
+def test_confusion_is_vectorized_over_leading_axes():
+    p = np.array([[[0.5, 0.5], [1.0, 0.0]], [[0.9, 0.1], [0.1, 0.9]]])
+    assert np.allclose(confusion(p), [[1.0, 0.0], [-np.log2(0.9)] * 2])
+
+
+def synthetic(n, T=12, F=4, seed=0):
+    """Class 0: traces that decay to zero; class 1: traces that keep their initial ±1 values (plus noise)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    s0 = rng.choice([-1.0, 1.0], size=(n, 1, F))
+    decay = np.exp(-np.arange(T) / 2.0)[None, :, None]
+    x = np.where(y[:, None, None] == 1, s0, s0 * decay) + 0.1 * rng.standard_normal((n, T, F))
+    x[:, 0, :] = s0[:, 0, :]  # the first point is the initial product state
+    return np.clip(x, -1, 1).astype(np.float32), y  # <σᶻ> lies in [-1, 1]
+
+
+SMALL = Hyper(n_classes=2, units=6, dropout=0.2, l2=0.01, learning_rate=0.01, batch_size=16, epochs=3)
+
+
+def test_aligned_input_is_the_trace_relative_to_the_initial_state():
+    x, _ = synthetic(5)
+    assert np.array_equal(encode(x, "raw"), x)
+    assert np.array_equal(encode(x, "aligned"), x * x[:, :1, :])
+    assert np.all(encode(x, "aligned")[:, 0, :] == 1.0)
+    with pytest.raises(ValueError, match="input = 'rot'"):
+        encode(x, "rot")
+
+
+def test_vmapped_members_equal_separate_trainings():
+    x, y = synthetic(40)
+    keys = member_keys(1, 3, 9)
+    idx = np.random.default_rng(0).integers(0, 40, (3, 40))
+    stacked, losses = _train_networks(keys, x, y, idx, x[:4], SMALL)
+    for s in range(3):
+        one, loss = train_single(keys[s], x, y, idx[s], x[:4], SMALL)
+        for a, b in zip(
+            np.concatenate([np.ravel(v) for v in _leaves(one)]),
+            np.concatenate([np.ravel(v[s]) for v in _leaves(stacked)]),
+            strict=True,
+        ):
+            assert a == pytest.approx(b, rel=1e-4, abs=1e-5)
+        assert np.allclose(loss, losses[s], rtol=1e-4)
+
+
+def _leaves(params):
+    import jax
+
+    return jax.tree.leaves(params)
+
+
+@pytest.mark.parametrize("kind", CLASSIFIER_KINDS)
+def test_every_classifier_learns_an_obvious_rule_to_95_percent(kind):
+    x, y = synthetic(400, seed=3)
+    hp = Hyper(n_classes=2, kind=kind, learning_rate=0.01, late_times=4)  # the paper's network sizes otherwise
+    fit = learn.fit_set(x, y, hp, k=3, seed=5, holdout=0.2)
+    assert fit["accuracy"].min() >= 0.95, fit["accuracy"]
+    if kind in NETWORKS:
+        assert fit["loss"][:, -1].mean() < fit["loss"][:, 0].mean()
+
+
+def test_the_imbalance_classifier_separates_three_phases_by_period_doubling():
+    """Time crystal: I(n) alternates; Floquet-MBL: I stays; ergodic: I decays."""
+    rng = np.random.default_rng(1)
+    n, T, F = 90, 20, 4
+    y = np.repeat([0, 1, 2], n // 3)
+    s0 = rng.choice([-1.0, 1.0], size=(n, 1, F))
+    shape = {0: (-1.0) ** np.arange(T), 1: np.exp(-np.arange(T) / 2.0), 2: np.ones(T)}
+    x = np.stack([s0[i] * shape[c][:, None] for i, c in enumerate(y)]) + 0.05 * rng.standard_normal((n, T, F))
+    x[:, 0] = s0[:, 0]
+    fit = learn.fit_set(np.clip(x, -1, 1), y, Hyper(n_classes=3, kind="imbalance"), k=2, seed=0, holdout=0.3)
+    assert fit["accuracy"].min() == 1.0
+
+
+def test_members_train_on_different_bootstrap_resamples_of_each_class():
+    labels = np.array([0] * 10 + [1] * 6 + [-1] * 4)
+    train, held = learn.holdout_split(labels, 0.2, 0, 1)
+    assert sorted(np.bincount(labels[held])) == [1, 2]  # stratified: round(0.2·6), round(0.2·10)
+    idx = learn.bootstrap_samples(train, labels, 4, 0, 1)
+    assert idx.shape == (4, train.size) and set(np.unique(idx)) <= set(train)
+    for row in idx:  # class counts preserved
+        assert np.array_equal(np.bincount(labels[row]), np.bincount(labels[train]))
+    assert len({tuple(r) for r in idx}) == 4
+
+
+@pytest.mark.parametrize("kind", CLASSIFIER_KINDS)
+def test_saved_sets_reload_and_predict_identically(tmp_path, kind):
+    x, y = synthetic(60, T=5, F=3)
+    hp = Hyper(**{**SMALL.__dict__, "kind": kind, "late_times": 2})
+    fit = learn.fit_set(x, y, hp, k=2, seed=0, holdout=0.2)
+    path = tmp_path / "net.zarr.zip"
+    traces = tmp_path / "traces.zarr"
+    ds = xr.Dataset({"magnetization": (("realization", "time", "site"), x.astype(np.float64))},
+                    coords={"time": np.linspace(0.0, 4.0, 5)})
+    ds.to_zarr(traces)
+    learn.save_set(str(path), fit, hp, ds.assign(label=xr.DataArray(0, attrs={"classes": ["a", "b"]})), "time", {})
+    params, hp2, attrs, times = learn.load_networks(str(path))
+    assert hp2 == hp and attrs["n_features"] == 3 and times.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert np.array_equal(predict_members(params, x, hp2), fit["p"])
+
+    out = tmp_path / "pred.zarr"
+    classify(str(path), str(traces), str(out))
+    pred = xr.open_zarr(out)
+    assert np.array_equal(pred["p"].values, fit["p"])
+    assert pred["confusion"].shape == ()
+    with pytest.raises(ValueError, match="trained on 3"):
+        bad = tmp_path / "bad.zarr"
+        ds.isel(site=slice(0, 2)).to_zarr(bad)
+        classify(str(path), str(bad), str(tmp_path / "x.zarr"))
+
+
+def test_confidence_enhancement_lowers_entropy_on_unlabeled_samples():
+    x, y = synthetic(200, seed=4)
+    labels = np.where(np.arange(200) < 120, y, -1)  # the last 80 samples are unlabeled
+    base = Hyper(n_classes=2, units=6, learning_rate=0.01, batch_size=32, epochs=10)
+    entropy = {}
+    for weight in (0.0, 1.0):
+        hp = Hyper(**{**base.__dict__, "confidence_weight": weight})
+        p = learn.fit_set(x, labels, hp, k=2, seed=1, holdout=0.2)["p"][:, 120:]
+        entropy[weight] = float(-(p * np.log(p + 1e-12)).sum(-1).mean())
+    assert entropy[1.0] < entropy[0.0]
+
+
+def test_concurrent_trainings_in_threads_finish():
+    """Local workflow jobs are threads of one process; two trainings at once once hung in XLA's CPU runtime."""
+    import threading
+
+    x, y = synthetic(48, T=6, F=3)
+    done = []
+
+    def work(units):
+        hp = Hyper(n_classes=2, units=units, learning_rate=0.01, batch_size=16, epochs=3)
+        learn.fit_set(x, y, hp, k=2, seed=units, holdout=0.2)
+        done.append(units)
+
+    threads = [threading.Thread(target=work, args=(u,), daemon=True) for u in (3, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert sorted(done) == [3, 5]
+
+
+# --- boundaries ----------------------------------------------------------------------------------------------------
+
+def test_crossing_interpolates_between_grid_points_and_prefers_the_most_balanced_change():
+    x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    p1 = np.array([0.0, 0.1, 0.3, 0.9, 1.0])  # crosses 0.5 between 2 and 3, at 2 + 0.2/0.6
+    assert crossing(x, 1 - p1, p1, 0.0, 4.0) == pytest.approx(2 + 1 / 3)
+    assert crossing(x, 1 - p1, p1, 0.0, 2.0) == 2.0  # no change inside [0, 2]: the most balanced point
+    noisy = np.array([0.0, 0.45, 0.55, 0.45, 1.0])  # three sign changes; the nearest to p = 0.5 wins (1 → 2)
+    assert crossing(x, 1 - noisy, noisy, 0.0, 4.0) == pytest.approx(1.5)
+    stacked = crossing(x, np.stack([1 - p1, 1 - p1]), np.stack([p1, p1]), 0.0, 4.0)
+    assert stacked.shape == (2,) and np.allclose(stacked, 2 + 1 / 3)
+
+
+def _crossover_data(rng, W, Wc, width, R, T=12, F=4):
+    """Samples whose phase is drawn with P(localized | W) = σ((W − Wc)/width): a known crossover at Wc."""
+    y = (rng.random((W.size, R)) < 1 / (1 + np.exp(-(W[:, None] - Wc) / width))).astype(int).ravel()
+    s0 = rng.choice([-1.0, 1.0], size=(y.size, 1, F))
+    decay = np.exp(-np.arange(T) / 2.0)[None, :, None]
+    x = np.where(y[:, None, None] == 1, s0, s0 * decay) + 0.1 * rng.standard_normal((y.size, T, F))
+    x[:, 0] = s0[:, 0]
+    return np.clip(x, -1, 1)
+
+
+def test_bootstrap_intervals_are_honest_on_a_known_transition():
+    """The 95% interval covers the true boundary in ≥ 90% of 50 independent data sets."""
+    W = np.linspace(0.0, 4.0, 17)
+    Wc, R, k = 2.1, 20, 4
+    labels = np.repeat(np.where(W <= 0.5, 0, np.where(W >= 3.5, 1, -1)), R)
+    hp = Hyper(n_classes=2, kind="imbalance", late_times=4)
+    covered, widths = 0, []
+    for trial in range(50):
+        rng = np.random.default_rng(100 + trial)
+        x = _crossover_data(rng, W, Wc, 0.3, R)
+        p = learn.fit_set(x, labels, hp, k, trial, 0.2)["p"].reshape(k, W.size, R, 2)
+        _, samples = learn.transition(W, p, 0, 1, 0.5, 3.5, 200, np.random.default_rng(trial))
+        lo, hi = np.percentile(samples, [2.5, 97.5])
+        covered += lo <= Wc <= hi
+        widths.append(hi - lo)
+    assert covered >= 45, (covered, np.mean(widths))
+    assert np.mean(widths) < 1.0  # and informative: narrower than four grid spacings
