@@ -1,9 +1,8 @@
 # Config validation and target helpers. Logic lives in the phasetrace package; rules only wire files.
 # Only light modules are imported here: every local job re-parses the workflow in a process of its own.
 import inspect
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 import phasetrace.config
 import phasetrace.provenance
