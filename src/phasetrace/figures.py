@@ -122,7 +122,7 @@ def classifiers_figure(config: dict, mbl_confusions: list[str], floquet_confusio
         e = int(np.argmin(np.abs(eps - eps_c)))
         ax_c.plot(m["W"].values, m["confusion"].isel(eps=e).values, "o-", ms=3, color=color, label=kind)
         _boundary_with_intervals(ax_f, f["boundary_eps"].values, np.arange(2), f["boundary_eps_interval"], color,
-                                 kind, horizontal=True, offset=0.08 * (i - (len(flq) - 1) / 2))
+                                 kind, horizontal=True, offset=0.12 * (i - (len(flq) - 1) / 2))
         W = m["W"].values
         plateaus = {name: m["confusion"].values[:, sel].mean(axis=1) for name, sel in
                     (("C_W_le_1", W <= 1.0), ("C_W_5_to_7.25", (W >= 5.0) & (W <= 7.25)))}
@@ -149,6 +149,7 @@ def classifiers_figure(config: dict, mbl_confusions: list[str], floquet_confusio
     for w in mbl_windows(config["mbl"]):
         ax_c.axvspan(w.low, min(w.high, mbl[0]["W"].values.max()), color=CLASS_COLORS[w.name], alpha=0.1, lw=0)
     ax_f.set_yticks([0, 1], ["time crystal | ergodic", "ergodic | Floquet-MBL"])
+    ax_f.set_ylim(-0.6, 1.6)
     ax_f.set_xlabel("boundary ε")
     ax_f.set_title(f"Floquet transitions, L = {flq[0].attrs['L']}")
     fig.savefig(output, dpi=130)
