@@ -127,3 +127,22 @@ def test_conda_environments_list_the_same_packages_as_pyproject(env_file, extras
     assert set(found) == set(wanted)
     for name in wanted:
         assert found[name].replace(" ", "") == wanted[name].replace(" ", ""), name
+
+
+def test_check_config_names_the_yaml_line_of_a_configfile(tmp_path):
+    """Snakemake parses --configfile before the workflow starts (no line in its message); check-config gives it."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("training:\n  epochs: [3\n  seeds: 2\n")
+    proc = subprocess.run([sys.executable, "-m", "phasetrace", "check-config", str(bad)], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert proc.returncode != 0 and f"{bad}, line 3, column 8: invalid YAML" in proc.stderr, proc.stderr
+    assert "flow sequence at line 2" in proc.stderr
+    good = tmp_path / "good.yaml"
+    good.write_text("training:\n  epochs: 3\n")
+    proc = subprocess.run([sys.executable, "-m", "phasetrace", "check-config", str(good)], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert proc.returncode == 0 and "config ok" in proc.stdout, proc.stderr
+    assert "taken from" in proc.stdout and "mbl" in proc.stdout  # every section but training comes from config.yaml
