@@ -1,4 +1,4 @@
-# phasetrace: exact dynamics of disordered spin chains → labeled datasets → LSTM confusion → phase diagram.
+# phasetrace: exact dynamics of disordered spin chains → labeled datasets → classifiers' confusion → phase diagram.
 # Run: snakemake --cores N [target]; config in config.yaml (validated before any job runs).
 from pathlib import Path
 

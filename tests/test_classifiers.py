@@ -186,6 +186,9 @@ def test_crossing_interpolates_between_grid_points_and_prefers_the_most_balanced
     assert crossing(x, 1 - p1, p1, 0.0, 2.0) == 2.0  # no change inside [0, 2]: the most balanced point
     noisy = np.array([0.0, 0.45, 0.55, 0.45, 1.0])  # three sign changes; the nearest to p = 0.5 wins (1 → 2)
     assert crossing(x, 1 - noisy, noisy, 0.0, 4.0) == pytest.approx(1.5)
+    # three phases: where the third dominates, p_a ≈ p_b ≈ 0 and their noise must not count as the a|b crossing
+    pa, pb = np.array([0.9, 0.5, 0.3, 0.01, 0.0]), np.array([0.1, 0.45, 0.6, 0.02, 0.0])
+    assert crossing(x, pa, pb, 0.0, 4.0) == pytest.approx(1 + 0.05 / 0.35)  # (1, 2), not the flips at 3 → 4
     stacked = crossing(x, np.stack([1 - p1, 1 - p1]), np.stack([p1, p1]), 0.0, 4.0)
     assert stacked.shape == (2,) and np.allclose(stacked, 2 + 1 / 3)
 

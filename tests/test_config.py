@@ -45,6 +45,8 @@ def mutate(path, value):
         (("mbl", "windows", "ergodic_W_max"), 8.0, r"ergodic_W_max must be < .*localized_W_min"),
         (("mbl", "W"), {"start": 1.0, "stop": 7.0, "num": 7}, r"mbl\.windows\.ergodic .*contains no point"),
         (("floquet", "windows", "ergodic"), [0.0, 0.8], r"floquet\.windows\.time_crystal and .*ergodic overlap"),
+        (("floquet", "windows", "floquet_mbl"), [0.3, 0.4], r"floquet\.windows\.ergodic = \[0\.65, 0\.75\] must lie "
+                                                            r"below floquet\.windows\.floquet_mbl"),
         (("floquet", "T1"), 0.0, r"floquet\.T1 = 0\.0 .*> 0"),
         (("floquet", "periods"), 2.5, r"floquet\.periods = 2\.5 .*type integer"),
         (("mbl", "realisations"), 3, r"mbl: unknown key\(s\) \['realisations'\]"),

@@ -65,7 +65,7 @@ def test_seed_change_reruns_every_simulation(reference_run):
 def test_training_change_reruns_networks_and_downstream_only(reference_run):
     jobs_ = planned(reference_run, changed("training.epochs", 3))
     assert set(jobs_) == TRAINING
-    assert jobs_["mbl_network"] == 2 * 4  # 2 ε × 4 classifier kinds
+    assert jobs_["mbl_network"] == 2 * 3  # 2 ε × the 3 network kinds; the imbalance threshold has no epochs
 
 
 def test_interval_resamples_rerun_the_confusion_only(reference_run):
@@ -205,8 +205,9 @@ def test_classify_refuses_to_write_over_its_inputs(reference_run, one_eps):
         (lambda ds: ds.assign_coords(time=ds["time"] * 2), r"time grid .* is not the one"),
         (lambda ds: ds.rename({"magnetization": "sz"}), r"has no variable 'magnetization' \(it has"),
         (lambda ds: ds.isel(site=slice(0, 4)), "has 4 sites, the networks were trained on 6"),
+        (lambda ds: ds.assign(magnetization=0.5 * ds["magnetization"]), r"first time point must be that state"),
     ],
-    ids=["nan", "range", "3-times", "12-times", "other-times", "no-variable", "sites"],
+    ids=["nan", "range", "3-times", "12-times", "other-times", "no-variable", "sites", "not-initial-state"],
 )
 def test_classify_refuses_input_it_cannot_classify(reference_run, tmp_path, damage, message):
     bad = tmp_path / "bad.zarr"

@@ -1,7 +1,8 @@
 """Command line.
 
 ``python -m phasetrace classify --networks SET --traces DATASET --out PREDICTIONS [--overwrite]``
-    Applies a saved network set (``results/<model>/L<L>/networks*.zarr.zip``) to a traces dataset (Zarr) whose
+    Applies a saved set of any classifier kind (``results/<model>/L<L>/<kind>/networks*.zarr.zip``) to a traces
+    dataset (Zarr) whose
     ``magnetization`` has the (time, site) grid the set was trained on (stored with the set), e.g. new or
     experimental traces, and writes a Zarr dataset with ``p(seed, ..., class)``, the confusion of each sample
     (seed mean) and the confusion of the realization-averaged prediction where the dataset has a ``realization``
@@ -79,6 +80,9 @@ def _checked_input(ds, traces: str, attrs: dict, times):
     if np.abs(x).max() > 1 + 1e-9:
         raise ValueError(f"--traces {traces}: {variable} has values outside [-1, 1] (max |value| = "
                          f"{np.abs(x).max():.6g}); <sigma^z> lies in [-1, 1]")
+    if attrs["hyper"].get("input") == "aligned" and not np.allclose(np.abs(x[..., 0, :]), 1):
+        raise ValueError(f"--traces {traces}: the set reads traces relative to the initial product state, so the "
+                         f"first {time_dim} point must be that state (every value ±1); it is not")
     return x.reshape(-1, *x.shape[-2:]).astype(np.float32), mag.dims[:-2], mag.shape[:-2]
 
 

@@ -5,8 +5,8 @@ equally likely, so the transition between neighbouring phases a and b is where t
 probabilities cross: :func:`crossing` finds the zero of p̄_a − p̄_b by linear interpolation between grid points
 (the maximum of C resolved between grid points; at a grid point where they are equal it is that point).
 
-Intervals (:func:`bootstrap_crossings`): each of the k members was fitted on its own bootstrap resample of the
-training realizations with its own seed; for each member, B resamples (with replacement) of the realizations that
+Intervals (:func:`bootstrap_crossings`): each of the k members was fitted on its own bootstrap resample (within
+each class) of the training samples, one per (W point, realization), with its own seed; for each member, B resamples (with replacement) of the realizations that
 enter the average give B crossings. The k·B values carry the seed spread, the training-sample noise and the
 averaging noise; their 16–84% and 2.5–97.5% percentiles are the 68% and 95% intervals.
 """
@@ -28,22 +28,25 @@ def confusion(p: np.ndarray) -> np.ndarray:
 def crossing(x: np.ndarray, pa: np.ndarray, pb: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Where p_a − p_b changes sign on the grid x within [lo, hi], linearly interpolated; over leading axes.
 
-    Several sign changes: the one whose interval holds the largest confusion (the most balanced point). None:
-    the grid point in [lo, hi] where |p_a − p_b| is smallest.
+    Several sign changes: the one next to the grid point where min(p_a, p_b) is largest (both phases likely and
+    balanced: the largest a|b confusion; with a third phase dominating, min(p_a, p_b) is small and its noise
+    does not count). None: the grid point in [lo, hi] where min(p_a, p_b) is largest.
     """
     x = np.asarray(x, dtype=np.float64)
     inside = np.nonzero((x >= lo - 1e-12) & (x <= hi + 1e-12))[0]
     xs = x[inside]
-    d = (np.asarray(pa) - np.asarray(pb))[..., inside]
+    pa, pb = np.asarray(pa)[..., inside], np.asarray(pb)[..., inside]
+    d = pa - pb
     lead = d.shape[:-1]
     d = d.reshape(-1, xs.size)
+    both = np.minimum(pa, pb).reshape(-1, xs.size)
     out = np.empty(d.shape[0])
     for i, di in enumerate(d):
         change = np.nonzero(np.sign(di[:-1]) * np.sign(di[1:]) <= 0)[0]
         if change.size == 0:
-            out[i] = xs[np.argmin(np.abs(di))]
+            out[i] = xs[np.argmax(both[i])]
             continue
-        j = change[np.argmin(np.minimum(np.abs(di[change]), np.abs(di[change + 1])))]
+        j = change[np.argmax(np.maximum(both[i][change], both[i][change + 1]))]
         a, b = di[j], di[j + 1]
         out[i] = xs[j] if a == b else xs[j] + (xs[j + 1] - xs[j]) * a / (a - b)
     return out.reshape(lead)
@@ -60,7 +63,3 @@ def bootstrap_crossings(x: np.ndarray, p: np.ndarray, a: int, b: int, lo: float,
         out[j] = crossing(x, mean[..., a].T, mean[..., b].T, lo, hi)
     return out
 
-
-def intervals(samples: np.ndarray) -> dict[str, float]:
-    """The 68% and 95% percentile intervals of bootstrap samples."""
-    return {name: float(np.percentile(samples, q)) for name, q in LEVELS.items()}

@@ -37,7 +37,6 @@ import optax
 from flax import nnx
 
 from .runner import require_configured
-from .sweep import CLASSIFIER_KINDS as KINDS  # noqa: F401  (the kinds, one home)
 
 NETWORKS = ("lstm", "mlp", "logistic")
 INPUTS = ("aligned", "raw")
@@ -241,7 +240,8 @@ def predict_members(params, x: np.ndarray, hp: Hyper) -> np.ndarray:
 
 
 def member_keys(seed: int, k: int, *context: int) -> jax.Array:
-    """k member keys derived from the root seed and the identity of the set (model id, ε index, kind …)."""
+    """k member keys derived from the root seed and the identity of the set (model id, ε index; not the kind, so
+    every kind of a comparison starts from the same keys)."""
     from .seeds import STREAMS
 
     seq = np.random.SeedSequence(int(seed), spawn_key=(STREAMS["training"], *map(int, context)))

@@ -110,6 +110,12 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
             check_windows(values, windows, key)
         except ValueError as err:
             raise ValueError(f"invalid config: {err}") from None
+    fw = floquet_windows(flq)
+    for a, b in zip(fw[:-1], fw[1:], strict=True):
+        if a.high >= b.low:
+            raise ValueError(f"invalid config: floquet.windows.{a.name} = [{a.low}, {a.high}] must lie below "
+                             f"floquet.windows.{b.name} = [{b.low}, {b.high}] (the sweep runs time crystal → ergodic "
+                             "→ Floquet-MBL)")
     chk = config["checks"]
     if not np.any(np.isclose(eps, chk["units_eps"])):
         raise ValueError(f"invalid config: checks.units_eps = {chk['units_eps']} is not allowed: a point of mbl.eps {eps.tolist()}")

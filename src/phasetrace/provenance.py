@@ -24,8 +24,12 @@ _FLOQUET_TRACES = ["L", "boundary", "periods", "T1", "T2", "g"]
 _FLOQUET_DATASET = _FLOQUET_TRACES + ["eps", "realizations", "windows"]
 # What a set of classifiers depends on; its kind is part of its sweep point (``classifier``), so adding a kind to
 # training.compare trains that kind only, and training.bootstrap (the intervals' resamples) reruns confusion only.
+# A set of one kind records only the keys that kind reads (:data:`KIND_KEYS`).
 _TRAINING = ["input", "units", "dropout", "l2", "learning_rate", "batch_size", "epochs", "seeds", "holdout",
              "confidence_weight", "late_times"]
+_NETWORK_KEYS = [k for k in _TRAINING if k != "late_times"]
+KIND_KEYS = {"lstm": _NETWORK_KEYS, "mlp": _NETWORK_KEYS, "logistic": _NETWORK_KEYS,
+             "imbalance": ["seeds", "holdout", "late_times"]}
 
 # stage → {config section: keys it reads}; "seed" is the root seed.
 STAGES: dict[str, dict[str, list[str] | bool]] = {
@@ -38,8 +42,10 @@ STAGES: dict[str, dict[str, list[str] | bool]] = {
     "floquet_network": {"seed": True, "floquet": _FLOQUET_DATASET, "training": _TRAINING},
     "mbl_confusion": {"seed": True, "mbl": _MBL_DATASET, "training": [*_TRAINING, "bootstrap"]},
     "floquet_confusion": {"seed": True, "floquet": _FLOQUET_DATASET, "training": [*_TRAINING, "bootstrap"]},
-    "mbl_checks": {"seed": True, "mbl": _MBL_DATASET, "training": [*_TRAINING, "classifier"],
-                   "checks": ["units", "units_eps", "windows"]},
+    "checks_units": {"seed": True, "mbl": _MBL_DATASET, "training": _NETWORK_KEYS, "checks": ["units", "units_eps"]},
+    "checks_blanking": {"seed": True, "mbl": _MBL_DATASET, "training": [*_TRAINING, "classifier"],
+                        "checks": ["windows"]},
+    "checks_calibration": {"seed": True, "mbl": _MBL_DATASET, "training": [*_TRAINING, "classifier"]},
     "floquet_checks": {"seed": True, "floquet": _FLOQUET_DATASET, "training": [*_TRAINING, "classifier"]},
     "phase_diagram": {"mbl": ["windows"], "floquet": ["windows"], "training": ["classifier"]},
     "classifiers": {"checks": ["units_eps"], "training": ["classifier", "compare"], "mbl": ["windows"]},
@@ -56,10 +62,23 @@ def settings(config: dict, stage: str, **point: float | str) -> dict:
             out["seed"] = config["seed"]
             continue
         cfg = config[section]
-        out[section] = {k: grid(cfg[k]).tolist() if k in GRIDS else cfg[k] for k in keys}
+        if section == "training" and "classifier" in point:
+            keys = [k for k in keys if k in KIND_KEYS[point["classifier"]] or k == "bootstrap"]
+        out[section] = {k: grid(cfg[k]).tolist() if k in GRIDS else _number(cfg[k]) for k in keys}
     if point:
-        out["point"] = {k: v if v is None or isinstance(v, str) else float(v) for k, v in point.items()}
+        out["point"] = {k: v if v is None or isinstance(v, str) else _number(float(v)) for k, v in point.items()}
     return out
+
+
+def _number(value):
+    """Whole-number floats as integers (``J: 1`` and ``J: 1.0`` are the same settings), recursively."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list | tuple):
+        return [_number(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _number(v) for k, v in value.items()}
+    return value
 
 
 def canonical(settings: dict) -> str:

@@ -31,7 +31,8 @@ STREAMS = {
     "bootstrap": 5,  # each member's resample of the training samples
     "averaging": 6,  # resamples of the realizations averaged for the boundary intervals
 }
-# Context offsets that keep the paper's checks' training sets apart from the main ones (added to the last element).
+# Context offsets that keep the paper's checks' training sets apart from the main ones (added to the last element;
+# checks.units ≤ 999 and fewer than 1000 blanking variants keep the ranges apart).
 CHECK_CONTEXT = {"units": 1000, "blanking": 2000, "unseen_phase": 3000}
 
 

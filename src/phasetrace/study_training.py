@@ -24,20 +24,21 @@ from . import learn
 from .config import load
 from .runner import configure
 from .seeds import MODEL_IDS
-from .store import open_dataset
 
 VARIANTS = {
     "paper (raw, lr 0.001)": {"input": "raw", "learning_rate": 0.001},
-    "raw, lr 0.01": {"input": "raw"},
-    "raw, lr 0.01, 100 epochs": {"input": "raw", "epochs": 100},
-    "raw, lr 0.01, l2 = 0": {"input": "raw", "l2": 0.0},
-    "aligned, lr 0.01": {"input": "aligned"},
-    "aligned, lr 0.01, l2 = 0": {"input": "aligned", "l2": 0.0},
-    "aligned, lr 0.01, 100 epochs": {"input": "aligned", "epochs": 100},
+    "raw, lr 0.01": {"input": "raw", "learning_rate": 0.01},
+    "raw, lr 0.01, 100 epochs": {"input": "raw", "learning_rate": 0.01, "epochs": 100},
+    "raw, lr 0.01, l2 = 0": {"input": "raw", "learning_rate": 0.01, "l2": 0.0},
+    "aligned, lr 0.01": {"input": "aligned", "learning_rate": 0.01},
+    "aligned, lr 0.01, l2 = 0": {"input": "aligned", "learning_rate": 0.01, "l2": 0.0},
+    "aligned, lr 0.01, 100 epochs": {"input": "aligned", "learning_rate": 0.01, "epochs": 100},
     "imbalance threshold": {"classifier": "imbalance"},
-    "logistic, aligned": {"classifier": "logistic", "input": "aligned"},
-    "mlp, aligned": {"classifier": "mlp", "input": "aligned"},
+    "logistic, aligned": {"classifier": "logistic", "input": "aligned", "learning_rate": 0.01},
+    "mlp, aligned": {"classifier": "mlp", "input": "aligned", "learning_rate": 0.01},
 }
+for _v in VARIANTS.values():  # every other training key as in the config; the LSTM unless a kind is named
+    _v.setdefault("classifier", "lstm")
 
 
 def mbl_sets(config: dict, ds, overrides: dict) -> dict:
@@ -85,8 +86,8 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     configure()
     config = load(args.config)
-    mbl = open_dataset(f"results/mbl/L{config['mbl']['L']}/traces.zarr")
-    flq = open_dataset(f"results/floquet/L{config['floquet']['L']}/traces.zarr")
+    mbl = learn.dataset_for(config, f"results/mbl/L{config['mbl']['L']}/traces.zarr", "mbl_dataset")
+    flq = learn.dataset_for(config, f"results/floquet/L{config['floquet']['L']}/traces.zarr", "floquet_dataset")
     W, eps = mbl["W"].values, mbl["eps"].values
     deep, low = (W >= 5.0) & (W <= 7.25), W <= 1.0
     e_ref = int(np.argmin(np.abs(eps - config["checks"]["units_eps"])))

@@ -20,7 +20,7 @@ rule check_units:
             "training", "runtime", model="mbl", sets=len(config["checks"]["units"])
         ),
     params:
-        settings=declared("mbl_checks"),
+        settings=declared("checks_units"),
     run:
         run_job(
             log[0],
@@ -49,7 +49,7 @@ rule check_blanking:
             "training", "runtime", model="mbl", sets=len(config["checks"]["windows"])
         ),
     params:
-        settings=declared("mbl_checks"),
+        settings=declared("checks_blanking"),
     run:
         run_job(
             log[0],
@@ -77,7 +77,7 @@ rule check_calibration:
         mem_mb=estimate("training", "mem_mb", model="mbl"),
         runtime=estimate("training", "runtime", model="mbl"),
     params:
-        settings=declared("mbl_checks"),
+        settings=declared("checks_calibration"),
     run:
         run_job(
             log[0],
