@@ -178,6 +178,16 @@ def _gap(values: np.ndarray, labels: np.ndarray, a: int, b: int) -> tuple[float,
     return float(values[labels == a].max()), float(values[labels == b].min())
 
 
+def mbl_boundaries(config: dict, ds: xr.Dataset, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ergodic|localized boundary per ε (eps,) and its bootstrap samples (eps, k, B) of members' predictions
+    p (k, eps, W, R, 2) on the MBL dataset ``ds``."""
+    W = ds["W"].values
+    lo, hi = _gap(W, ds["label"].values[0], 0, 1)
+    rng = _rng(config["seed"], "averaging", MODEL_IDS["mbl"])
+    fits = [transition(W, p[:, e], 0, 1, lo, hi, config["training"]["bootstrap"], rng) for e in range(p.shape[1])]
+    return np.array([f[0] for f in fits]), np.stack([f[1] for f in fits])
+
+
 def mbl_confusion_job(config: dict, classifier: str, dataset: str, networks: list[str], output: str,
                       table: str) -> None:
     ds = dataset_for(config, dataset, "mbl_dataset")
@@ -194,11 +204,7 @@ def mbl_confusion_job(config: dict, classifier: str, dataset: str, networks: lis
     loss = np.stack(loss, axis=1)  # (k, eps, epochs)
     per_seed, conf, per_sample = _point_confusion(p)
     W = ds["W"].values
-    lo, hi = _gap(W, ds["label"].values[0], 0, 1)
-    rng = _rng(config["seed"], "averaging", MODEL_IDS["mbl"])
-    fits = [transition(W, p[:, e], 0, 1, lo, hi, config["training"]["bootstrap"], rng) for e in range(nE)]
-    boundary = np.array([f[0] for f in fits])
-    samples = np.stack([f[1] for f in fits])  # (eps, k, B)
+    boundary, samples = mbl_boundaries(config, ds, p)
     bounds = _interval_rows(samples)
     out = xr.Dataset(
         {

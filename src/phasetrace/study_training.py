@@ -68,15 +68,10 @@ def floquet_accuracy(config: dict, ds, overrides: dict) -> np.ndarray:
 
 
 def boundaries(config: dict, ds, p: np.ndarray) -> np.ndarray:
-    """(eps, 3): boundary, lo95, hi95 per ε, as the workflow computes them."""
-    W = ds["W"].values
-    lo, hi = learn._gap(W, ds["label"].values[0], 0, 1)
-    rng = learn._rng(config["seed"], "averaging", MODEL_IDS["mbl"])
-    out = []
-    for e in range(p.shape[1]):
-        b, samples = learn.transition(W, p[:, e], 0, 1, lo, hi, config["training"]["bootstrap"], rng)
-        out.append([b, *np.percentile(samples, [2.5, 97.5])])
-    return np.array(out)
+    """(eps, 3): boundary, lo95, hi95 per ε, as the workflow computes them (:func:`.learn.mbl_boundaries`)."""
+    boundary, samples = learn.mbl_boundaries(config, ds, p)
+    lo95, hi95 = np.percentile(samples.reshape(samples.shape[0], -1), [2.5, 97.5], axis=1)
+    return np.stack([boundary, lo95, hi95], axis=1)
 
 
 def main(argv=None) -> None:
