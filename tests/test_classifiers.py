@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from phasetrace import learn
+from phasetrace import training
 from phasetrace.__main__ import classify
-from phasetrace.boundaries import crossing, confusion
+from phasetrace.boundaries import confusion, crossing, transition
 from phasetrace.classifiers import (
     NETWORKS,
     Hyper,
@@ -89,7 +89,7 @@ def _leaves(params):
 def test_every_classifier_learns_an_obvious_rule_to_95_percent(kind):
     x, y = synthetic(400, seed=3)
     hp = Hyper(n_classes=2, kind=kind, learning_rate=0.01, late_times=4)  # the paper's network sizes otherwise
-    fit = learn.fit_set(x, y, hp, k=3, seed=5, holdout=0.2)
+    fit = training.fit_set(x, y, hp, k=3, seed=5, holdout=0.2)
     assert fit["accuracy"].min() >= 0.95, fit["accuracy"]
     if kind in NETWORKS:
         assert fit["loss"][:, -1].mean() < fit["loss"][:, 0].mean()
@@ -104,15 +104,15 @@ def test_the_imbalance_classifier_separates_three_phases_by_period_doubling():
     shape = {0: (-1.0) ** np.arange(T), 1: np.exp(-np.arange(T) / 2.0), 2: np.ones(T)}
     x = np.stack([s0[i] * shape[c][:, None] for i, c in enumerate(y)]) + 0.05 * rng.standard_normal((n, T, F))
     x[:, 0] = s0[:, 0]
-    fit = learn.fit_set(np.clip(x, -1, 1), y, Hyper(n_classes=3, kind="imbalance"), k=2, seed=0, holdout=0.3)
+    fit = training.fit_set(np.clip(x, -1, 1), y, Hyper(n_classes=3, kind="imbalance"), k=2, seed=0, holdout=0.3)
     assert fit["accuracy"].min() == 1.0
 
 
 def test_members_train_on_different_bootstrap_resamples_of_each_class():
     labels = np.array([0] * 10 + [1] * 6 + [-1] * 4)
-    train, held = learn.holdout_split(labels, 0.2, 0, 1)
+    train, held = training.holdout_split(labels, 0.2, 0, 1)
     assert sorted(np.bincount(labels[held])) == [1, 2]  # stratified: round(0.2·6), round(0.2·10)
-    idx = learn.bootstrap_samples(train, labels, 4, 0, 1)
+    idx = training.bootstrap_samples(train, labels, 4, 0, 1)
     assert idx.shape == (4, train.size) and set(np.unique(idx)) <= set(train)
     for row in idx:  # class counts preserved
         assert np.array_equal(np.bincount(labels[row]), np.bincount(labels[train]))
@@ -123,14 +123,14 @@ def test_members_train_on_different_bootstrap_resamples_of_each_class():
 def test_saved_sets_reload_and_predict_identically(tmp_path, kind):
     x, y = synthetic(60, T=5, F=3)
     hp = Hyper(**{**SMALL.__dict__, "kind": kind, "late_times": 2})
-    fit = learn.fit_set(x, y, hp, k=2, seed=0, holdout=0.2)
+    fit = training.fit_set(x, y, hp, k=2, seed=0, holdout=0.2)
     path = tmp_path / "net.zarr.zip"
     traces = tmp_path / "traces.zarr"
     ds = xr.Dataset({"magnetization": (("realization", "time", "site"), x.astype(np.float64))},
                     coords={"time": np.linspace(0.0, 4.0, 5)})
     ds.to_zarr(traces)
-    learn.save_set(str(path), fit, hp, ds.assign(label=xr.DataArray(0, attrs={"classes": ["a", "b"]})), "time", {})
-    params, hp2, attrs, times = learn.load_networks(str(path))
+    training.save_set(str(path), fit, hp, ds.assign(label=xr.DataArray(0, attrs={"classes": ["a", "b"]})), "time", {})
+    params, hp2, attrs, times = training.load_networks(str(path))
     assert hp2 == hp and attrs["n_features"] == 3 and times.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert np.array_equal(predict_members(params, x, hp2), fit["p"])
 
@@ -152,7 +152,7 @@ def test_confidence_enhancement_lowers_entropy_on_unlabeled_samples():
     entropy = {}
     for weight in (0.0, 1.0):
         hp = Hyper(**{**base.__dict__, "confidence_weight": weight})
-        p = learn.fit_set(x, labels, hp, k=2, seed=1, holdout=0.2)["p"][:, 120:]
+        p = training.fit_set(x, labels, hp, k=2, seed=1, holdout=0.2)["p"][:, 120:]
         entropy[weight] = float(-(p * np.log(p + 1e-12)).sum(-1).mean())
     assert entropy[1.0] < entropy[0.0]
 
@@ -166,7 +166,7 @@ def test_concurrent_trainings_in_threads_finish():
 
     def work(units):
         hp = Hyper(n_classes=2, units=units, learning_rate=0.01, batch_size=16, epochs=3)
-        learn.fit_set(x, y, hp, k=2, seed=units, holdout=0.2)
+        training.fit_set(x, y, hp, k=2, seed=units, holdout=0.2)
         done.append(units)
 
     threads = [threading.Thread(target=work, args=(u,), daemon=True) for u in (3, 5)]
@@ -213,8 +213,8 @@ def test_bootstrap_intervals_are_honest_on_a_known_transition():
     for trial in range(50):
         rng = np.random.default_rng(100 + trial)
         x = _crossover_data(rng, W, Wc, 0.3, R)
-        p = learn.fit_set(x, labels, hp, k, trial, 0.2)["p"].reshape(k, W.size, R, 2)
-        _, samples = learn.transition(W, p, 0, 1, 0.5, 3.5, 200, np.random.default_rng(trial))
+        p = training.fit_set(x, labels, hp, k, trial, 0.2)["p"].reshape(k, W.size, R, 2)
+        _, samples = transition(W, p, 0, 1, 0.5, 3.5, 200, np.random.default_rng(trial))
         lo, hi = np.percentile(samples, [2.5, 97.5])
         covered += lo <= Wc <= hi
         widths.append(hi - lo)

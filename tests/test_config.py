@@ -101,8 +101,11 @@ def test_holdout_is_checked_for_every_training_set():
 
 def test_yaml_errors_name_the_file_and_line(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text((ROOT / "config.yaml").read_text().replace("  L: 12 ", "  L: [12 ", 1))
-    with pytest.raises(ValueError, match=rf"{bad}, line 9, column 3: invalid YAML: .*flow sequence at line 8"):
+    text = (ROOT / "config.yaml").read_text()
+    opened = text[: text.index("  L: 12 ")].count("\n") + 1  # the line the unclosed list opens on
+    bad.write_text(text.replace("  L: 12 ", "  L: [12 ", 1))
+    with pytest.raises(ValueError, match=rf"{bad}, line {opened + 1}, column 3: invalid YAML: .*flow sequence at "
+                                         rf"line {opened}"):
         read_yaml(bad)
 
 

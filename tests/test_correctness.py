@@ -15,11 +15,11 @@ import pytest
 import xarray as xr
 import yaml
 
-from phasetrace import jobs, learn
+from phasetrace import simulation, training
 from phasetrace.__main__ import classify
 from phasetrace.store import DamagedFileError, read_arrays
 
-from tiny import MBL_DS, SNAKEMAKE, TINY, job_stats
+from tiny import MBL_DS, SNAKEMAKE, TINY, planned_jobs
 
 NETWORKS = "results/mbl/L6/lstm/networks/eps0.3000.zarr.zip"
 POINT = "results/mbl/L6/traces/eps0.3000/W3.000/r000-001.zarr.zip"
@@ -43,7 +43,7 @@ def planned(d, config: dict, *args: str) -> dict[str, int]:
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout + proc.stderr
-    return job_stats(out) if "Job stats:" in out else {}
+    return planned_jobs(out) if "Job stats:" in out else {}
 
 
 # --- a config change reruns what it affects, and only that ------------------------------------------------------
@@ -91,7 +91,7 @@ def test_extending_a_grid_computes_only_the_new_points(reference_run):
 
 def test_forced_point_after_a_seed_change_rebuilds_its_bounds_too(reference_run):
     """The README's one-point rebuild can no longer combine new disorder with old E0/Emax."""
-    jobs_ = planned(reference_run, changed("seed", 8), "--forcerun", "mbl_traces", "--", POINT)
+    jobs_ = planned(reference_run, changed("seed", 8), "--force", POINT)
     assert jobs_ == {"mbl_bounds": 1, "mbl_traces": 1}
 
 
@@ -101,7 +101,7 @@ def test_aggregation_refuses_a_store_from_another_seed(reference_run):
     stores = sorted(str(p) for p in (reference_run / "results/mbl/L6/traces").rglob("*.zarr.zip"))
     with pytest.raises(ValueError, match=r"traces/eps0\.3000/W0\.250/r000-001\.zarr\.zip was made from another "
                                          r"configuration: seed = 7 in the file, 8 in the config"):
-        jobs.aggregate_mbl(changed("seed", 8), stores, str(reference_run / "never.zarr"))
+        simulation.dataset_job(changed("seed", 8), "mbl", stores, str(reference_run / "never.zarr"))
     assert not (reference_run / "never.zarr").exists()
 
 
@@ -110,7 +110,8 @@ def test_traces_job_refuses_bounds_of_another_seed(reference_run, tmp_path):
     out = tmp_path / "traces.zarr.zip"
     with pytest.raises(ValueError, match=r"bounds/W3\.000/r000-001\.zarr\.zip was made from another configuration: "
                                          r"seed = 7 in the file, 8 in the config"):
-        jobs.mbl_traces_job(changed("seed", 8), "0.3000", "3.000", "r000-001", str(bounds), str(out))
+        simulation.simulate_job(changed("seed", 8), "mbl", "traces", "eps0.3000/W3.000", "r000-001", [str(bounds)],
+                                str(out))
     assert not out.exists()
 
 
@@ -119,16 +120,16 @@ def test_confusion_refuses_networks_trained_with_other_settings(reference_run, t
     out = tmp_path / "confusion.zarr"
     with pytest.raises(ValueError, match=r"eps0\.3000\.zarr\.zip was made from another configuration: "
                                          r"training\.epochs = 2 in the file, 3 in the config"):
-        learn.mbl_confusion_job(changed("training.epochs", 3), "lstm", str(reference_run / MBL_DS), networks, str(out),
-                                str(tmp_path / "boundary.csv"))
+        training.confusion_job(changed("training.epochs", 3), "mbl", "lstm", str(reference_run / MBL_DS), networks,
+                               str(out), str(tmp_path / "boundary.csv"))
     assert not out.exists()
 
 
 def test_training_refuses_a_dataset_of_other_settings(reference_run, tmp_path):
     with pytest.raises(ValueError, match=r"traces\.zarr was made from another configuration: mbl\.windows\."
                                          r"ergodic_W_max = 0\.5 in the file, 0\.25 in the config"):
-        learn.mbl_network_job(changed("mbl.windows.ergodic_W_max", 0.25), "lstm", "0.3000", str(reference_run / MBL_DS),
-                              str(tmp_path / "n.zarr.zip"))
+        training.network_job(changed("mbl.windows.ergodic_W_max", 0.25), "mbl", "lstm", "eps0.3000",
+                             str(reference_run / MBL_DS), str(tmp_path / "n.zarr.zip"))
 
 
 # --- damaged files are named --------------------------------------------------------------------------------------
@@ -142,7 +143,7 @@ def test_a_truncated_store_is_reported_with_its_path(reference_run, tmp_path):
     data = copies[3].read_bytes()
     copies[3].write_bytes(data[: len(data) // 2])
     with pytest.raises(DamagedFileError, match=rf"{copies[3]}: cannot be read as a zip Zarr store .*BadZipFile"):
-        jobs.aggregate_mbl(TINY, [str(p) for p in copies], str(tmp_path / "out.zarr"))
+        simulation.dataset_job(TINY, "mbl", [str(p) for p in copies], str(tmp_path / "out.zarr"))
     with pytest.raises(DamagedFileError, match=rf"{tmp_path / 'missing.zarr.zip'}: no such"):
         read_arrays(tmp_path / "missing.zarr.zip")
 
@@ -232,18 +233,18 @@ def test_classify_in_a_fresh_process_reproduces_the_pipeline_bit_for_bit(referen
 TRAIN_SNIPPET = """
 import sys, numpy as np
 {imports}
-from phasetrace import learn
+from phasetrace import training
 from phasetrace.classifiers import Hyper
 rng = np.random.default_rng(0)
 x = np.clip(rng.normal(size=(40, 5, 3)), -1, 1)
 y = np.repeat([0, 1], 20)
-fit = learn.fit_set(x, y, Hyper(n_classes=2, units=4, batch_size=8, epochs=2), k=2, seed=3, holdout=0.2)
+fit = training.fit_set(x, y, Hyper(n_classes=2, units=4, batch_size=8, epochs=2), k=2, seed=3, holdout=0.2)
 np.save(sys.argv[1], fit["p"])
 """
 
 
 def test_training_does_not_depend_on_what_was_imported_before(tmp_path):
-    """Once the kernels' import switched on 64-bit mode; training after `import phasetrace.learn` alone differed."""
+    """Once the kernels' import switched on 64-bit mode; training after `import phasetrace.learn` (now .training) alone differed."""
     outs = []
     for i, imports in enumerate(["", "import phasetrace.heisenberg, phasetrace.floquet"]):
         outs.append(tmp_path / f"p{i}.npy")
@@ -259,7 +260,7 @@ def test_low_level_functions_refuse_to_run_without_the_numerical_state():
 
 
 def test_importing_phasetrace_changes_no_global_state():
-    code = ("import jax, matplotlib\nimport phasetrace.simulate, phasetrace.learn, phasetrace.figures, "
+    code = ("import jax, matplotlib\nimport phasetrace.models, phasetrace.simulation, phasetrace.training, phasetrace.figures, "
             "phasetrace.paper_checks, phasetrace.__main__\n"
             "print(jax.config.jax_enable_x64, matplotlib.get_backend() if 'matplotlib.pyplot' in __import__('sys')"
             ".modules else 'no pyplot')")

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from dense import evolve_dense, heisenberg_sector_dense, sz_values
 from phasetrace import heisenberg
 from phasetrace.heisenberg import HealthCheckError, heisenberg_chain
-from phasetrace.simulate import default_times, mbl_disorder, simulate_mbl
+from phasetrace.models import MBL
+from phasetrace.models.base import default_times
 
 TIMES = default_times()  # 50 points on [0, 500]
 
@@ -34,7 +35,7 @@ def dense_traces(L, fields, eps_list, periodic=True):
 @pytest.mark.parametrize("W", [0.5, 3.0, 8.0])
 def test_traces_match_dense_ed(L, W):
     eps = [0.2, 0.5, 0.8]
-    out = simulate_mbl(seed=11, L=L, W=W, eps=eps, realizations=[3])
+    out = MBL.simulate(seed=11, L=L, W=W, eps=eps, realizations=[3])
     E0, Emax, picks, ref = dense_traces(L, out["field"][0], eps)
     assert abs(out["E0"][0] - E0) <= 1e-8 * abs(E0)
     assert abs(out["Emax"][0] - Emax) <= 1e-8 * abs(Emax)
@@ -46,8 +47,8 @@ def test_traces_match_dense_ed(L, W):
 
 @pytest.mark.parametrize("L", [8, 10, 12])
 def test_open_chain_matches_dense_ed(L):
-    fields, _ = mbl_disorder(5, L, 2.0, [0])
-    out = simulate_mbl(seed=5, L=L, W=2.0, eps=[0.5], realizations=[0], boundary="open")
+    fields, _ = MBL.disorder(5, L, 2.0, [0])
+    out = MBL.simulate(seed=5, L=L, W=2.0, eps=[0.5], realizations=[0], boundary="open")
     E0, Emax, _, ref = dense_traces(L, fields[0], [0.5], periodic=False)
     assert abs(out["E0"][0] - E0) <= 1e-8 * abs(E0) and abs(out["Emax"][0] - Emax) <= 1e-8 * abs(Emax)
     assert np.abs(out["magnetization"][0] - ref).max() <= 1e-6
@@ -56,7 +57,7 @@ def test_open_chain_matches_dense_ed(L):
 @pytest.mark.parametrize("L,W", [(8, 0.0), (10, 1.0), (12, 5.0), (14, 3.0)])
 def test_spectral_bounds_match_eigvalsh(L, W):
     chain = heisenberg_chain(L)
-    fields, starts = mbl_disorder(2, L, W, [0, 1])
+    fields, starts = MBL.disorder(2, L, W, [0, 1])
     b = heisenberg.spectral_bounds(chain, fields, starts)
     for r in range(2):
         vals = np.linalg.eigvalsh(heisenberg_sector_dense(L, 1.0, fields[r])[0]) if L <= 12 else None
@@ -72,7 +73,7 @@ def test_strong_disorder_freezes_magnetization():
     with probability ~ J/W and the others move by ~ (J/W)², so the mean deviation must fall at least like 1/W."""
     deviation = {}
     for W in (0.5, 100.0, 1000.0):
-        out = simulate_mbl(seed=1, L=10, W=W, eps=[0.5], realizations=range(6))
+        out = MBL.simulate(seed=1, L=10, W=W, eps=[0.5], realizations=range(6))
         m0 = out["initial_state"][:, :, None, :].astype(float)
         deviation[W] = np.abs(out["magnetization"] - m0).mean()
     assert deviation[0.5] > 0.5  # the same measure is large in the ergodic phase
@@ -82,21 +83,21 @@ def test_strong_disorder_freezes_magnetization():
 
 
 def test_total_magnetization_is_conserved():
-    out = simulate_mbl(seed=4, L=10, W=1.0, eps=[0.3, 0.7], realizations=[0])
+    out = MBL.simulate(seed=4, L=10, W=1.0, eps=[0.3, 0.7], realizations=[0])
     assert np.abs(out["magnetization"].sum(axis=-1)).max() < 1e-9
 
 
 def test_batch_agrees_with_single_realizations():
-    both = simulate_mbl(seed=9, L=10, W=3.0, eps=[0.2, 0.8], realizations=[4, 5])
+    both = MBL.simulate(seed=9, L=10, W=3.0, eps=[0.2, 0.8], realizations=[4, 5])
     for k, r in enumerate([4, 5]):
-        one = simulate_mbl(seed=9, L=10, W=3.0, eps=[0.2, 0.8], realizations=[r])
+        one = MBL.simulate(seed=9, L=10, W=3.0, eps=[0.2, 0.8], realizations=[r])
         assert np.array_equal(one["field"][0], both["field"][k])
         assert np.abs(one["magnetization"][0] - both["magnetization"][k]).max() < 1e-10
 
 
 def test_same_inputs_give_bit_identical_traces():
-    a = simulate_mbl(seed=3, L=8, W=2.0, eps=[0.5], realizations=[0, 1])
-    b = simulate_mbl(seed=3, L=8, W=2.0, eps=[0.5], realizations=[0, 1])
+    a = MBL.simulate(seed=3, L=8, W=2.0, eps=[0.5], realizations=[0, 1])
+    b = MBL.simulate(seed=3, L=8, W=2.0, eps=[0.5], realizations=[0, 1])
     assert np.array_equal(a["magnetization"], b["magnetization"])
 
 
@@ -104,7 +105,7 @@ def test_same_inputs_give_bit_identical_traces():
 @given(st.sampled_from([6, 8]), st.floats(0.0, 10.0), st.integers(0, 2**31), st.floats(0.0, 1.0))
 def test_norm_and_energy_are_conserved(L, W, seed, eps):
     chain = heisenberg_chain(L)
-    fields, starts = mbl_disorder(seed, L, W, [0])
+    fields, starts = MBL.disorder(seed, L, W, [0])
     b = heisenberg.spectral_bounds(chain, fields, starts)
     idx, _ = heisenberg.initial_states(chain, fields, [eps], b.E0, b.Emax)
     evo = heisenberg.evolve(chain, fields, idx, np.linspace(0, 200, 7), b.E0, b.Emax)
@@ -114,7 +115,7 @@ def test_norm_and_energy_are_conserved(L, W, seed, eps):
 
 def test_wrong_spectral_bounds_fail_the_health_check():
     chain = heisenberg_chain(8)
-    fields, starts = mbl_disorder(0, 8, 1.0, [0])
+    fields, starts = MBL.disorder(0, 8, 1.0, [0])
     b = heisenberg.spectral_bounds(chain, fields, starts)
     idx, _ = heisenberg.initial_states(chain, fields, [0.5], b.E0, b.Emax)
     mid = 0.5 * (b.E0 + b.Emax)
@@ -140,7 +141,7 @@ def test_wrong_spectral_bounds_fail_the_health_check():
 def test_bad_parameters_name_the_parameter_and_range(kwargs, match):
     args = dict(seed=0, L=6, W=1.0, eps=[0.5], realizations=[0]) | kwargs
     with pytest.raises(ValueError, match=match):
-        simulate_mbl(**args)
+        MBL.simulate(**args)
 
 
 @pytest.mark.parametrize("L,boundary", [(4, "periodic"), (8, "open"), (12, "periodic"), (16, "periodic")])

@@ -28,7 +28,7 @@ def profile(name: str) -> dict:
 def test_gpu_cluster_profile_differs_from_the_cpu_one_only_in_gpu_settings():
     cpu, gpu = profile("slurm"), profile("slurm-gpu")
     assert {k: v for k, v in cpu.items() if k not in GPU_KEYS} == {k: v for k, v in gpu.items() if k not in GPU_KEYS}
-    sim = {"mbl_bounds", "mbl_traces", "floquet_traces"}
+    sim = {"simulate"}
     assert {rule for rule, res in gpu["set-resources"].items() if res.get("gpu") == 1} == sim
     assert set(gpu["slurm-array-jobs"].split(",")) == sim
     assert profile("gpu")["set-resources"] == gpu["set-resources"] and profile("gpu")["resources"] == ["gpu=1"]
@@ -45,8 +45,8 @@ def test_paper_preset_goes_to_slurm_in_a_bounded_number_of_submissions():
     out = dry_run("--profile", str(PROFILES / "slurm"), "--configfile", str(ROOT / "config" / "paper.yaml"))
     comps = dict(item.split("=") for item in profile("slurm")["group-components"])
     n_W, n_feps = len(grid(paper["mbl"]["W"])), len(grid(paper["floquet"]["eps"]))
-    assert out.count("Group job mbl_sim") == math.ceil(n_W / int(comps["mbl_sim"]))  # 32
-    assert out.count("Group job floquet_sim") == math.ceil(n_feps / int(comps["floquet_sim"]))  # 5
+    # components: one W's bounds job with its traces jobs (one per ε), or one Floquet traces job
+    assert out.count("Group job simulation") == math.ceil((n_W + n_feps) / int(comps["simulation"]))  # 33
     jobs_total = int(re.search(r"^total\s+(\d+)", out, re.M).group(1))
     submitted_alone = len([line for line in out.splitlines() if re.match(r"rule (?!all:)\w+:", line)])
     submissions = out.count("Group job") + submitted_alone
@@ -59,9 +59,9 @@ def test_gpu_profile_puts_every_realization_of_a_point_in_one_gpu_job(tmp_path):
     d = workdir(tmp_path, TINY)
     out = snakemake(d, "-n", "--profile", str(PROFILES / "gpu"), "results/mbl/L6/traces.zarr").stdout
     assert "traces/eps0.3000/W3.000/r000-003.zarr.zip" in out  # 4 realizations, one job
-    traces = [block for block in out.split("rule ") if block.startswith("mbl_traces:")]
+    traces = [block for block in out.split("rule ") if block.startswith("simulate:")]
     assert traces and all("gpu=1" in block for block in traces)
-    dataset = next(block for block in out.split("rule ") if block.startswith("mbl_dataset:"))
+    dataset = next(block for block in out.split("rule ") if block.startswith("dataset:"))
     assert "gpu=" not in dataset
 
 
@@ -78,13 +78,13 @@ def test_requests_grow_with_the_problem_and_with_each_retry():
     import copy
 
     cfg = copy.deepcopy(TINY)
-    small = resources.mbl_traces(cfg, W=1.0)
-    assert resources.mbl_traces(cfg, W=8.0)["runtime"] >= small["runtime"]
-    assert resources.mbl_traces(cfg, W=1.0, attempt=2)["runtime"] == 2 * small["runtime"]
-    assert resources.mbl_traces(cfg, W=1.0, attempt=2)["mem_mb"] > small["mem_mb"]
+    small = resources.simulation(cfg, "mbl", "traces", W=1.0)
+    assert resources.simulation(cfg, "mbl", "traces", W=8.0)["runtime"] >= small["runtime"]
+    assert resources.simulation(cfg, "mbl", "traces", attempt=2, W=1.0)["runtime"] == 2 * small["runtime"]
+    assert resources.simulation(cfg, "mbl", "traces", attempt=2, W=1.0)["mem_mb"] > small["mem_mb"]
     cfg["mbl"]["L"], cfg["mbl"]["realizations_per_job"] = 20, 50
     cfg["mbl"]["realizations"], cfg["mbl"]["t_max"] = 50, 500.0
-    big = resources.mbl_traces(cfg, W=8.0)
+    big = resources.simulation(cfg, "mbl", "traces", W=8.0)
     assert big["mem_mb"] > 4 * small["mem_mb"] and big["runtime"] > 60
 
 
@@ -92,10 +92,10 @@ def test_requests_grow_with_the_problem_and_with_each_retry():
 # which Linux carries across exec.
 MEASURE = """
 import sys, numpy as np
-from phasetrace.simulate import mbl_bounds, simulate_mbl
+from phasetrace.models import MBL
 L, n = int(sys.argv[1]), int(sys.argv[2])
-b = mbl_bounds(1, L, 4.0, range(n))
-simulate_mbl(1, L, 4.0, [0.5], range(n), times=np.linspace(0, 2, 3), bounds=b)
+b = MBL.bounds(1, L, 4.0, range(n))
+MBL.simulate(1, L, 4.0, [0.5], range(n), times=np.linspace(0, 2, 3), bounds=b)
 status = open("/proc/self/status").read()
 print(int(status.split("VmHWM:")[1].split()[0]) // 1024)
 """
@@ -106,5 +106,5 @@ def test_memory_request_covers_a_measured_traces_job():
     cfg = {**TINY, "mbl": {**TINY["mbl"], "L": 16, "realizations": 20, "realizations_per_job": 20}}
     proc = subprocess.run([sys.executable, "-c", MEASURE, "16", "20"], capture_output=True, text=True, check=True)
     peak_mb = int(proc.stdout.split()[-1])
-    asked = resources.mbl_traces(cfg, W=4.0)["mem_mb"]
+    asked = resources.simulation(cfg, "mbl", "traces", W=4.0)["mem_mb"]
     assert peak_mb < asked, (peak_mb, asked)

@@ -17,12 +17,12 @@ import pytest
 import xarray as xr
 import yaml
 
-from phasetrace import jobs
+from phasetrace import simulation
+from phasetrace.models import FLOQUET, MBL
 from phasetrace.provenance import record, settings
-from phasetrace.simulate import simulate_floquet, simulate_mbl
 from phasetrace.store import read_arrays, write_arrays
 
-from tiny import FLQ_DS, MBL_DS, ROOT, SNAKEMAKE, TINY, job_stats, snakemake, workdir
+from tiny import FLQ_DS, MBL_DS, ROOT, SNAKEMAKE, TINY, planned_jobs, snakemake, workdir
 
 
 def test_dataset_contract(reference_run):
@@ -55,12 +55,15 @@ def test_default_target_draws_the_phase_diagram_from_confusion_datasets(referenc
     assert conf["p"].dims == ("seed", "eps", "W", "realization", "class")
     assert conf["confusion"].dims == ("eps", "W") and float(conf["confusion"].max()) <= 1.0
     table = (reference_run / "results/mbl/L6/lstm/boundary.csv").read_text().splitlines()
-    assert table[0].startswith("eps,W_boundary,W_lo95,W_lo68,W_hi68,W_hi95") and len(table) == 3
-    assert conf["boundary_W_interval"].dims == ("eps", "bound")
-    iv = conf["boundary_W_interval"].values
-    assert np.all(iv[:, 0] <= iv[:, 1]) and np.all(iv[:, 1] <= iv[:, 2]) and np.all(iv[:, 2] <= iv[:, 3])
+    assert table[0].startswith("eps,transition,W_boundary,W_lo95,W_lo68,W_hi68,W_hi95") and len(table) == 3
+    assert conf["boundary_interval"].dims == ("eps", "transition", "bound")
+    assert conf["transition"].values.tolist() == ["ergodic|localized"]
+    iv = conf["boundary_interval"].values
+    assert np.all(np.diff(iv, axis=-1) >= 0)  # lo95 <= lo68 <= hi68 <= hi95
     flq = xr.open_zarr(reference_run / "results/floquet/L4/lstm/confusion.zarr")
     assert flq["p"].dims == ("seed", "eps", "realization", "class") and flq.sizes["class"] == 3
+    assert flq["boundary"].dims == ("transition",)
+    assert flq["transition"].values.tolist() == ["time_crystal|ergodic", "ergodic|floquet_mbl"]
     assert len((reference_run / "results/floquet/L4/lstm/boundary.csv").read_text().splitlines()) == 3
 
 
@@ -89,12 +92,12 @@ def test_dataset_equals_direct_kernel_calls(reference_run):
     ds = xr.open_zarr(reference_run / MBL_DS)
     cfg = TINY["mbl"]
     times = np.linspace(0, cfg["t_max"], cfg["n_times"])
-    direct = simulate_mbl(TINY["seed"], 6, 3.0, [0.7], range(4), times)
+    direct = MBL.simulate(TINY["seed"], 6, 3.0, [0.7], range(4), times)
     assert np.abs(ds["magnetization"].sel(eps=0.7, W=3.0).values - direct["magnetization"][:, 0]).max() < 1e-10
     assert np.array_equal(ds["field"].sel(W=3.0).values, direct["field"])
     fl = xr.open_zarr(reference_run / FLQ_DS)
     f = TINY["floquet"]
-    direct = simulate_floquet(TINY["seed"], 4, [float(fl["eps"][1])], range(3), f["periods"])
+    direct = FLOQUET.simulate(TINY["seed"], 4, [float(fl["eps"][1])], range(3), f["periods"])
     assert np.abs(fl["magnetization"].isel(eps=1).values - direct["magnetization"][0]).max() < 1e-12
 
 
@@ -126,9 +129,9 @@ def test_one_point_target_builds_only_that_point(tmp_path):
     arrays, attrs = read_arrays(d / target)
     assert attrs["eps"] == 0.3 and attrs["W"] == 3.0 and attrs["realizations"] == [0, 1]
     assert arrays["magnetization"].shape == (2, 1, 6, 6)
-    # --forcerun of that point re-runs that job only (its bounds are not rebuilt)
-    proc = snakemake(d, "--cores", "1", "--forcerun", "mbl_traces", "--", target)
-    assert job_stats(proc.stdout + proc.stderr) == {"mbl_traces": 1}
+    # --force of that point re-runs that job only (its bounds are not rebuilt)
+    proc = snakemake(d, "--cores", "1", "--force", target)
+    assert planned_jobs(proc.stdout + proc.stderr) == {"mbl_traces": 1}
 
 
 def test_point_outside_the_grid_is_refused(tmp_path):
@@ -202,10 +205,11 @@ def test_health_check_failure_leaves_no_output_and_names_the_point(tmp_path):
     bounds = tmp_path / "bounds.zarr.zip"
     arrays = {"E0": np.array([-0.5, -0.5]), "Emax": np.array([0.5, 0.5]), "E0_error": np.zeros(2),
               "Emax_error": np.zeros(2), "iterations": np.array([1, 1])}  # far too narrow a spectrum
-    write_arrays(bounds, arrays, {"realizations": [0, 1]} | record(settings(TINY, "mbl_bounds", W=3.0)))
+    write_arrays(bounds, arrays, {"realizations": [0, 1]} | record(settings(TINY, "bounds", "mbl", W=3.0)))
     out = tmp_path / "traces.zarr.zip"
-    with pytest.raises(RuntimeError, match=r"sweep point mbl L=6 eps=0.7000 W=3.000 realizations r000-001: .*health check"):
-        jobs.mbl_traces_job(TINY, "0.7000", "3.000", "r000-001", str(bounds), str(out))
+    with pytest.raises(RuntimeError, match=r"sweep point mbl L=6 eps0.7000/W3.000 realizations r000-001: .*health "
+                                           r"check"):
+        simulation.simulate_job(TINY, "mbl", "traces", "eps0.7000/W3.000", "r000-001", [str(bounds)], str(out))
     assert not out.exists() and not list(tmp_path.glob(".*tmp*"))
 
 
@@ -226,7 +230,7 @@ def test_paper_preset_dag_builds(tmp_path):
                                        "--directory", str(tmp_path)], capture_output=True, text=True)
     elapsed = time.perf_counter() - t
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "mbl_traces" in proc.stdout + proc.stderr
+    assert "simulate" in proc.stdout + proc.stderr
     print(f"paper preset dry run: {elapsed:.1f} s")
 
 

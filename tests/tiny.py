@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,27 +12,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
 
-TINY = {
-    "seed": 7,
-    "mbl": {
-        "L": 6, "J": 1.0, "boundary": "periodic",
-        "eps": [0.3, 0.7], "W": [0.25, 0.5, 3.0, 7.5, 8.0],
-        "realizations": 4, "realizations_per_job": 2, "t_max": 50.0, "n_times": 6,
-        "windows": {"ergodic_W_max": 0.5, "localized_W_min": 7.5},
-    },
-    "floquet": {
-        "L": 4, "boundary": "open", "eps": {"start": 0.0, "stop": 1.5707963267948966, "num": 5},
-        "realizations": 3, "realizations_per_job": 2, "periods": 10, "T1": 1.0, "T2": 1.0,
-        "g": 1.5707963267948966,
-        "windows": {"time_crystal": [0.0, 0.05], "ergodic": [0.7, 0.8], "floquet_mbl": [1.52, 1.5707963267948966]},
-    },
-    "training": {
-        "classifier": "lstm", "compare": ["imbalance", "logistic", "mlp"], "input": "aligned", "late_times": 3,
-        "bootstrap": 50, "units": 4, "dropout": 0.2, "l2": 0.01, "learning_rate": 0.01, "batch_size": 8, "epochs": 2, "seeds": 2,
-        "holdout": 0.2, "confidence_weight": 0.0,
-    },
-    "checks": {"units": [1, 4], "units_eps": 0.3, "windows": [[0.25, 8.0], [0.5, 7.5]]},
-}
+# The tiny sweep: a real config file a user can run too (Snakemake's .test convention).
+TINY = yaml.safe_load((ROOT / ".test" / "config" / "config.yaml").read_text())
 MBL_DS = "results/mbl/L6/traces.zarr"
 FLQ_DS = "results/floquet/L4/traces.zarr"
 
@@ -49,6 +31,23 @@ def snakemake(d: Path, *args: str, check: bool = True, **kw) -> subprocess.Compl
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
     return proc
+
+
+def planned_jobs(log: str) -> dict[str, int]:
+    """The jobs a dry run's log lists, counted by what they make: ``<model>_<stage>`` for the generic rules
+    (``mbl_bounds``, ``mbl_traces``, ``floquet_traces``, ``mbl_dataset``, ``mbl_network``, ``mbl_confusion``, …),
+    the rule's name otherwise."""
+    counts: dict[str, int] = {}
+    for block in re.split(r"^(?:local)?rule ", log, flags=re.M)[1:]:
+        rule = block.split(":", 1)[0]
+        out = re.search(r"^\s+output: ([^,\s]+)", block, re.M)
+        key = rule
+        if out and rule in ("simulate", "dataset", "network", "confusion"):
+            parts = out.group(1).split("/")  # results/<model>/L<L>/...
+            what = parts[3] if rule == "simulate" else rule
+            key = f"{parts[1]}_{what}"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def job_stats(log: str) -> dict[str, int]:

@@ -90,7 +90,7 @@ def classify(networks: str, traces: str, out: str, overwrite: bool = False) -> N
     import numpy as np
     import xarray as xr
 
-    from .learn import load_networks
+    from .training import load_networks
     from .runner import configure
     from .store import open_dataset, write_dataset
     from .boundaries import confusion

@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .checks import MAX_L_HEISENBERG, check_even_length, check_memory
+from .validation import MAX_L_HEISENBERG, check_even_length, check_memory
 
 
 def spins_of(states: np.ndarray, L: int) -> np.ndarray:
@@ -76,3 +76,8 @@ class SzSector:
                 f"integers < 2**{self.L} with exactly {self.L // 2} bits set (the Sᶻ=0 sector)"
             )
         return k_clipped
+
+
+def n_bonds(L: int, boundary: str) -> int:
+    """Nearest-neighbour bonds of a chain of L sites: L with periodic boundaries, L − 1 with open ones."""
+    return L if boundary == "periodic" else L - 1

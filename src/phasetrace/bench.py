@@ -45,13 +45,14 @@ def _mag(chain, psis):
 def worker(L: int, batch: int, peers: list[str]) -> dict:
     """Run every tool once for one L on the cores this process may use; return figures as a dict."""
     from . import heisenberg
-    from .simulate import default_times, mbl_bounds, mbl_disorder
+    from .models import MBL
+    from .models.base import default_times
 
     times = default_times()
     chain = heisenberg.heisenberg_chain(L)
-    fields, _ = mbl_disorder(SEED, L, W_BENCH, range(batch))
+    fields, _ = MBL.disorder(SEED, L, W_BENCH, range(batch))
     t0 = time.perf_counter()
-    bounds = mbl_bounds(SEED, L, W_BENCH, range(batch))
+    bounds = MBL.bounds(SEED, L, W_BENCH, range(batch))
     t_lanczos = (time.perf_counter() - t0) / batch
     idx, _ = heisenberg.initial_states(chain, fields, [EPS_BENCH], bounds.E0, bounds.Emax)
     nnz = float((chain.neighbors < chain.dim).sum(axis=1).mean())

@@ -16,7 +16,7 @@ import time
 import jax
 import numpy as np
 
-from .learn import fit_set
+from .training import fit_set
 from .classifiers import Hyper, _train_networks, member_keys, train_single
 
 

@@ -6,8 +6,8 @@ probabilities cross: :func:`crossing` finds the zero of p̄_a − p̄_b by linea
 (the maximum of C resolved between grid points; at a grid point where they are equal it is that point).
 
 Intervals (:func:`bootstrap_crossings`): each of the k members was fitted on its own bootstrap resample (within
-each class) of the training samples, one per (W point, realization), with its own seed; for each member, B resamples (with replacement) of the realizations that
-enter the average give B crossings. The k·B values carry the seed spread, the training-sample noise and the
+each class) of the training samples, one per (W point, realization), with its own seed; for each member, B resamples (with replacement) of the
+realizations that enter the average give B crossings. The k·B values carry the seed spread, the training-sample noise and the
 averaging noise; their 16–84% and 2.5–97.5% percentiles are the 68% and 95% intervals.
 """
 
@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .sweep import GRID_TOLERANCE
+
 LEVELS = {"lo95": 2.5, "lo68": 16.0, "hi68": 84.0, "hi95": 97.5}
+BOUNDS = list(LEVELS)  # the interval coordinate of every output: lo95, lo68, hi68, hi95
 
 
 def confusion(p: np.ndarray) -> np.ndarray:
@@ -33,7 +36,7 @@ def crossing(x: np.ndarray, pa: np.ndarray, pb: np.ndarray, lo: float, hi: float
     does not count). None: the grid point in [lo, hi] where min(p_a, p_b) is largest.
     """
     x = np.asarray(x, dtype=np.float64)
-    inside = np.nonzero((x >= lo - 1e-12) & (x <= hi + 1e-12))[0]
+    inside = np.nonzero((x >= lo - GRID_TOLERANCE) & (x <= hi + GRID_TOLERANCE))[0]
     xs = x[inside]
     pa, pb = np.asarray(pa)[..., inside], np.asarray(pb)[..., inside]
     d = pa - pb
@@ -63,3 +66,21 @@ def bootstrap_crossings(x: np.ndarray, p: np.ndarray, a: int, b: int, lo: float,
         out[j] = crossing(x, mean[..., a].T, mean[..., b].T, lo, hi)
     return out
 
+
+
+def gap(values: np.ndarray, labels: np.ndarray, a: int, b: int) -> tuple[float, float]:
+    """The search range of the a|b transition: from the last grid point of window a to the first of window b."""
+    return float(values[labels == a].max()), float(values[labels == b].min())
+
+
+def transition(x: np.ndarray, p: np.ndarray, a: int, b: int, lo: float, hi: float, resamples: int,
+               rng: np.random.Generator) -> tuple[float, np.ndarray]:
+    """The a|b boundary of members' predictions p (k, n_x, R, classes) and its bootstrap samples (k, B)."""
+    mean = p.mean(axis=(0, 2))
+    return float(crossing(x, mean[:, a], mean[:, b], lo, hi)), bootstrap_crossings(x, p, a, b, lo, hi, resamples, rng)
+
+
+def intervals(samples: np.ndarray) -> np.ndarray:
+    """(..., 4) percentiles lo95, lo68, hi68, hi95 over the last two axes (k·B) of bootstrap samples (..., k, B)."""
+    flat = samples.reshape(*samples.shape[:-2], -1)
+    return np.stack([np.percentile(flat, LEVELS[b], axis=-1) for b in BOUNDS], axis=-1)

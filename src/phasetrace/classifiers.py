@@ -242,9 +242,9 @@ def predict_members(params, x: np.ndarray, hp: Hyper) -> np.ndarray:
 def member_keys(seed: int, k: int, *context: int) -> jax.Array:
     """k member keys derived from the root seed and the identity of the set (model id, ε index; not the kind, so
     every kind of a comparison starts from the same keys)."""
-    from .seeds import STREAMS
+    from .seeds import stream_sequence
 
-    seq = np.random.SeedSequence(int(seed), spawn_key=(STREAMS["training"], *map(int, context)))
+    seq = stream_sequence(seed, "training", *context)
     return jnp.asarray(seq.generate_state(2 * k, dtype=np.uint32).reshape(k, 2))
 
 

@@ -14,7 +14,7 @@ import jsonschema
 import numpy as np
 import yaml
 
-from .sweep import EPS_FMT, W_FMT, check_windows, floquet_windows, grid, mbl_windows
+from .sweep import grid
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -83,76 +83,63 @@ def _dotted(path) -> str:
     return out or "<config>"
 
 
+def schema(path: Path = SCHEMA) -> dict:
+    """The config schema: the workflow's file (top-level keys, training, checks, shared definitions) with each
+    model's section fragment (:mod:`.models`) added under its name."""
+    from .models import MODELS
+
+    out = yaml.safe_load(Path(path).read_text())
+    for name, model in MODELS.items():
+        out["properties"][name] = model.schema
+    out["properties"]["models"]["items"] = {"enum": sorted(MODELS)}
+    return out
+
+
 def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
     """Validate ``config``; return it unchanged or raise ValueError naming the key and its allowed values."""
+    from .models import MODELS
+
     if not isinstance(config, dict):
         raise ValueError(f"invalid config: the top level must be a mapping of keys, not {type(config).__name__}")
     bad = _non_finite(config)
     if bad:
         raise ValueError(f"invalid config: {_dotted(bad[0])} = {bad[1]!r} is not allowed: it must be a finite number")
-    schema = yaml.safe_load(Path(schema_path).read_text())
-    errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: len(e.absolute_path))
+    errors = sorted(_Validator(schema(schema_path)).iter_errors(config), key=lambda e: len(e.absolute_path))
     if errors:
         deepest = max(errors, key=lambda e: len(e.absolute_path))
         raise ValueError("invalid config: " + _describe(deepest))
-    mbl, flq = config["mbl"], config["floquet"]
-    eps, W, feps = grid(mbl["eps"]), grid(mbl["W"]), grid(flq["eps"])
-    for key, values, low, high, fmt in (("mbl.eps", eps, 0.0, 1.0, EPS_FMT), ("mbl.W", W, 0.0, np.inf, W_FMT),
-                                        ("floquet.eps", feps, 0.0, np.pi, EPS_FMT)):
-        _check_grid(key, values, low, high, fmt)
-    if mbl["windows"]["ergodic_W_max"] >= mbl["windows"]["localized_W_min"]:
-        raise ValueError("invalid config: mbl.windows.ergodic_W_max must be < mbl.windows.localized_W_min (windows overlap)")
-    for key, windows, values in (("mbl", mbl_windows(mbl), W), ("floquet", floquet_windows(flq), feps)):
-        for w in windows:
-            if w.low > w.high:
-                raise ValueError(f"invalid config: {key}.windows.{w.name} = [{w.low}, {w.high}]: low must be <= high")
-        try:
-            check_windows(values, windows, key)
-        except ValueError as err:
-            raise ValueError(f"invalid config: {err}") from None
-    fw = floquet_windows(flq)
-    for a, b in zip(fw[:-1], fw[1:], strict=True):
-        if a.high >= b.low:
-            raise ValueError(f"invalid config: floquet.windows.{a.name} = [{a.low}, {a.high}] must lie below "
-                             f"floquet.windows.{b.name} = [{b.low}, {b.high}] (the sweep runs time crystal → ergodic "
-                             "→ Floquet-MBL)")
-    chk = config["checks"]
+    missing = [name for name in config["models"] if name not in config]
+    if missing:
+        raise ValueError(f"invalid config: models = {config['models']} names {missing}, which have no section; add "
+                         f"the section(s) {missing} (config.yaml documents each model's keys)")
+    present = [m for name, m in MODELS.items() if name in config]
+    for model in present:
+        model.validate(config)
+    for model in present:
+        values = grid(config[model.name][model.label_dim])
+        _check_holdout(config["training"]["holdout"], f"{model.name}.windows", model.windows(config[model.name]),
+                       values, config[model.name]["realizations"])
+    if {"mbl", "floquet"} <= set(config):  # the paper's checks run on these two models
+        _validate_checks(config)
+    return config
+
+
+def _validate_checks(config: dict) -> None:
+    from .models import MBL
+
+    mbl, chk = config["mbl"], config["checks"]
+    eps, W = grid(mbl["eps"]), grid(mbl["W"])
     if not np.any(np.isclose(eps, chk["units_eps"])):
-        raise ValueError(f"invalid config: checks.units_eps = {chk['units_eps']} is not allowed: a point of mbl.eps {eps.tolist()}")
+        raise ValueError(f"invalid config: checks.units_eps = {chk['units_eps']} is not allowed: a point of mbl.eps "
+                         f"{eps.tolist()}")
     for i, (lo, hi) in enumerate(chk["windows"]):
         if lo >= hi or not np.any(W <= lo + 1e-12) or not np.any(W >= hi - 1e-12):
             raise ValueError(
                 f"invalid config: checks.windows[{i}] = [{lo}, {hi}] is not allowed: ergodic_W_max < localized_W_min, "
                 f"each containing points of mbl.W [{W.min()}, {W.max()}]"
             )
-    variants = [mbl_windows({"windows": {"ergodic_W_max": lo, "localized_W_min": hi}}) for lo, hi in chk["windows"]]
-    training_sets = [("mbl.windows", mbl_windows(mbl), W, mbl["realizations"]),
-                     ("floquet.windows", floquet_windows(flq), feps, flq["realizations"])]
-    training_sets += [(f"checks.windows[{i}]", v, W, mbl["realizations"]) for i, v in enumerate(variants)]
-    for key, windows, values, R in training_sets:
-        _check_holdout(config["training"]["holdout"], key, windows, values, R)
-    return config
-
-
-def _check_grid(key: str, values: np.ndarray, low: float, high: float, fmt: str) -> None:
-    """Values in [low, high], strictly increasing, and distinct once formatted as in the paths of their jobs."""
-    if values.min() < low or values.max() > high:
-        raise ValueError(
-            f"invalid config: {key} = [{values.min()}, {values.max()}] is not allowed: values in [{low}, {high}]"
-        )
-    if np.any(np.diff(values) <= 0):
-        i = int(np.nonzero(np.diff(values) <= 0)[0][0])
-        raise ValueError(
-            f"invalid config: {key} is not allowed: its values must be strictly increasing, but {float(values[i])} is "
-            f"followed by {float(values[i + 1])} (sort the list and remove duplicates)"
-        )
-    names = [fmt.format(v) for v in values]
-    for a, b in zip(names[:-1], names[1:], strict=True):
-        if a == b:
-            raise ValueError(
-                f"invalid config: {key} is not allowed: two values are both written {a} in the paths of their jobs "
-                f"(format {fmt}); grid points must differ at that precision"
-            )
+        variant = MBL.windows({"windows": {"ergodic_W_max": lo, "localized_W_min": hi}})
+        _check_holdout(config["training"]["holdout"], f"checks.windows[{i}]", variant, W, mbl["realizations"])
 
 
 def _check_holdout(holdout: float, key: str, windows, values: np.ndarray, realizations: int) -> None:

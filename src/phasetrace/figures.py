@@ -1,4 +1,5 @@
-"""Figures: the phase diagram of both models from their confusion datasets."""
+"""Figures generic over the models: the phase diagram (one panel per model, drawn by the model with the helpers
+here) and the comparison of classifiers."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ import numpy as np
 
 from .provenance import require_same, settings
 from .store import open_dataset
-from .sweep import floquet_windows, mbl_windows
 
 CLASS_COLORS = {"time_crystal": "tab:purple", "ergodic": "tab:red", "floquet_mbl": "tab:blue", "localized": "tab:blue"}
 
 
-def _window_bands(ax, windows):
+def window_bands(ax, windows):
     """Shade each training window [low, high] along x in its class colour."""
     for w in windows:
         ax.axvspan(w.low, w.high, color=CLASS_COLORS.get(w.name, "grey"), alpha=0.12, lw=0)
@@ -35,121 +35,142 @@ def _boundary_with_intervals(ax, boundary, y, interval, color, label, horizontal
             ms=4, label=label)
 
 
-def phase_diagram(config: dict, mbl_confusion: str, floquet_confusion: str, floquet_traces: str, output: str) -> None:
-    """results/phase_diagram.png: MBL confusion over (W, ε) with its boundary | Floquet outputs, C and imbalance."""
-    mbl, flq, tr = open_dataset(mbl_confusion), open_dataset(floquet_confusion), open_dataset(floquet_traces)
-    kind = config["training"]["classifier"]
-    for path, ds, stage, point in ((mbl_confusion, mbl, "mbl_confusion", {"classifier": kind}),
-                                   (floquet_confusion, flq, "floquet_confusion", {"classifier": kind}),
-                                   (floquet_traces, tr, "floquet_dataset", {})):
-        require_same(path, ds.attrs, settings(config, stage, **point))
+def _checked(config: dict, path: str, stage: str, **point):
+    ds = open_dataset(path)
+    require_same(path, ds.attrs, settings(config, stage, ds.attrs["model"], **point))
+    return ds
 
-    fig = Figure(figsize=(13, 5.2), layout="constrained")
-    gs = fig.add_gridspec(2, 2, width_ratios=[1.15, 1], height_ratios=[2, 1])
-    ax = fig.add_subplot(gs[:, 0])
-    W, eps = mbl["W"].values, mbl["eps"].values
-    dW = np.min(np.diff(W))  # W has ≥ 2 points (one per training window); ε may have a single one
-    de = np.min(np.diff(eps)) if eps.size > 1 else 0.1
-    mesh = ax.pcolormesh(_edges(W, dW), _edges(eps, de), mbl["confusion"].values, cmap="magma", vmin=0, vmax=1)
+
+def map_panel(fig, spec, conf, windows, title: str, xlabel: str, ylabel: str) -> None:
+    """Confusion over (set dimension, labeled dimension) with the boundary and its intervals at each set point."""
+    ax = fig.add_subplot(spec)
+    lab, (sd,) = conf.attrs["label_dim"], conf.attrs["set_dims"]
+    x, y = conf[lab].values, conf[sd].values
+    dx = np.min(np.diff(x))  # the labeled dimension has ≥ 2 points (one per training window); a set may have one
+    dy = np.min(np.diff(y)) if y.size > 1 else 0.1
+    mesh = ax.pcolormesh(_edges(x, dx), _edges(y, dy), conf["confusion"].transpose(sd, lab).values, cmap="magma",
+                         vmin=0, vmax=1)
     fig.colorbar(mesh, ax=ax, label="confusion C (seed mean)")
-    _boundary_with_intervals(ax, mbl["boundary_W"].values, eps, mbl["boundary_W_interval"], "cyan",
-                             f"boundary ({mbl.attrs['classifier']}; 68%, 95% intervals)", horizontal=True)
-    for w in mbl_windows(config["mbl"]):
-        lo, hi = max(w.low, W.min()), min(w.high, W.max())
-        ax.axvspan(lo - 0.5 * dW, hi + 0.5 * dW, fill=False, hatch="//", ec="white", lw=0)
-        ax.text(0.5 * (lo + hi), eps.max() + 0.5 * de, f"train: {w.name}", ha="center", va="bottom",
-                fontsize=8)
-    ax.set_xlabel("disorder strength W")
-    ax.set_ylabel("energy density ε")
-    ax.set_title(f"Random-field Heisenberg chain, L = {mbl.attrs['L']}", pad=16)
+    for t in range(conf.sizes["transition"]):
+        _boundary_with_intervals(ax, conf["boundary"].isel(transition=t).values, y,
+                                 conf["boundary_interval"].isel(transition=t), "cyan",
+                                 f"boundary ({conf.attrs['classifier']}; 68%, 95% intervals)" if t == 0 else None,
+                                 horizontal=True)
+    for w in windows:
+        lo, hi = max(w.low, x.min()), min(w.high, x.max())
+        ax.axvspan(lo - 0.5 * dx, hi + 0.5 * dx, fill=False, hatch="//", ec="white", lw=0)
+        ax.text(0.5 * (lo + hi), y.max() + 0.5 * dy, f"train: {w.name}", ha="center", va="bottom", fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, pad=16)
     ax.legend(loc="lower right", fontsize=8)
 
-    top = fig.add_subplot(gs[0, 1])
-    feps = flq["eps"].values
-    pm = flq["p"].mean("realization")  # (seed, eps, class)
-    for c, name in enumerate(flq["class"].values):
-        m, s = pm.isel({"class": c}).mean("seed").values, pm.isel({"class": c}).std("seed").values
-        top.plot(feps, m, color=CLASS_COLORS[str(name)], label=f"p({str(name).replace('_', ' ')})")
-        top.fill_between(feps, m - s, m + s, color=CLASS_COLORS[str(name)], alpha=0.25, lw=0)
-    top.plot(feps, flq["confusion"].values, "k--", label="confusion C")
-    for i, (e, iv) in enumerate(zip(flq["boundary_eps"].values, flq["boundary_eps_interval"].values, strict=True)):
-        top.axvline(e, color="k", lw=0.8, alpha=0.6, label="boundaries (95% interval)" if i == 0 else None)
-        top.axvspan(iv[0], iv[-1], color="k", alpha=0.12, lw=0)
-    _window_bands(top, floquet_windows(config["floquet"]))
-    top.set_ylim(-0.02, 1.02)
-    top.set_ylabel("network output / C")
-    top.set_title(f"Binary Floquet drive, L = {flq.attrs['L']} (shaded: training windows)")
-    top.legend(fontsize=8, ncol=2, loc="center", bbox_to_anchor=(0.5, 0.5), framealpha=0.9)
-    top.tick_params(labelbottom=False)
 
-    bottom = fig.add_subplot(gs[1, 1], sharex=top)
-    periods = tr["period"].values
-    odd = periods[(periods % 2 == 1) & (periods >= periods.max() // 2)]
-    imb = tr["imbalance"].sel(period=odd).mean("period")
-    bottom.plot(feps, imb.mean("realization").values, "o-", ms=3, color="tab:green")
-    bottom.axhline(0, color="grey", lw=0.6)
-    _window_bands(bottom, floquet_windows(config["floquet"]))
-    bottom.set_ylabel(f"I (odd n ≥ {odd.min()})")
-    bottom.set_xlabel("kick detuning ε")
+def curves_panel(ax, conf, windows, title: str) -> None:
+    """Mean p of each class (± the member spread), C, and the boundaries with their 95% intervals, along the
+    labeled dimension of a model trained once over its sweep."""
+    lab = conf.attrs["label_dim"]
+    x = conf[lab].values
+    pm = conf["p"].mean("realization")  # (seed, x, class)
+    for c, name in enumerate(conf["class"].values):
+        m, s = pm.isel({"class": c}).mean("seed").values, pm.isel({"class": c}).std("seed").values
+        color = CLASS_COLORS.get(str(name), "grey")
+        ax.plot(x, m, color=color, label=f"p({str(name).replace('_', ' ')})")
+        ax.fill_between(x, m - s, m + s, color=color, alpha=0.25, lw=0)
+    ax.plot(x, conf["confusion"].values, "k--", label="confusion C")
+    for i, (e, iv) in enumerate(zip(conf["boundary"].values, conf["boundary_interval"].values, strict=True)):
+        ax.axvline(e, color="k", lw=0.8, alpha=0.6, label="boundaries (95% interval)" if i == 0 else None)
+        ax.axvspan(iv[0], iv[-1], color="k", alpha=0.12, lw=0)
+    window_bands(ax, windows)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("network output / C")
+    ax.set_title(title)
+    ax.legend(fontsize=8, ncol=2, loc="center", bbox_to_anchor=(0.5, 0.5), framealpha=0.9)
+
+
+def phase_diagram(config: dict, confusions: list[str], traces: list[str], output: str) -> None:
+    """results/phase_diagram.png: one panel per model of ``config["models"]`` (its confusion dataset of the kind
+    ``training.classifier`` and its traces dataset, in that order), each drawn by its model."""
+    from .models import get
+
+    kind = config["training"]["classifier"]
+    confs = [_checked(config, path, "confusion", classifier=kind) for path in confusions]
+    dss = [_checked(config, path, "dataset") for path in traces]
+    fig = Figure(figsize=(6.5 * len(confs), 5.2), layout="constrained")
+    specs = fig.add_gridspec(1, len(confs))
+    for i, (conf, ds) in enumerate(zip(confs, dss, strict=True)):
+        get(conf.attrs["model"]).panel(fig, specs[0, i], config, conf, ds)
     fig.savefig(output, dpi=130)
 
 
 CLASSIFIER_COLORS = {"lstm": "tab:blue", "mlp": "tab:orange", "logistic": "tab:green", "imbalance": "black"}
 
 
-def classifiers_figure(config: dict, mbl_confusions: list[str], floquet_confusions: list[str], table: str,
-                       output: str) -> None:
-    """results/figures/classifiers.png and results/checks/classifiers.csv: every classifier's boundary with its
-    intervals, on the same data (MBL boundary vs ε; C vs W at ε = checks.units_eps; Floquet transitions)."""
-    from .learn import write_csv
+def classifiers_figure(config: dict, confusions: list[str], table: str, output: str) -> None:
+    """results/figures/classifiers.png and results/checks/classifiers.csv: every classifier's boundaries with their
+    intervals, on the same data, per model (top), and its confusion along the labeled dimension (bottom; for models
+    with one training set per ε, at the ε nearest ``checks.units_eps``)."""
+    from .models import get
+    from .training import write_csv
 
-    mbl = [open_dataset(p) for p in mbl_confusions]
-    flq = [open_dataset(p) for p in floquet_confusions]
-    for path, ds in zip(mbl_confusions + floquet_confusions, mbl + flq, strict=True):
-        stage = f"{ds.attrs['model']}_confusion"
-        require_same(path, ds.attrs, settings(config, stage, classifier=ds.attrs["classifier"]))
-    fig = Figure(figsize=(15, 4.6), layout="constrained")
-    ax_b, ax_c, ax_f = fig.subplots(1, 3, width_ratios=[1.2, 1.2, 1])
+    confs = [open_dataset(p) for p in confusions]
+    for path, ds in zip(confusions, confs, strict=True):
+        require_same(path, ds.attrs, settings(config, "confusion", ds.attrs["model"],
+                                              classifier=ds.attrs["classifier"]))
+    models = list(dict.fromkeys(ds.attrs["model"] for ds in confs))
+    fig = Figure(figsize=(5.2 * len(models), 8), layout="constrained")
+    axes = fig.subplots(2, len(models), squeeze=False)
     eps_c = config["checks"]["units_eps"]
     rows = []
-    for i, (m, f) in enumerate(zip(mbl, flq, strict=True)):
-        kind = m.attrs["classifier"]
-        color = CLASSIFIER_COLORS.get(kind, "grey")
-        eps = m["eps"].values
-        offset = (i - (len(mbl) - 1) / 2) * 0.006
-        _boundary_with_intervals(ax_b, m["boundary_W"].values, eps, m["boundary_W_interval"], color, kind,
-                                 horizontal=True, offset=offset)
-        e = int(np.argmin(np.abs(eps - eps_c)))
-        ax_c.plot(m["W"].values, m["confusion"].isel(eps=e).values, "o-", ms=3, color=color, label=kind)
-        _boundary_with_intervals(ax_f, f["boundary_eps"].values, np.arange(2), f["boundary_eps_interval"], color,
-                                 kind, horizontal=True, offset=0.12 * (i - (len(flq) - 1) / 2))
-        W = m["W"].values
-        plateaus = {name: m["confusion"].values[:, sel].mean(axis=1) for name, sel in
-                    (("C_W_le_1", W <= 1.0), ("C_W_5_to_7.25", (W >= 5.0) & (W <= 7.25)))}
-        for j, ev in enumerate(eps):
-            iv = m["boundary_W_interval"].values[j]
-            rows.append([kind, "mbl", f"eps={ev:.4f}", f"{m['boundary_W'].values[j]:.4f}", *[f"{v:.4f}" for v in iv],
-                         f"{m['accuracy'].values[:, j].min():.4f}", f"{m['accuracy'].values[:, j].mean():.4f}",
-                         *[f"{plateaus[n][j]:.4f}" for n in plateaus]])
-        for j, name in enumerate(f["transition"].values):
-            iv = f["boundary_eps_interval"].values[j]
-            rows.append([kind, "floquet", str(name), f"{f['boundary_eps'].values[j]:.4f}",
-                         *[f"{v:.4f}" for v in iv], f"{f['accuracy'].values.min():.4f}",
-                         f"{f['accuracy'].values.mean():.4f}", "", ""])
-    write_csv(table, ["classifier", "model", "where", "boundary", "lo95", "lo68", "hi68", "hi95", "accuracy_min",
-                      "accuracy_mean", "C_W_le_1", "C_W_5_to_7.25"], rows)
-    ax_b.set_xlabel("boundary W (68% thick, 95% thin)")
-    ax_b.set_ylabel("energy density ε")
-    ax_b.set_title(f"MBL boundary per classifier, L = {mbl[0].attrs['L']}")
-    ax_b.legend(fontsize=8)
-    ax_c.set_xlabel("disorder strength W")
-    ax_c.set_ylabel("confusion C (member mean)")
-    ax_c.set_ylim(0, 1.02)
-    ax_c.set_title(f"Confusion at ε = {eps_c}")
-    for w in mbl_windows(config["mbl"]):
-        ax_c.axvspan(w.low, min(w.high, mbl[0]["W"].values.max()), color=CLASS_COLORS[w.name], alpha=0.1, lw=0)
-    ax_f.set_yticks([0, 1], ["time crystal | ergodic", "ergodic | Floquet-MBL"])
-    ax_f.set_ylim(-0.6, 1.6)
-    ax_f.set_xlabel("boundary ε")
-    ax_f.set_title(f"Floquet transitions, L = {flq[0].attrs['L']}")
+    for col, name in enumerate(models):
+        m = get(name)
+        group = [ds for ds in confs if ds.attrs["model"] == name]
+        ax_b, ax_c = axes[0, col], axes[1, col]
+        lab = m.label_dim
+        for i, ds in enumerate(group):
+            kind = ds.attrs["classifier"]
+            color = CLASSIFIER_COLORS.get(kind, "grey")
+            b, iv = ds["boundary"], ds["boundary_interval"]
+            if m.set_dims:  # one row per set point (the set dimension on the y axis)
+                sd = m.set_dims[0]
+                y = ds[sd].values
+                offset = (i - (len(group) - 1) / 2) * 0.15 * (np.min(np.diff(y)) if y.size > 1 else 0.1)
+                for t in range(ds.sizes["transition"]):
+                    _boundary_with_intervals(ax_b, b.isel(transition=t).values, y, iv.isel(transition=t), color,
+                                             kind if t == 0 else None, horizontal=True, offset=offset)
+                ax_b.set_ylabel({"eps": "energy density ε"}.get(sd, sd))
+                at = int(np.argmin(np.abs(y - eps_c))) if sd == "eps" else y.size // 2
+                ax_c.plot(ds[lab].values, ds["confusion"].isel({sd: at}).values, "o-", ms=3, color=color, label=kind)
+                ax_c.set_title(f"{m.title}: confusion at {sd} = {y[at]:.3g}", fontsize=10)
+                where = [(f"{sd}={v:.4f}", j) for j, v in enumerate(y)]
+            else:  # one row per transition
+                y = np.arange(ds.sizes["transition"])
+                _boundary_with_intervals(ax_b, b.values, y, iv, color, kind, horizontal=True,
+                                         offset=0.12 * (i - (len(group) - 1) / 2))
+                ax_b.set_yticks(y, [str(t).replace("_", " ").replace("|", " | ") for t in ds["transition"].values])
+                ax_b.set_ylim(-0.6, y.size - 0.4)
+                ax_c.plot(ds[lab].values, ds["confusion"].values, "o-", ms=3, color=color, label=kind)
+                ax_c.set_title(f"{m.title}: confusion", fontsize=10)
+                where = [(None, None)]
+            for text, j in where:
+                sel = {} if j is None else {m.set_dims[0]: j}
+                acc = ds["accuracy"].isel(sel).values
+                conf = ds["confusion"].isel(sel).values
+                for t, tname in enumerate(ds["transition"].values):
+                    values = [ds["boundary"].isel(sel).values[t], *ds["boundary_interval"].isel(sel).values[t]]
+                    rows.append([kind, name, text or "", str(tname), *[f"{v:.4f}" for v in values],
+                                 f"{acc.min():.4f}", f"{acc.mean():.4f}", f"{conf.max():.4f}"])
+        ax_b.set_xlabel(f"boundary {lab} (68% thick, 95% thin)")
+        ax_b.set_title(f"{m.title}, L = {group[0].attrs['L']}", fontsize=10)
+        ax_b.legend(fontsize=8)
+        ax_c.set_xlabel(lab)
+        ax_c.set_ylabel("confusion C (member mean)")
+        ax_c.set_ylim(0, 1.02)
+        for w in m.windows(config[name]):
+            x = group[0][lab].values
+            ax_c.axvspan(max(w.low, x.min()), min(w.high, x.max()), color=CLASS_COLORS.get(w.name, "grey"),
+                         alpha=0.1, lw=0)
+        ax_c.legend(fontsize=8)
+    write_csv(table, ["classifier", "model", "set", "transition", "boundary", "lo95", "lo68", "hi68", "hi95",
+                      "accuracy_min", "accuracy_mean", "confusion_peak"], rows)
     fig.savefig(output, dpi=130)

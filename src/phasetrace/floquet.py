@@ -17,16 +17,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .basis import spins_of, states_of
+from .basis import n_bonds, spins_of, states_of
 from .runner import require_configured
-from .checks import MAX_L_FLOQUET, HealthCheckError, check_finite, check_length, check_memory, require
+from .validation import MAX_L_FLOQUET, HealthCheckError, check_finite, check_length, check_memory, require
 
 
 G_DEFAULT = np.pi / 2
-
-
-def n_bonds(L: int, boundary: str) -> int:
-    return L if boundary == "periodic" else L - 1
 
 
 def draw_realization(rng: np.random.Generator, L: int, boundary: str = "open"):

@@ -1,10 +1,11 @@
-"""Random-field Heisenberg chain in the Sᶻ_total = 0 sector: structure, spectral bounds, initial states, dynamics.
+"""Disordered Heisenberg chain in the Sᶻ_total = 0 sector: structure, spectral bounds, initial states, dynamics.
 
     H = Σ_b J S_i·S_j + Σ_i w_i Sᶻ_i,   S = σ/2,   bonds b = (i, i+1) (and (L−1, 0) when periodic)
 
-splits into a disorder-independent flip-flop part (J/2)(S⁺_i S⁻_j + h.c.), stored once per (L, boundary) as a
-neighbour table, and a diagonal D_s = (J/4) Σ_b σᶻ_i σᶻ_j + (1/2) Σ_i w_i σᶻ_i that is the only thing a
-realization changes. Nothing of size dim² is ever built.
+splits into a disorder-independent flip-flop part (J/2)(S⁺_i S⁻_j + h.c.), whose flipped indices the kernels
+compute from the states' bit ranks (:func:`hopping_structure`), and a diagonal D_s = (J/4) Σ_b σᶻ_i σᶻ_j + (1/2) Σ_i w_i σᶻ_i that is the only thing a
+realization changes (the fields wᵢ come from the model: :mod:`phasetrace.models`). Nothing of size dim² is
+ever built.
 
 The batched kernels act on a matrix of vectors, one column per (realization, initial state); the Hamiltonian of
 column c is H_c = H_xy + diag(D_{r(c)}). The basis convention is documented in :mod:`phasetrace.basis`.
@@ -22,9 +23,9 @@ import numpy as np
 import scipy.linalg
 import scipy.special
 
-from .basis import SzSector
+from .basis import SzSector, n_bonds
 from .runner import require_configured
-from .checks import (
+from .validation import (
     MAX_L_HEISENBERG,
     HealthCheckError,
     check_even_length,
@@ -54,15 +55,13 @@ class HeisenbergChain:
 
     @property
     def bonds(self) -> tuple[tuple[int, int], ...]:
-        last = self.L if self.boundary == "periodic" else self.L - 1
-        return tuple((i, (i + 1) % self.L) for i in range(last))
+        return tuple((i, (i + 1) % self.L) for i in range(n_bonds(self.L, self.boundary)))
 
     @cached_property
     def neighbors(self) -> np.ndarray:
-        """int32 (dim, n_bonds): sector index of the state with bond b flipped, or ``dim`` where bond b is aligned.
-
-        Index ``dim`` points at an appended zero row, so the flip-flop action is a plain sum of gathers.
-        """
+        """int32 (dim, n_bonds): sector index of the state with bond b flipped, or ``dim`` where bond b is aligned,
+        found by search. The kernels compute these instead (:func:`hopping_structure`); the table is the
+        reference they are tested against and what the benchmark's scipy/QuSpin peers are built from."""
         return np.stack([self.flipped_index(i, j) for i, j in self.bonds], axis=1)
 
     def flipped_index(self, i: int, j: int) -> np.ndarray:
@@ -100,15 +99,8 @@ def heisenberg_chain(L: int, J: float = 1.0, boundary: str = "periodic") -> Heis
     """The chain's structure, built once per (L, J, boundary) and shared by every realization."""
     check_even_length(L, MAX_L_HEISENBERG, boundary)
     check_finite("J", J, 0.0, np.inf, open_low=True)
-    n_bonds = L if boundary == "periodic" else L - 1
-    check_memory(comb(L, L // 2) * (4 * n_bonds + 8 * (L + 8)), "the Heisenberg chain's neighbour table")
+    check_memory(comb(L, L // 2) * (4 * n_bonds(L, boundary) + 8 * (L + 8)), "the Heisenberg chain's structure")
     return HeisenbergChain(int(L), float(J), boundary)
-
-
-def draw_fields(rng: np.random.Generator, L: int, W: float) -> np.ndarray:
-    """Random fields w_i ~ U[−W, W], i = 0 … L−1 (the first draws of a realization's generator)."""
-    check_finite("W", W, 0.0)
-    return rng.uniform(-W, W, size=L)
 
 
 # --------------------------------------------------------------------------------------------- JAX kernels

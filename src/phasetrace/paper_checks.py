@@ -15,16 +15,17 @@ import matplotlib
 from matplotlib.figure import Figure
 import numpy as np
 
-from .learn import dataset_for, fit_set, hyper, write_csv
+from .training import dataset_for, fit_set, hyper, write_csv
 from .provenance import require_same, settings
 from .store import read_arrays
-from .sweep import Window, floquet_windows, labels
+from .models import FLOQUET, MBL
+from .sweep import labels
 from .boundaries import confusion
 from .seeds import CHECK_CONTEXT, MODEL_IDS
 
 
 def _mbl_inputs(config: dict, dataset: str, eps: float):
-    ds = dataset_for(config, dataset, "mbl_dataset")
+    ds = dataset_for(config, "mbl", dataset)
     e = int(np.argmin(np.abs(ds["eps"].values - eps)))
     mag = ds["magnetization"].isel(eps=e).values
     nW, R, T, L = mag.shape
@@ -61,13 +62,13 @@ def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
 def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
     """Boundary W(ε) for each training-window variant [ergodic_W_max, localized_W_min] in checks.windows."""
     t = config["training"]
-    ds = dataset_for(config, dataset, "mbl_dataset")
+    ds = dataset_for(config, "mbl", dataset)
     W, eps = ds["W"].values, ds["eps"].values
     variants = [tuple(v) for v in config["checks"]["windows"]]
     peaks = np.zeros((len(variants), eps.size))
     spread = np.zeros_like(peaks)
     for v, (lo, hi) in enumerate(variants):
-        wl = labels(W, [Window("ergodic", 0, 0.0, lo), Window("localized", 1, hi, np.inf)])
+        wl = labels(W, MBL.windows({"windows": {"ergodic_W_max": lo, "localized_W_min": hi}}))
         for e in range(eps.size):
             mag = ds["magnetization"].isel(eps=e).values
             nW, R, T, L = mag.shape
@@ -98,12 +99,12 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
 
 def calibration_job(config: dict, dataset: str, networks: list[str], table: str, figure: str) -> None:
     """Held-out accuracy per confidence bin, pooled over every MBL network set and seed."""
-    ds = dataset_for(config, dataset, "mbl_dataset")
+    ds = dataset_for(config, "mbl", dataset)
     R = ds.sizes["realization"]
     conf_all, correct_all = [], []
     for path in networks:
         arrays, attrs = read_arrays(path)
-        require_same(path, attrs, settings(config, "mbl_network", eps=attrs.get("eps", np.nan),
+        require_same(path, attrs, settings(config, "network", "mbl", eps=attrs.get("eps", np.nan),
                                            classifier=config["training"]["classifier"]))
         e = int(np.argmin(np.abs(ds["eps"].values - attrs["eps"])))
         lab = np.repeat(ds["label"].isel(eps=e).values, R)
@@ -135,11 +136,11 @@ def calibration_job(config: dict, dataset: str, networks: list[str], table: str,
 def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> None:
     """Train the Floquet networks on the time-crystal and ergodic windows only; report C over the sweep."""
     t = config["training"]
-    ds = dataset_for(config, dataset, "floquet_dataset")
+    ds = dataset_for(config, "floquet", dataset)
     eps = ds["eps"].values
     mag = ds["magnetization"].values
     nE, R, T, L = mag.shape
-    windows = floquet_windows(config["floquet"])
+    windows = FLOQUET.windows(config["floquet"])
     two = labels(eps, windows[:2])  # Floquet-MBL window left unlabeled
     fit = fit_set(mag.reshape(nE * R, T, L), np.repeat(two, R), hyper(config, 2), t["seeds"], config["seed"],
                   t["holdout"], MODEL_IDS["floquet"], CHECK_CONTEXT["unseen_phase"])

@@ -1,7 +1,8 @@
 """What every output was made from, and the check that an input was made from the configuration in force.
 
-Each workflow stage depends on a slice of the config (:data:`STAGES`). The rules declare that slice as their
-``params`` (so Snakemake's own rerun trigger sees a change of exactly what a stage reads), every output records it
+Each workflow stage depends on a slice of the config (a model's stages: keys of its own section, see :func:`settings`;
+the paper's checks: :data:`STAGES`). The rules declare that slice as their ``params`` (so Snakemake's own rerun
+trigger sees a change of exactly what a stage reads), every output records it
 (``settings``, canonical JSON, and its ``settings_digest``), and each job refuses an input whose recorded settings
 differ from the ones the current config gives, naming the file and the differing keys.
 
@@ -17,11 +18,6 @@ import json
 
 from .sweep import grid
 
-_MBL_POINT = ["L", "J", "boundary"]
-_MBL_TRACES = _MBL_POINT + ["t_max", "n_times"]
-_MBL_DATASET = _MBL_TRACES + ["eps", "W", "realizations", "windows"]
-_FLOQUET_TRACES = ["L", "boundary", "periods", "T1", "T2", "g"]
-_FLOQUET_DATASET = _FLOQUET_TRACES + ["eps", "realizations", "windows"]
 # What a set of classifiers depends on; its kind is part of its sweep point (``classifier``), so adding a kind to
 # training.compare trains that kind only, and training.bootstrap (the intervals' resamples) reruns confusion only.
 # A set of one kind records only the keys that kind reads (:data:`KIND_KEYS`).
@@ -30,36 +26,49 @@ _TRAINING = ["input", "units", "dropout", "l2", "learning_rate", "batch_size", "
 _NETWORK_KEYS = [k for k in _TRAINING if k != "late_times"]
 KIND_KEYS = {"lstm": _NETWORK_KEYS, "mlp": _NETWORK_KEYS, "logistic": _NETWORK_KEYS,
              "imbalance": ["seeds", "holdout", "late_times"]}
+MODEL_STAGES = ("dataset", "network", "confusion")  # besides each model's simulation stages
 
-# stage → {config section: keys it reads}; "seed" is the root seed.
+# The stages of the paper's checks and figures: {config section: keys it reads}; "seed" is the root seed, and
+# "<model>:dataset" stands for the keys the dataset of that model depends on.
 STAGES: dict[str, dict[str, list[str] | bool]] = {
-    "mbl_bounds": {"seed": True, "mbl": _MBL_POINT},
-    "mbl_traces": {"seed": True, "mbl": _MBL_TRACES},
-    "mbl_dataset": {"seed": True, "mbl": _MBL_DATASET},
-    "floquet_traces": {"seed": True, "floquet": _FLOQUET_TRACES},
-    "floquet_dataset": {"seed": True, "floquet": _FLOQUET_DATASET},
-    "mbl_network": {"seed": True, "mbl": _MBL_DATASET, "training": _TRAINING},
-    "floquet_network": {"seed": True, "floquet": _FLOQUET_DATASET, "training": _TRAINING},
-    "mbl_confusion": {"seed": True, "mbl": _MBL_DATASET, "training": [*_TRAINING, "bootstrap"]},
-    "floquet_confusion": {"seed": True, "floquet": _FLOQUET_DATASET, "training": [*_TRAINING, "bootstrap"]},
-    "checks_units": {"seed": True, "mbl": _MBL_DATASET, "training": _NETWORK_KEYS, "checks": ["units", "units_eps"]},
-    "checks_blanking": {"seed": True, "mbl": _MBL_DATASET, "training": [*_TRAINING, "classifier"],
+    "checks_units": {"seed": True, "mbl": ["dataset"], "training": _NETWORK_KEYS, "checks": ["units", "units_eps"]},
+    "checks_blanking": {"seed": True, "mbl": ["dataset"], "training": [*_TRAINING, "classifier"],
                         "checks": ["windows"]},
-    "checks_calibration": {"seed": True, "mbl": _MBL_DATASET, "training": [*_TRAINING, "classifier"]},
-    "floquet_checks": {"seed": True, "floquet": _FLOQUET_DATASET, "training": [*_TRAINING, "classifier"]},
-    "phase_diagram": {"mbl": ["windows"], "floquet": ["windows"], "training": ["classifier"]},
-    "classifiers": {"checks": ["units_eps"], "training": ["classifier", "compare"], "mbl": ["windows"]},
+    "checks_calibration": {"seed": True, "mbl": ["dataset"], "training": [*_TRAINING, "classifier"]},
+    "checks_unseen_phase": {"seed": True, "floquet": ["dataset"], "training": [*_TRAINING, "classifier"]},
 }
 GRIDS = {"eps", "W"}
 
 
-def settings(config: dict, stage: str, **point: float | str) -> dict:
-    """The slice of ``config`` that the outputs of ``stage`` depend on, plus the sweep ``point`` (exact values;
-    the classifier kind of a set is part of its point)."""
+def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | bool]:
+    """{section: keys} that the outputs of ``stage`` (of ``model``, for the model stages) read."""
+    from .models import enabled, get
+
+    if stage in ("phase_diagram", "classifiers"):  # the windows shaded in each model's panel
+        out = {m.name: ["windows"] for m in enabled(config)} | {"training": ["classifier"]}
+        if stage == "classifiers":
+            out |= {"checks": ["units_eps"], "training": ["classifier", "compare"], "models": True}
+        return out
+    if stage in STAGES:
+        return {section: list(get(section).dataset_keys) if keys == ["dataset"] else keys
+                for section, keys in STAGES[stage].items()}
+    m = get(model)
+    training = {"network": _TRAINING, "confusion": [*_TRAINING, "bootstrap"]}
+    if stage in training:
+        return {"seed": True, m.name: list(m.dataset_keys), "training": training[stage]}
+    if stage == "dataset":
+        return {"seed": True, m.name: list(m.dataset_keys)}
+    return {"seed": True, m.name: list(next(s.keys for s in m.stages if s.name == stage))}
+
+
+def settings(config: dict, stage: str, model: str | None = None, **point: float | str) -> dict:
+    """The slice of ``config`` that the outputs of ``stage`` (of ``model``: its simulation stages, ``dataset``,
+    ``network``, ``confusion``; or a check or figure of :data:`STAGES`) depend on, plus the sweep ``point`` (exact
+    values; the classifier kind of a set is part of its point)."""
     out: dict = {}
-    for section, keys in STAGES[stage].items():
-        if section == "seed":
-            out["seed"] = config["seed"]
+    for section, keys in _keys(config, stage, model).items():
+        if keys is True:
+            out[section] = config[section]
             continue
         cfg = config[section]
         if section == "training" and "classifier" in point:

@@ -14,10 +14,6 @@ The figures are upper estimates calibrated on measurements (2-core x86 CPU, doub
 
 from __future__ import annotations
 
-from math import comb
-
-from .sweep import grid, realizations_per_job
-
 BASE_MB = 1024
 BYTES_PER_ELEMENT = 640
 SECONDS_PER_ELEMENT_MATVEC = 1.5e-8
@@ -33,53 +29,25 @@ def _mb(nbytes: float, attempt: int) -> int:
     return int((BASE_MB + nbytes / 2**20) * (1.0 + 0.5 * (attempt - 1)) + 0.999)
 
 
-def mbl_dim(L: int) -> int:
-    return comb(L, L // 2)
-
-
-def mbl_bonds(cfg: dict) -> int:
-    return cfg["L"] if cfg["boundary"] == "periodic" else cfg["L"] - 1
-
-
-def mbl_matvecs(cfg: dict, W: float) -> float:
-    """Upper estimate of Chebyshev matvecs from t = 0 to t_max at disorder W (plus Lanczos and measurements)."""
-    half_width = 0.75 * cfg["J"] * mbl_bonds(cfg) + 0.25 * W * cfg["L"]
-    return half_width * cfg["t_max"] + 2 * cfg["n_times"] + 300
-
-
-def mbl_traces(config: dict, attempt: int = 1, W: float = 8.0) -> dict[str, int]:
-    cfg = config["mbl"]
-    elements = mbl_dim(cfg["L"]) * realizations_per_job(cfg)
-    seconds = mbl_matvecs(cfg, W) * elements * SECONDS_PER_ELEMENT_MATVEC
+def job(elements: float, matvecs: float, attempt: int = 1) -> dict[str, int]:
+    """A simulation job of ``matvecs`` passes over ``elements`` amplitudes (basis states × columns); the models
+    count both (:meth:`phasetrace.models.Model.resources`)."""
+    seconds = matvecs * elements * SECONDS_PER_ELEMENT_MATVEC
     return {"mem_mb": _mb(elements * BYTES_PER_ELEMENT, attempt), "runtime": _minutes(seconds, attempt)}
 
 
-def mbl_bounds(config: dict, attempt: int = 1) -> dict[str, int]:
-    cfg = config["mbl"]
-    elements = mbl_dim(cfg["L"]) * realizations_per_job(cfg)
-    seconds = 600 * elements * SECONDS_PER_ELEMENT_MATVEC  # ≤ 300 Lanczos steps for each end
-    return {"mem_mb": _mb(elements * BYTES_PER_ELEMENT, attempt), "runtime": _minutes(seconds, attempt)}
+def simulation(config: dict, model: str, stage: str, attempt: int = 1, **point: float) -> dict[str, int]:
+    """One job of ``stage`` of ``model`` at ``point`` (the W of a traces job sets its length)."""
+    from .models import get
 
-
-def floquet_traces(config: dict, attempt: int = 1) -> dict[str, int]:
-    cfg = config["floquet"]
-    elements = 2 ** cfg["L"] * realizations_per_job(cfg)
-    # one period: L single-site rotations and one diagonal phase, each a pass over the state
-    seconds = cfg["periods"] * (cfg["L"] + 1) * elements * SECONDS_PER_ELEMENT_MATVEC
-    return {"mem_mb": _mb(elements * BYTES_PER_ELEMENT, attempt), "runtime": _minutes(seconds, attempt)}
-
-
-def _samples(config: dict) -> dict[str, int]:
-    m, f = config["mbl"], config["floquet"]
-    return {
-        "mbl": len(grid(m["eps"])) * len(grid(m["W"])) * m["realizations"] * m["n_times"] * m["L"],
-        "floquet": len(grid(f["eps"])) * f["realizations"] * (f["periods"] + 1) * f["L"],
-    }
+    return get(model).resources(config, stage, attempt, point)
 
 
 def aggregate(config: dict, model: str, attempt: int = 1) -> dict[str, int]:
     """Gathering every job's store into one dataset: the traces in memory twice, float64."""
-    values = _samples(config)[model]
+    from .models import get
+
+    values = get(model).values(config)
     return {"mem_mb": _mb(16 * values, attempt), "runtime": _minutes(60 + values * 2e-7, attempt)}
 
 
@@ -88,7 +56,9 @@ def training(config: dict, model: str, attempt: int = 1, sets: float = 1.0) -> d
 
     Measured: 3.6e-8 s per (value, epoch, seed) on 2 cores (default config, vmapped seeds); we count 1e-7.
     """
-    values = _samples(config)[model]
+    from .models import get
+
+    values = get(model).values(config)
     t = config["training"]
     seconds = 120 + sets * values * t["epochs"] * t["seeds"] * 1e-7
     return {"mem_mb": _mb(16 * values + 2**30, attempt), "runtime": _minutes(seconds, attempt)}

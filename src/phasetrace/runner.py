@@ -3,8 +3,8 @@
 Numerical state is set here, explicitly, and never by importing a module: :func:`configure` turns on JAX's
 64-bit mode (the kernels need double precision, and training draws its dropout masks, permutations and
 initial weights under the same mode whichever entry point runs it). The workflow's job runner (:func:`logged`),
-the command line and the public API functions (:mod:`.simulate`, :func:`.learn.fit_set`) call it; code that
-calls the lower-level kernels or training functions directly calls it first (they refuse to run without it).
+the command line and the public API functions (the models' ``simulate``, :func:`.training.fit_set`) call it;
+code that calls the lower-level kernels or training functions directly calls it first (they refuse otherwise).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def require_configured(what: str) -> None:
     if not jax.config.jax_enable_x64:
         raise RuntimeError(
             f"{what} needs JAX's 64-bit mode: call phasetrace.runner.configure() first "
-            "(the workflow, the command line and the phasetrace.simulate functions do)"
+            "(the workflow, the command line and the models' simulate functions do)"
         )
 
 

@@ -1,30 +1,33 @@
-"""Derivation of every random draw from a recorded root seed and the identity of the sweep point.
+"""Derivation of every random draw from a recorded root seed: the one home of the ``SeedSequence`` spawn keys.
 
 A realization's generator is ``numpy.random.default_rng(SeedSequence(root_seed, spawn_key=key))`` where ``key``
 is ``(model id, L, point key, realization index)``:
 
-=========  ========  ==========================================================================
-model      model id  point key
-=========  ========  ==========================================================================
-mbl        1         ``round(W * 10**6)``: disorder depends on W, never on ε, so every ε of the
-                     sweep sees the same realization r at a given W
-floquet    2         0: the couplings, fields and initial state of realization r are shared by
-                     every ε of the sweep
-=========  ========  ==========================================================================
+==============  ========  ========================================================================
+model           model id  point key
+==============  ========  ========================================================================
+mbl             1         ``round(W * 10**6)``: disorder depends on W, never on ε, so every ε of the
+                          sweep sees the same realization r at a given W
+floquet         2         0: the couplings, fields and initial state of realization r are shared by
+                          every ε of the sweep
+quasiperiodic   7         ``round(W * 10**6)``, as for mbl (the phase φ of realization r at W)
+==============  ========  ========================================================================
 
 Keying on the value of W (in micro-units) rather than its grid index keeps realizations stable when a grid is
 refined or extended. Because each realization has its own stream, results do not depend on how realizations are
 batched into jobs.
+
+The learning stage's draws come from ``SeedSequence(root_seed, spawn_key=(stream, *context))``: one stream per
+purpose (:data:`STREAMS`, ids 3–6, which no model id takes), followed by the training set's context (model id, ε index,
+and for the paper's checks an offset from :data:`CHECK_CONTEXT`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-MODEL_IDS = {"mbl": 1, "floquet": 2}
-
-# The first element of every spawn key: one stream per purpose, so no two draws ever share a stream. Model ids
-# (above) key the disorder; the rest key the learning stage, followed by the set's context (model id, ε index, …).
+# The first element of every spawn key. Ids are never reused: 3–6 are the streams below, so a new model takes 8.
+MODEL_IDS = {"mbl": 1, "floquet": 2, "quasiperiodic": 7}
 STREAMS = {
     "training": 3,  # member keys: network initialization, shuffling, dropout
     "holdout": 4,  # which labeled samples are held out
@@ -41,13 +44,26 @@ def point_key(W: float) -> int:
     return int(round(float(W) * 10**6))
 
 
+def _seed(root_seed) -> int:
+    if not (isinstance(root_seed, int | np.integer) and not isinstance(root_seed, bool) and root_seed >= 0):
+        raise ValueError(f"seed = {root_seed!r} is outside the allowed range: a non-negative integer")
+    return int(root_seed)
+
+
 def realization_rng(root_seed: int, model: str, L: int, point: int, realization: int) -> np.random.Generator:
     """The generator of one realization; ``point`` is :func:`point_key` (MBL) or 0 (Floquet)."""
     if model not in MODEL_IDS:
         raise ValueError(f"model = {model!r} is outside the allowed range: one of {sorted(MODEL_IDS)}")
-    if not (isinstance(root_seed, int | np.integer) and root_seed >= 0):
-        raise ValueError(f"seed = {root_seed!r} is outside the allowed range: a non-negative integer")
     if realization < 0:
         raise ValueError(f"realization = {realization!r} is outside the allowed range: a non-negative integer")
-    seq = np.random.SeedSequence(int(root_seed), spawn_key=(MODEL_IDS[model], int(L), int(point), int(realization)))
-    return np.random.default_rng(seq)
+    key = (MODEL_IDS[model], int(L), int(point), int(realization))
+    return np.random.default_rng(np.random.SeedSequence(_seed(root_seed), spawn_key=key))
+
+
+def stream_sequence(root_seed: int, stream: str, *context: int) -> np.random.SeedSequence:
+    """The seed sequence of one purpose of the learning stage (:data:`STREAMS`) for one training set."""
+    return np.random.SeedSequence(_seed(root_seed), spawn_key=(STREAMS[stream], *map(int, context)))
+
+
+def stream_rng(root_seed: int, stream: str, *context: int) -> np.random.Generator:
+    return np.random.default_rng(stream_sequence(root_seed, stream, *context))

@@ -20,10 +20,11 @@ import time
 
 import numpy as np
 
-from . import learn
+from . import training
+from .boundaries import confusion
 from .config import load
 from .runner import configure
-from .seeds import MODEL_IDS
+from .sweep import path
 
 VARIANTS = {
     "paper (raw, lr 0.001)": {"input": "raw", "learning_rate": 0.001},
@@ -41,37 +42,26 @@ for _v in VARIANTS.values():  # every other training key as in the config; the L
     _v.setdefault("classifier", "lstm")
 
 
-def mbl_sets(config: dict, ds, overrides: dict) -> dict:
-    """Fit one set per ε with the config's training settings changed by ``overrides``; p (k, eps, W, R, 2)."""
+def fit_sets(config: dict, model: str, ds, overrides: dict) -> dict:
+    """Fit every training set of ``model`` as the workflow does, with the config's training settings changed by
+    ``overrides``: p (k, sets, n_label, R, classes), accuracy (k, sets)."""
     cfg = {**config, "training": {**config["training"], **overrides}}
     t = cfg["training"]
-    nE, nW, R = ds.sizes["eps"], ds.sizes["W"], ds.sizes["realization"]
-    p, acc = np.zeros((t["seeds"], nE, nW, R, 2)), np.zeros((t["seeds"], nE))
-    for e in range(nE):
-        mag = ds["magnetization"].isel(eps=e).values
-        labels = np.repeat(ds["label"].isel(eps=e).values, R)
-        fit = learn.fit_set(mag.reshape(nW * R, *mag.shape[2:]), labels, learn.hyper(cfg, 2), t["seeds"],
-                            cfg["seed"], t["holdout"], MODEL_IDS["mbl"], e)
-        p[:, e] = fit["p"].reshape(-1, nW, R, 2)
-        acc[:, e] = fit["accuracy"]
-    return {"p": p, "accuracy": acc}
-
-
-def floquet_accuracy(config: dict, ds, overrides: dict) -> np.ndarray:
-    cfg = {**config, "training": {**config["training"], **overrides}}
-    t = cfg["training"]
-    mag = ds["magnetization"].values
-    nE, R = mag.shape[:2]
-    fit = learn.fit_set(mag.reshape(nE * R, *mag.shape[2:]), np.repeat(ds["label"].values, R), learn.hyper(cfg, 3),
-                        t["seeds"], cfg["seed"], t["holdout"], MODEL_IDS["floquet"])
-    return fit["accuracy"]
+    p, acc = [], []
+    for _, point in training.training_sets(cfg, model):
+        x, labels, shape, context = training.set_samples(model, ds, point)
+        hp = training.hyper(cfg, len(ds["label"].attrs["classes"]))
+        fit = training.fit_set(x, labels, hp, t["seeds"], cfg["seed"], t["holdout"], *context)
+        p.append(fit["p"].reshape(t["seeds"], *shape, hp.n_classes))
+        acc.append(fit["accuracy"])
+    return {"p": np.stack(p, axis=1), "accuracy": np.stack(acc, axis=1)}
 
 
 def boundaries(config: dict, ds, p: np.ndarray) -> np.ndarray:
-    """(eps, 3): boundary, lo95, hi95 per ε, as the workflow computes them (:func:`.learn.mbl_boundaries`)."""
-    boundary, samples = learn.mbl_boundaries(config, ds, p)
-    lo95, hi95 = np.percentile(samples.reshape(samples.shape[0], -1), [2.5, 97.5], axis=1)
-    return np.stack([boundary, lo95, hi95], axis=1)
+    """(eps, 3): MBL boundary, lo95, hi95 per ε, as the workflow computes them (:func:`.training.set_boundaries`)."""
+    boundary, samples = training.set_boundaries(config, "mbl", ds, p)
+    lo95, hi95 = np.percentile(samples[:, 0].reshape(samples.shape[0], -1), [2.5, 97.5], axis=1)
+    return np.stack([boundary[:, 0], lo95, hi95], axis=1)
 
 
 def main(argv=None) -> None:
@@ -81,22 +71,22 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     configure()
     config = load(args.config)
-    mbl = learn.dataset_for(config, f"results/mbl/L{config['mbl']['L']}/traces.zarr", "mbl_dataset")
-    flq = learn.dataset_for(config, f"results/floquet/L{config['floquet']['L']}/traces.zarr", "floquet_dataset")
+    mbl = training.dataset_for(config, "mbl", path("dataset", model="mbl", L=config["mbl"]["L"]))
+    flq = training.dataset_for(config, "floquet", path("dataset", model="floquet", L=config["floquet"]["L"]))
     W, eps = mbl["W"].values, mbl["eps"].values
     deep, low = (W >= 5.0) & (W <= 7.25), W <= 1.0
     e_ref = int(np.argmin(np.abs(eps - config["checks"]["units_eps"])))
-    base = boundaries(config, mbl, mbl_sets(config, mbl, VARIANTS["imbalance threshold"])["p"])
+    base = boundaries(config, mbl, fit_sets(config, "mbl", mbl, VARIANTS["imbalance threshold"])["p"])
     print("| variant | MBL held-out accuracy min–mean | C on 5 ≤ W ≤ 7.25 (mean, worst ε) | C on W ≤ 1 (mean, worst ε) "
           f"| called localized on 5 ≤ W ≤ 7.25 | boundary at ε = {eps[e_ref]:.2f} [95%] | ε agreeing with the "
           "imbalance baseline | Floquet accuracy min–mean | time |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name in args.variants:
         t0 = time.perf_counter()
-        fit = mbl_sets(config, mbl, VARIANTS[name])
-        facc = floquet_accuracy(config, flq, VARIANTS[name])
+        fit = fit_sets(config, "mbl", mbl, VARIANTS[name])
+        facc = fit_sets(config, "floquet", flq, VARIANTS[name])["accuracy"]
         p = fit["p"]
-        conf = learn.confusion(p.mean(axis=3)).mean(axis=0)  # (eps, W)
+        conf = confusion(p.mean(axis=3)).mean(axis=0)  # (eps, W)
         b = boundaries(config, mbl, p)
         agree = int(np.sum((b[:, 1] <= base[:, 2]) & (base[:, 1] <= b[:, 2])))
         localized = float((p[:, :, deep].argmax(-1) == 1).mean())

@@ -1,32 +1,48 @@
-"""The sweep a config describes: grids, realization blocks, training windows, and the one place target paths are built.
+"""The sweep a config describes: grids, realization blocks, training windows, and the one home of the target paths.
 
-Target paths (all under ``results/``):
+Target paths (all under ``results/``), for every model (:mod:`.models`):
 
-==========================================================  ==============================================
-``mbl/L{L}/bounds/W{W}/r{a}-{b}.zarr.zip``                  E₀, E_max of realizations a … b at W (shared by every ε)
-``mbl/L{L}/traces/eps{eps}/W{W}/r{a}-{b}.zarr.zip``         traces of one (ε, W, block) job
-``mbl/L{L}/traces.zarr``                                    the labeled dataset of the whole MBL sweep
-``floquet/L{L}/traces/eps{eps}/r{a}-{b}.zarr.zip``          traces of one (ε, block) Floquet job
-``floquet/L{L}/traces.zarr``                                the labeled dataset of the whole Floquet sweep
-``mbl/L{L}/{kind}/networks/eps{eps}.zarr.zip``              k classifiers of one kind at one ε, their predictions
-``mbl/L{L}/{kind}/confusion.zarr``, ``.../boundary.csv``    confusion over (ε, W); boundary per ε with intervals
-``floquet/L{L}/{kind}/networks.zarr.zip``                   k classifiers of one kind over the Floquet sweep
-``floquet/L{L}/{kind}/confusion.zarr``, ``.../boundary.csv``  confusion over ε; the two transitions
-``phase_diagram.png``                                       the main figure (kind: ``training.classifier``)
-==========================================================  ==============================================
+===================================================  ===========================================================
+``{model}/L{L}/{stage}/{point}/r{a}-{b}.zarr.zip``   one simulation job: ``stage`` of the model (``bounds``,
+                                                     ``traces``) at a sweep point (``eps0.5000/W3.000``), for
+                                                     realizations a … b
+``{model}/L{L}/traces.zarr``                         the labeled dataset of the model's whole sweep
+``{model}/L{L}/{kind}/networks/{set}.zarr.zip``      k classifiers of one kind for one training set (``eps0.5000``
+                                                     where the model trains one set per ε, ``all`` otherwise)
+``{model}/L{L}/{kind}/confusion.zarr``, ``…/boundary.csv``  confusion and boundaries with intervals
+``phase_diagram.png``                                the main figure (kind: ``training.classifier``)
+===================================================  ===========================================================
 
-W is written with three decimals (``W3.000``), ε with four (``eps0.5000``) and blocks with zero-padded inclusive
-realization indices (``r000-019``). One job writes one zip file, so a paper-scale run costs one inode per job.
+A point is written dimension by dimension with the formats of :data:`FORMATS` (W with three decimals, ε with
+four) and blocks with zero-padded inclusive realization indices (``r000-019``). One job writes one zip file, so a
+paper-scale run costs one inode per job.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
-W_FMT, EPS_FMT = "{:.3f}", "{:.4f}"
+FORMATS = {"eps": "{:.4f}", "W": "{:.3f}"}  # how each sweep dimension is written in paths
 CLASSIFIER_KINDS = ("lstm", "mlp", "logistic", "imbalance")  # phasetrace.classifiers implements each
+GRID_TOLERANCE = 1e-12  # a grid value on a window's edge belongs to the window
+
+TEMPLATES = {
+    "job": "{root}/{model}/L{L}/{stage}/{point}/{block}.zarr.zip",
+    "dataset": "{root}/{model}/L{L}/traces.zarr",
+    "network": "{root}/{model}/L{L}/{classifier}/networks/{set}.zarr.zip",
+    "confusion": "{root}/{model}/L{L}/{classifier}/confusion.zarr",
+    "boundary": "{root}/{model}/L{L}/{classifier}/boundary.csv",
+}
+ALL_SETS = "all"  # the set name of a model trained once over its whole sweep
+
+
+def path(kind: str, root: str = "results", **fields) -> str:
+    """A target path of :data:`TEMPLATES`; fields left out stay wildcards (``{model}``) for the rules."""
+    names = re.findall(r"{(\w+)}", TEMPLATES[kind])
+    return TEMPLATES[kind].format(**({n: f"{{{n}}}" for n in names} | {"root": root} | fields))
 
 
 def grid(spec) -> np.ndarray:
@@ -65,6 +81,26 @@ def lookup(values: np.ndarray, fmt: str, text: str, name: str) -> float:
     raise ValueError(f"{name} = {text} is not a point of the configured grid {[fmt.format(v) for v in values]}")
 
 
+def point_name(point: dict[str, float]) -> str:
+    """``{"eps": 0.5, "W": 3}`` → ``eps0.5000/W3.000`` (dimensions in the given order)."""
+    return "/".join(f"{dim}{FORMATS[dim].format(v)}" for dim, v in point.items())
+
+
+def parse_point(text: str, grids: dict[str, np.ndarray]) -> dict[str, float]:
+    """The exact grid values of a point written by :func:`point_name`, over the dimensions of ``grids`` (in order)."""
+    parts = text.split("/")
+    if len(parts) != len(grids) or not all(p.startswith(d) for p, d in zip(parts, grids, strict=False)):
+        raise ValueError(f"sweep point {text!r} is not of the form {point_name(dict.fromkeys(grids, 0.0))}")
+    return {d: lookup(grids[d], FORMATS[d], p[len(d) :], d) for p, d in zip(parts, grids, strict=True)}
+
+
+def points(grids: dict[str, np.ndarray]) -> list[dict[str, float]]:
+    """Every point of the product of ``grids`` (the first dimension outermost)."""
+    mesh = np.meshgrid(*grids.values(), indexing="ij")
+    return [dict(zip(grids, (float(m.flat[i]) for m in mesh), strict=True)) for i in range(mesh[0].size)] if grids \
+        else [{}]
+
+
 @dataclass(frozen=True)
 class Window:
     """A labeled interval [low, high] of the sweep parameter, with its class index and name."""
@@ -75,28 +111,18 @@ class Window:
     high: float
 
 
-def mbl_windows(cfg: dict) -> list[Window]:
-    w = cfg["windows"]
-    return [Window("ergodic", 0, 0.0, float(w["ergodic_W_max"])), Window("localized", 1, float(w["localized_W_min"]), np.inf)]
-
-
-def floquet_windows(cfg: dict) -> list[Window]:
-    names = ("time_crystal", "ergodic", "floquet_mbl")
-    return [Window(n, k, float(cfg["windows"][n][0]), float(cfg["windows"][n][1])) for k, n in enumerate(names)]
-
-
 def labels(values: np.ndarray, windows: list[Window]) -> np.ndarray:
     """Class index of each grid value, −1 where it lies in no window (blanked)."""
     out = np.full(values.shape, -1, dtype=np.int8)
     for w in windows:
-        out[(values >= w.low - 1e-12) & (values <= w.high + 1e-12)] = w.label
+        out[(values >= w.low - GRID_TOLERANCE) & (values <= w.high + GRID_TOLERANCE)] = w.label
     return out
 
 
 def check_windows(values: np.ndarray, windows: list[Window], key: str) -> None:
     """Windows must not overlap and each must contain at least one grid point."""
     for i, a in enumerate(windows):
-        if not np.any((values >= a.low - 1e-12) & (values <= a.high + 1e-12)):
+        if not np.any((values >= a.low - GRID_TOLERANCE) & (values <= a.high + GRID_TOLERANCE)):
             raise ValueError(
                 f"{key}.windows.{a.name} = [{a.low}, {a.high}] contains no point of the {key} grid "
                 f"[{values.min()}, {values.max()}]; widen the window or extend the grid"
@@ -106,40 +132,7 @@ def check_windows(values: np.ndarray, windows: list[Window], key: str) -> None:
                 raise ValueError(f"{key}.windows.{a.name} and {key}.windows.{b.name} overlap; windows must be disjoint")
 
 
-def mbl_targets(config: dict, root: str = "results") -> dict[str, list[str]]:
-    """Every job output of the MBL sweep, by rule (the only place these paths are expanded)."""
-    cfg = config["mbl"]
-    L, R = cfg["L"], cfg["realizations"]
-    bl = [block_name(b, R) for b in blocks(R, realizations_per_job(cfg))]
-    Ws = [W_FMT.format(w) for w in grid(cfg["W"])]
-    epss = [EPS_FMT.format(e) for e in grid(cfg["eps"])]
-    return {
-        "bounds": [f"{root}/mbl/L{L}/bounds/W{w}/{b}.zarr.zip" for w in Ws for b in bl],
-        "traces": [f"{root}/mbl/L{L}/traces/eps{e}/W{w}/{b}.zarr.zip" for e in epss for w in Ws for b in bl],
-        "dataset": [f"{root}/mbl/L{L}/traces.zarr"],
-    }
-
-
 def classifier_kinds(config: dict) -> list[str]:
     """The phase diagram's classifier first, then the others of ``training.compare``."""
     t = config["training"]
     return [t["classifier"]] + [c for c in t["compare"] if c != t["classifier"]]
-
-
-def network_targets(config: dict, model: str, kind: str, root: str = "results") -> list[str]:
-    """The saved sets of one classifier kind: one per ε (MBL) or one over the sweep (Floquet)."""
-    L = config[model]["L"]
-    if model == "floquet":
-        return [f"{root}/floquet/L{L}/{kind}/networks.zarr.zip"]
-    return [f"{root}/mbl/L{L}/{kind}/networks/eps{EPS_FMT.format(e)}.zarr.zip" for e in grid(config["mbl"]["eps"])]
-
-
-def floquet_targets(config: dict, root: str = "results") -> dict[str, list[str]]:
-    cfg = config["floquet"]
-    L, R = cfg["L"], cfg["realizations"]
-    bl = [block_name(b, R) for b in blocks(R, realizations_per_job(cfg))]
-    epss = [EPS_FMT.format(e) for e in grid(cfg["eps"])]
-    return {
-        "traces": [f"{root}/floquet/L{L}/traces/eps{e}/{b}.zarr.zip" for e in epss for b in bl],
-        "dataset": [f"{root}/floquet/L{L}/traces.zarr"],
-    }

@@ -3,7 +3,7 @@
 
 rule check_units:
     input:
-        MBL["dataset"],
+        dataset("mbl"),
     output:
         table="results/checks/confusion_vs_units.csv",
         figure=report(
@@ -14,7 +14,7 @@ rule check_units:
         "logs/checks/units.log",
     resources:
         mem_mb=estimate(
-            "training", "mem_mb", model="mbl", sets=len(config["checks"]["units"])
+            "training", "mem_mb", "mbl", sets=len(config["checks"]["units"])
         ),
         runtime=estimate(
             "training", "runtime", model="mbl", sets=len(config["checks"]["units"])
@@ -35,7 +35,7 @@ rule check_units:
 
 rule check_blanking:
     input:
-        MBL["dataset"],
+        dataset("mbl"),
     output:
         table="results/checks/blanking.csv",
         figure=report("results/figures/blanking.png", caption="../report/blanking.rst"),
@@ -64,8 +64,8 @@ rule check_blanking:
 
 rule check_calibration:
     input:
-        dataset=MBL["dataset"],
-        networks=network_targets(config, "mbl", KIND),
+        dataset=dataset("mbl"),
+        networks=network_targets("mbl", KIND),
     output:
         table="results/checks/calibration.csv",
         figure=report(
@@ -84,7 +84,7 @@ rule check_calibration:
             resources,
             "paper_checks:calibration_job",
             config,
-            input.dataset[0],
+            input.dataset,
             list(input.networks),
             output.table,
             output.figure,
@@ -93,7 +93,7 @@ rule check_calibration:
 
 rule check_unseen_phase:
     input:
-        FLOQUET["dataset"],
+        dataset("floquet"),
     output:
         table="results/checks/unseen_phase.csv",
         figure=report(
@@ -105,7 +105,7 @@ rule check_unseen_phase:
         mem_mb=estimate("training", "mem_mb", model="floquet"),
         runtime=estimate("training", "runtime", model="floquet"),
     params:
-        settings=declared("floquet_checks"),
+        settings=declared("checks_unseen_phase"),
     run:
         run_job(
             log[0],

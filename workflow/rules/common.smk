@@ -1,23 +1,20 @@
 # Config validation and target helpers. Logic lives in the phasetrace package; rules only wire files.
-# Only light modules are imported here: every local job re-parses the workflow in a process of its own.
-import inspect
+# Only light modules are imported here (no JAX): every local job re-parses the workflow.
 import sys
 from pathlib import Path
 
 import phasetrace.config
+import phasetrace.models
 import phasetrace.provenance
 import phasetrace.resources
 from phasetrace.sweep import (
     CLASSIFIER_KINDS,
-    EPS_FMT,
-    W_FMT,
+    block_name,
+    blocks,
     classifier_kinds,
-    floquet_targets,
     grid,
-    lookup,
-    mbl_targets,
-    network_targets,
 )
+from phasetrace.sweep import parse_point, path, point_name, points, realizations_per_job
 
 
 def _overlay_notice():
@@ -42,36 +39,93 @@ phasetrace.config.validate(
     config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 )
 
-MBL_L = config["mbl"]["L"]
-FLOQUET_L = config["floquet"]["L"]
-MBL = mbl_targets(config)
-FLOQUET = floquet_targets(config)
-MBL_EPS = grid(config["mbl"]["eps"])
+MODELS = [m.name for m in phasetrace.models.enabled(config)]
 KIND = config["training"]["classifier"]  # the phase diagram's classifier
 KINDS = classifier_kinds(config)
 
 
 wildcard_constraints:
-    eps=r"\d+\.\d{4}",
-    W=r"\d+\.\d{3}",
+    model="|".join(phasetrace.models.MODELS),
+    L=r"\d+",
+    stage=r"[a-z]+",
+    point=r"[a-zA-Z]+\d+\.\d+(/[a-zA-Z]+\d+\.\d+)*",
     block=r"r\d+-\d+",
     classifier="|".join(CLASSIFIER_KINDS),
+    set=r"all|[a-zA-Z]+\d+\.\d+",
 
 
-CHECKS = [
-    f"results/figures/{name}.png"
-    for name in (
-        "confusion_vs_units",
-        "blanking",
-        "calibration",
-        "unseen_phase",
-        "classifiers",
+def model_of(wildcards):
+    return phasetrace.models.get(wildcards.model)
+
+
+def job_targets(model, stage=None):
+    """Every job output of ``model`` (of its ``stage``; default: the last, which the dataset gathers)."""
+    m = phasetrace.models.get(model)
+    st = m.stages[-1] if stage is None else phasetrace.models.stage(m, stage)
+    cfg = config[model]
+    R = cfg["realizations"]
+    return [
+        path(
+            "job",
+            model=model,
+            L=cfg["L"],
+            stage=st.name,
+            point=point_name(p),
+            block=block_name(b, R),
+        )
+        for p in points(phasetrace.models.grids(m, cfg, st.dims))
+        for b in blocks(R, realizations_per_job(cfg))
+    ]
+
+
+def dataset(model):
+    return path("dataset", model=model, L=config[model]["L"])
+
+
+def network_targets(model, kind):
+    """The saved sets of one classifier kind: one per training set of the model."""
+    from phasetrace.training import training_sets
+
+    L = config[model]["L"]
+    return [
+        path("network", model=model, L=L, classifier=kind, set=name)
+        for name, _ in training_sets(config, model)
+    ]
+
+
+def confusion(model, kind, what="confusion"):
+    return path(what, model=model, L=config[model]["L"], classifier=kind)
+
+
+def stage_inputs(wildcards):
+    """The input of a simulation job: the output of the stage it needs at its block, if any."""
+    m = model_of(wildcards)
+    st = phasetrace.models.stage(m, wildcards.stage)
+    if st.needs is None:
+        return []
+    need = phasetrace.models.stage(m, st.needs)
+    values = parse_point(
+        wildcards.point, phasetrace.models.grids(m, config[m.name], st.dims)
     )
-]
+    return path(
+        "job",
+        model=m.name,
+        L=wildcards.L,
+        stage=need.name,
+        point=point_name({d: values[d] for d in need.dims}),
+        block=wildcards.block,
+    )
+
+
+CHECKS = {  # the paper's checks, built where their model is
+    "mbl": ["confusion_vs_units", "blanking", "calibration"],
+    "floquet": ["unseen_phase"],
+}
 
 
 def all_targets():
-    return ["results/phase_diagram.png"] + CHECKS
+    figures = [n for m in MODELS for n in CHECKS.get(m, [])] + ["classifiers"]
+    return ["results/phase_diagram.png"] + [f"results/figures/{n}.png" for n in figures]
 
 
 def declared(stage, model=None):
@@ -81,34 +135,67 @@ def declared(stage, model=None):
     """
 
     def get(wildcards):
-        point = (
-            {"classifier": wildcards.classifier}
-            if "classifier" in wildcards.keys()
-            else {}
-        )
-        if "eps" in wildcards.keys():
-            point["eps"] = lookup(
-                grid(config[model]["eps"]), EPS_FMT, wildcards.eps, "eps"
+        keys = wildcards.keys()
+        name = wildcards.model if "model" in keys else model
+        if "L" in keys and int(wildcards.L) != config[name]["L"]:
+            raise ValueError(
+                f"{name}.L = {config[name]['L']} in the config; the target asks for L{wildcards.L} "
+                f"(set {name}.L to build it)"
             )
-        if "W" in wildcards.keys():
-            point["W"] = lookup(grid(config["mbl"]["W"]), W_FMT, wildcards.W, "W")
-        settings = phasetrace.provenance.settings(config, stage, **point)
+        point = {"classifier": wildcards.classifier} if "classifier" in keys else {}
+        st = wildcards.stage if stage == "{stage}" else stage
+        if "point" in keys:
+            m = phasetrace.models.get(name)
+            dims = phasetrace.models.stage(m, st).dims
+            point |= parse_point(
+                wildcards.point, phasetrace.models.grids(m, config[name], dims)
+            )
+        if "set" in keys and wildcards.set != "all":
+            m = phasetrace.models.get(name)
+            point |= parse_point(
+                wildcards.set, phasetrace.models.grids(m, config[name], m.set_dims)
+            )
+        settings = phasetrace.provenance.settings(config, st, name, **point)
         return phasetrace.provenance.canonical(settings)
 
     return get
 
 
-def estimate(kind, field, **fixed):
-    """A resource callable: phasetrace.resources.<kind>(config, ...)[field], growing with each retry."""
-
-    func = getattr(phasetrace.resources, kind)
-    takes_W = "W" in inspect.signature(func).parameters
+def simulation_resources(field):
+    """A resource callable of a simulation job: the model's estimate at the job's point, growing with retries."""
 
     def get(wildcards, attempt):
-        at = {"W": float(wildcards.W)} if takes_W else {}
-        return func(config, attempt=attempt, **at, **fixed)[field]
+        m = model_of(wildcards)
+        dims = phasetrace.models.stage(m, wildcards.stage).dims
+        point = parse_point(
+            wildcards.point, phasetrace.models.grids(m, config[m.name], dims)
+        )
+        return phasetrace.resources.simulation(
+            config, m.name, wildcards.stage, attempt, **point
+        )[field]
 
     return get
+
+
+def estimate(kind, field, model=None, **fixed):
+    """A resource callable: phasetrace.resources.<kind>(config, model, ...)[field], growing with each retry;
+    ``model`` defaults to the job's {model} wildcard; ``sets`` may be a function of the model.
+    """
+    func = getattr(phasetrace.resources, kind)
+
+    def get(wildcards, attempt):
+        name = model or wildcards.model
+        extra = {k: v(name) if callable(v) else v for k, v in fixed.items()}
+        return func(config, name, attempt=attempt, **extra)[field]
+
+    return get
+
+
+def one_set(model):
+    """The share of a model's dataset one training set reads."""
+    from phasetrace.training import training_sets
+
+    return 1 / len(training_sets(config, model))
 
 
 def run_job(log, resources, target, *args):

@@ -1,40 +1,25 @@
 # Aggregation: every job's store → one labeled xarray dataset per model (the contract with training).
 
 
-rule mbl_dataset:
+rule dataset:
     input:
-        MBL["traces"],
+        lambda wildcards: job_targets(wildcards.model),
     output:
-        directory(f"results/mbl/L{MBL_L}/traces.zarr"),
+        directory(path("dataset")),
     log:
-        f"logs/mbl/L{MBL_L}/dataset.log",
+        "logs/{model}/L{L}/dataset.log",
     resources:
-        mem_mb=estimate("aggregate", "mem_mb", model="mbl"),
-        runtime=estimate("aggregate", "runtime", model="mbl"),
+        mem_mb=estimate("aggregate", "mem_mb"),
+        runtime=estimate("aggregate", "runtime"),
     params:
-        settings=declared("mbl_dataset", "mbl"),
-    run:
-        run_job(log[0], resources, "jobs:aggregate_mbl", config, list(input), output[0])
-
-
-rule floquet_dataset:
-    input:
-        FLOQUET["traces"],
-    output:
-        directory(f"results/floquet/L{FLOQUET_L}/traces.zarr"),
-    log:
-        f"logs/floquet/L{FLOQUET_L}/dataset.log",
-    resources:
-        mem_mb=estimate("aggregate", "mem_mb", model="floquet"),
-        runtime=estimate("aggregate", "runtime", model="floquet"),
-    params:
-        settings=declared("floquet_dataset", "floquet"),
+        settings=declared("dataset"),
     run:
         run_job(
             log[0],
             resources,
-            "jobs:aggregate_floquet",
+            "simulation:dataset_job",
             config,
+            wildcards.model,
             list(input),
             output[0],
         )

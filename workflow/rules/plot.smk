@@ -1,18 +1,17 @@
-# Figures.
+# Figures: one panel per model of config["models"], and every classifier compared on the same data.
 
 
 rule phase_diagram:
     input:
-        mbl=f"results/mbl/L{MBL_L}/{KIND}/confusion.zarr",
-        floquet=f"results/floquet/L{FLOQUET_L}/{KIND}/confusion.zarr",
-        floquet_traces=FLOQUET["dataset"],
+        confusions=[confusion(m, KIND) for m in MODELS],
+        traces=[dataset(m) for m in MODELS],
     output:
         report("results/phase_diagram.png", caption="../report/phase_diagram.rst"),
     log:
         "logs/phase_diagram.log",
     resources:
-        mem_mb=estimate("aggregate", "mem_mb", model="mbl"),
-        runtime=estimate("aggregate", "runtime", model="mbl"),
+        mem_mb=estimate("aggregate", "mem_mb", model=MODELS[0]),
+        runtime=estimate("aggregate", "runtime", model=MODELS[0]),
     params:
         settings=declared("phase_diagram"),
     run:
@@ -21,19 +20,15 @@ rule phase_diagram:
             resources,
             "figures:phase_diagram",
             config,
-            input.mbl,
-            input.floquet,
-            input.floquet_traces[0],
+            list(input.confusions),
+            list(input.traces),
             output[0],
         )
 
 
 rule classifiers_figure:
     input:
-        mbl=expand(f"results/mbl/L{MBL_L}/{{kind}}/confusion.zarr", kind=KINDS),
-        floquet=expand(
-            f"results/floquet/L{FLOQUET_L}/{{kind}}/confusion.zarr", kind=KINDS
-        ),
+        [confusion(m, kind) for m in MODELS for kind in KINDS],
     output:
         table="results/checks/classifiers.csv",
         figure=report(
@@ -42,8 +37,8 @@ rule classifiers_figure:
     log:
         "logs/classifiers.log",
     resources:
-        mem_mb=estimate("aggregate", "mem_mb", model="mbl"),
-        runtime=estimate("aggregate", "runtime", model="mbl"),
+        mem_mb=estimate("aggregate", "mem_mb", model=MODELS[0]),
+        runtime=estimate("aggregate", "runtime", model=MODELS[0]),
     params:
         settings=declared("classifiers"),
     run:
@@ -52,8 +47,7 @@ rule classifiers_figure:
             resources,
             "figures:classifiers_figure",
             config,
-            list(input.mbl),
-            list(input.floquet),
+            list(input),
             output.table,
             output.figure,
         )
