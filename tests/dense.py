@@ -61,6 +61,24 @@ def evolve_dense(H, psi0, times):
     return np.stack([vecs @ (np.exp(-1j * vals * t) * coeff) for t in times])
 
 
+def dense_traces(L, fields, eps_list, times, periodic=True):
+    """Everything the Heisenberg kernel computes, from dense matrices: E₀, E_max, the product state whose diagonal
+    energy is nearest E₀ + ε(E_max − E₀) for each ε (full-space integers), and its ⟨σᶻᵢ⟩(t)."""
+    H, keep = heisenberg_sector_dense(L, 1.0, fields, periodic)
+    vals = np.linalg.eigvalsh(H)
+    E0, Emax = vals[0], vals[-1]
+    diag = np.diag(H)
+    sz = sz_values(L)[keep]
+    traces, picks = [], []
+    for eps in eps_list:
+        k = int(np.argmin(np.abs(diag - (E0 + eps * (Emax - E0)))))
+        psi0 = np.zeros(len(keep), complex)
+        psi0[k] = 1
+        traces.append((np.abs(evolve_dense(H, psi0, times)) ** 2) @ sz)
+        picks.append(keep[k])
+    return E0, Emax, np.array(picks), np.array(traces)
+
+
 def floquet_dense(L, eps, J, B, T1, T2, g, periodic=False):
     """One-period unitary exp(-i H2 T2) exp(-i H1 T1) from dense matrix exponentials."""
     H1 = (g - eps) * sum(site_op(X, i, L) for i in range(L)).toarray()

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dense import evolve_dense, heisenberg_sector_dense, sz_values
+from dense import dense_traces, heisenberg_sector_dense, sz_values
 from phasetrace import heisenberg
 from phasetrace.heisenberg import HealthCheckError, heisenberg_chain
 from phasetrace.models import MBL
@@ -14,29 +14,12 @@ from phasetrace.models.base import default_times
 TIMES = default_times()  # 50 points on [0, 500]
 
 
-def dense_traces(L, fields, eps_list, periodic=True):
-    """Everything the kernel computes, from dense matrices: bounds, chosen states and ⟨σᶻ⟩(t)."""
-    H, keep = heisenberg_sector_dense(L, 1.0, fields, periodic)
-    vals = np.linalg.eigvalsh(H)
-    E0, Emax = vals[0], vals[-1]
-    diag = np.diag(H)
-    sz = sz_values(L)[keep]
-    traces, picks = [], []
-    for eps in eps_list:
-        k = int(np.argmin(np.abs(diag - (E0 + eps * (Emax - E0)))))
-        psi0 = np.zeros(len(keep), complex)
-        psi0[k] = 1
-        traces.append((np.abs(evolve_dense(H, psi0, TIMES)) ** 2) @ sz)
-        picks.append(keep[k])
-    return E0, Emax, np.array(picks), np.array(traces)
-
-
 @pytest.mark.parametrize("L", [8, 10, 12])
 @pytest.mark.parametrize("W", [0.5, 3.0, 8.0])
 def test_traces_match_dense_ed(L, W):
     eps = [0.2, 0.5, 0.8]
     out = MBL.simulate(seed=11, L=L, W=W, eps=eps, realizations=[3])
-    E0, Emax, picks, ref = dense_traces(L, out["field"][0], eps)
+    E0, Emax, picks, ref = dense_traces(L, out["field"][0], eps, TIMES)
     assert abs(out["E0"][0] - E0) <= 1e-8 * abs(E0)
     assert abs(out["Emax"][0] - Emax) <= 1e-8 * abs(Emax)
     chosen = (out["initial_state"][0] > 0).astype(np.int64) @ (1 << np.arange(L))
@@ -49,7 +32,7 @@ def test_traces_match_dense_ed(L, W):
 def test_open_chain_matches_dense_ed(L):
     fields, _ = MBL.disorder(5, L, 2.0, [0])
     out = MBL.simulate(seed=5, L=L, W=2.0, eps=[0.5], realizations=[0], boundary="open")
-    E0, Emax, _, ref = dense_traces(L, fields[0], [0.5], periodic=False)
+    E0, Emax, _, ref = dense_traces(L, fields[0], [0.5], TIMES, periodic=False)
     assert abs(out["E0"][0] - E0) <= 1e-8 * abs(E0) and abs(out["Emax"][0] - Emax) <= 1e-8 * abs(Emax)
     assert np.abs(out["magnetization"][0] - ref).max() <= 1e-6
 

@@ -18,7 +18,7 @@ import xarray as xr
 import yaml
 
 from phasetrace import simulation
-from phasetrace.models import FLOQUET, MBL
+from phasetrace.models import FLOQUET, MBL, QUASIPERIODIC
 from phasetrace.provenance import record, settings
 from phasetrace.store import read_arrays, write_arrays
 
@@ -243,3 +243,25 @@ def test_a_write_removes_temporaries_left_by_a_killed_write(tmp_path):
     write_arrays(target, {"a": np.arange(3)}, {})
     assert not stale.exists() and other.exists()
     assert read_arrays(target)[0]["a"].tolist() == [0, 1, 2]
+
+
+def test_third_model_runs_through_the_same_rules_and_contract(tmp_path):
+    """The quasi-periodic chain, enabled by the models list alone: its dataset passes the MBL dataset's contract and
+    equals direct calls of the model; its confusion has the same layout."""
+    cfg = copy.deepcopy(TINY)
+    cfg["models"] = ["quasiperiodic"]
+    d = workdir(tmp_path, cfg)
+    snakemake(d, "--cores", "2", "results/quasiperiodic/L6/lstm/confusion.zarr")
+    ds = xr.open_zarr(d / "results/quasiperiodic/L6/traces.zarr")
+    mbl_like = {"magnetization": ("eps", "W", "realization", "time", "site"), "field": ("W", "realization", "site"),
+                "initial_state": ("eps", "W", "realization", "site"), "E0": ("W", "realization"),
+                "Emax": ("W", "realization"), "initial_energy": ("eps", "W", "realization"), "label": ("eps", "W")}
+    assert {name: ds[name].dims for name in mbl_like} == mbl_like and ds.attrs["model"] == "quasiperiodic"
+    assert ds["label"].attrs["classes"] == ["ergodic", "localized"]
+    assert ds["label"].values.tolist() == [[0, 0, -1, 1, 1]] * 2
+    c = cfg["quasiperiodic"]
+    direct = QUASIPERIODIC.simulate(cfg["seed"], 6, 3.0, [0.7], range(4), np.linspace(0, c["t_max"], c["n_times"]))
+    assert np.abs(ds["magnetization"].sel(eps=0.7, W=3.0).values - direct["magnetization"][:, 0]).max() < 1e-10
+    conf = xr.open_zarr(d / "results/quasiperiodic/L6/lstm/confusion.zarr")
+    assert conf["confusion"].dims == ("eps", "W") and conf["boundary_interval"].dims == ("eps", "transition", "bound")
+    assert not (d / "results" / "mbl").exists() and not (d / "results" / "floquet").exists()
