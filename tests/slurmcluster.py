@@ -65,9 +65,7 @@ class SlurmCluster:
         return env
 
     def run(self, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            list(args), env=self.env(), capture_output=True, text=True, check=check, timeout=timeout
-        )
+        return subprocess.run(list(args), env=self.env(), capture_output=True, text=True, check=check, timeout=timeout)
 
     def start(self) -> SlurmCluster:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -221,13 +219,13 @@ class SlurmCluster:
         dbd.write_text(
             auth
             + f"""DbdHost=localhost
-DbdPort={self.ports['dbd']}
+DbdPort={self.ports["dbd"]}
 SlurmUser=root
-PidFile={r / 'slurmdbd.pid'}
-LogFile={r / 'slurmdbd.log'}
+PidFile={r / "slurmdbd.pid"}
+LogFile={r / "slurmdbd.log"}
 StorageType=accounting_storage/mysql
 StorageHost=127.0.0.1
-StoragePort={self.ports['db']}
+StoragePort={self.ports["db"]}
 StorageUser=slurm
 StoragePass={self.db_password}
 StorageLoc=slurm_acct_db
@@ -240,16 +238,16 @@ StorageLoc=slurm_acct_db
             auth
             + f"""ClusterName={CLUSTER}
 SlurmctldHost=localhost
-SlurmctldPort={self.ports['ctld']}
-SlurmdPort={self.ports['d']}
+SlurmctldPort={self.ports["ctld"]}
+SlurmdPort={self.ports["d"]}
 SlurmUser=root
 SlurmdUser=root
-StateSaveLocation={r / 'state'}
-SlurmdSpoolDir={r / 'spool'}
-SlurmctldPidFile={r / 'slurmctld.pid'}
-SlurmdPidFile={r / 'slurmd.pid'}
-SlurmctldLogFile={r / 'slurmctld.log'}
-SlurmdLogFile={r / 'slurmd.log'}
+StateSaveLocation={r / "state"}
+SlurmdSpoolDir={r / "spool"}
+SlurmctldPidFile={r / "slurmctld.pid"}
+SlurmdPidFile={r / "slurmd.pid"}
+SlurmctldLogFile={r / "slurmctld.log"}
+SlurmdLogFile={r / "slurmd.log"}
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
@@ -261,7 +259,7 @@ JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=5
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
-AccountingStoragePort={self.ports['dbd']}
+AccountingStoragePort={self.ports["dbd"]}
 AccountingStoragePass={self.munge_socket}
 AccountingStorageEnforce=associations
 JobCompType=jobcomp/none

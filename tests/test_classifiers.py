@@ -63,6 +63,7 @@ def test_aligned_input_is_the_trace_relative_to_the_initial_state():
         encode(x, "rot")
 
 
+@pytest.mark.slow
 def test_vmapped_members_equal_separate_trainings():
     x, y = synthetic(40)
     keys = member_keys(1, 3, 9)
@@ -126,8 +127,10 @@ def test_saved_sets_reload_and_predict_identically(tmp_path, kind):
     fit = training.fit_set(x, y, hp, k=2, seed=0, holdout=0.2)
     path = tmp_path / "net.zarr.zip"
     traces = tmp_path / "traces.zarr"
-    ds = xr.Dataset({"magnetization": (("realization", "time", "site"), x.astype(np.float64))},
-                    coords={"time": np.linspace(0.0, 4.0, 5)})
+    ds = xr.Dataset(
+        {"magnetization": (("realization", "time", "site"), x.astype(np.float64))},
+        coords={"time": np.linspace(0.0, 4.0, 5)},
+    )
     ds.to_zarr(traces)
     training.save_set(str(path), fit, hp, ds.assign(label=xr.DataArray(0, attrs={"classes": ["a", "b"]})), "time", {})
     params, hp2, attrs, times = training.load_networks(str(path))
@@ -145,6 +148,7 @@ def test_saved_sets_reload_and_predict_identically(tmp_path, kind):
         classify(str(path), str(bad), str(tmp_path / "x.zarr"))
 
 
+@pytest.mark.slow
 def test_confidence_enhancement_lowers_entropy_on_unlabeled_samples():
     x, y = synthetic(200, seed=4)
     labels = np.where(np.arange(200) < 120, y, -1)  # the last 80 samples are unlabeled
@@ -157,6 +161,7 @@ def test_confidence_enhancement_lowers_entropy_on_unlabeled_samples():
     assert entropy[1.0] < entropy[0.0]
 
 
+@pytest.mark.slow
 def test_concurrent_trainings_in_threads_finish():
     """Local workflow jobs are threads of one process; two trainings at once once hung in XLA's CPU runtime."""
     import threading
@@ -178,6 +183,7 @@ def test_concurrent_trainings_in_threads_finish():
 
 
 # --- boundaries ----------------------------------------------------------------------------------------------------
+
 
 def test_crossing_interpolates_between_grid_points_and_prefers_the_most_balanced_change():
     x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])

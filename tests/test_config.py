@@ -45,8 +45,12 @@ def mutate(path, value):
         (("mbl", "windows", "ergodic_W_max"), 8.0, r"ergodic_W_max must be < .*localized_W_min"),
         (("mbl", "W"), {"start": 1.0, "stop": 7.0, "num": 7}, r"mbl\.windows\.ergodic .*contains no point"),
         (("floquet", "windows", "ergodic"), [0.0, 0.8], r"floquet\.windows\.time_crystal and .*ergodic overlap"),
-        (("floquet", "windows", "floquet_mbl"), [0.3, 0.4], r"floquet\.windows\.ergodic = \[0\.65, 0\.75\] must lie "
-                                                            r"below floquet\.windows\.floquet_mbl"),
+        (
+            ("floquet", "windows", "floquet_mbl"),
+            [0.3, 0.4],
+            r"floquet\.windows\.ergodic = \[0\.65, 0\.75\] must lie "
+            r"below floquet\.windows\.floquet_mbl",
+        ),
         (("floquet", "T1"), 0.0, r"floquet\.T1 = 0\.0 .*> 0"),
         (("floquet", "periods"), 2.5, r"floquet\.periods = 2\.5 .*type integer"),
         (("mbl", "realisations"), 3, r"mbl: unknown key\(s\) \['realisations'\]"),
@@ -104,8 +108,11 @@ def test_yaml_errors_name_the_file_and_line(tmp_path):
     text = (ROOT / "config.yaml").read_text()
     opened = text[: text.index("  L: 12 ")].count("\n") + 1  # the line the unclosed list opens on
     bad.write_text(text.replace("  L: 12 ", "  L: [12 ", 1))
-    with pytest.raises(ValueError, match=rf"{bad}, line {opened + 1}, column 3: invalid YAML: .*flow sequence at "
-                                         rf"line {opened}"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{bad}, line {opened + 1}, column 3: invalid YAML: .*flow sequence at "
+        rf"line {opened}",
+    ):
         read_yaml(bad)
 
 
@@ -115,14 +122,18 @@ def test_keys_taken_from_the_default_config_are_named():
     assert taken_from_defaults(DEFAULT, given) == ["mbl.W.num", "mbl.windows", "checks"]
 
 
-@pytest.mark.parametrize("env_file, extras", [("phasetrace.yaml", ["slurm"]), ("phasetrace-cuda.yaml", ["slurm", "cuda"])])
+@pytest.mark.parametrize(
+    "env_file, extras", [("phasetrace.yaml", ["slurm"]), ("phasetrace-cuda.yaml", ["slurm", "cuda"])]
+)
 def test_conda_environments_list_the_same_packages_as_pyproject(env_file, extras):
     import re
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     key = lambda d: re.split(r"[<>=]", d)[0]  # noqa: E731  (jax[cuda12] stays distinct from jax)
-    wanted = {key(d): d for d in project["dependencies"] + [d for e in extras for d in project["optional-dependencies"][e]]}
+    wanted = {
+        key(d): d for d in project["dependencies"] + [d for e in extras for d in project["optional-dependencies"][e]]
+    }
     if "cuda" in extras:
         del wanted["jax"]  # replaced by jax[cuda12]
     env = yaml.safe_load((ROOT / "envs" / env_file).read_text())["dependencies"]
@@ -141,13 +152,15 @@ def test_check_config_names_the_yaml_line_of_a_configfile(tmp_path):
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("training:\n  epochs: [3\n  seeds: 2\n")
-    proc = subprocess.run([sys.executable, "-m", "phasetrace", "check-config", str(bad)], capture_output=True,
-                          text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "phasetrace", "check-config", str(bad)], capture_output=True, text=True, cwd=ROOT
+    )
     assert proc.returncode != 0 and f"{bad}, line 3, column 8: invalid YAML" in proc.stderr, proc.stderr
     assert "flow sequence at line 2" in proc.stderr
     good = tmp_path / "good.yaml"
     good.write_text("training:\n  epochs: 3\n")
-    proc = subprocess.run([sys.executable, "-m", "phasetrace", "check-config", str(good)], capture_output=True,
-                          text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "phasetrace", "check-config", str(good)], capture_output=True, text=True, cwd=ROOT
+    )
     assert proc.returncode == 0 and "config ok" in proc.stdout, proc.stderr
     assert "taken from" in proc.stdout and "mbl" in proc.stdout  # every section but training comes from config.yaml

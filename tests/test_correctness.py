@@ -18,7 +18,6 @@ import yaml
 from phasetrace import simulation, training
 from phasetrace.__main__ import classify
 from phasetrace.store import DamagedFileError, read_arrays
-
 from tiny import MBL_DS, SNAKEMAKE, TINY, planned_jobs
 
 NETWORKS = "results/mbl/L6/lstm/networks/eps0.3000.zarr.zip"
@@ -39,8 +38,9 @@ def planned(d, config: dict, *args: str) -> dict[str, int]:
     """The jobs a dry run of the default target in ``d`` would run with ``config`` (rule → count)."""
     cfg = d.parent / f"{d.name}-planned.yaml"
     cfg.write_text(yaml.safe_dump(config))
-    proc = subprocess.run(SNAKEMAKE + ["--directory", str(d), "--configfile", str(cfg), "-n", *args],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        SNAKEMAKE + ["--directory", str(d), "--configfile", str(cfg), "-n", *args], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout + proc.stderr
     return planned_jobs(out) if "Job stats:" in out else {}
@@ -49,46 +49,65 @@ def planned(d, config: dict, *args: str) -> dict[str, int]:
 # --- a config change reruns what it affects, and only that ------------------------------------------------------
 
 SIMULATION = {"mbl_bounds", "mbl_traces", "floquet_traces"}
-TRAINING = {"mbl_network", "floquet_network", "mbl_confusion", "floquet_confusion", "phase_diagram", "check_units",
-            "check_blanking", "check_calibration", "check_unseen_phase", "classifiers_figure", "all"}
+TRAINING = {
+    "mbl_network",
+    "floquet_network",
+    "mbl_confusion",
+    "floquet_confusion",
+    "phase_diagram",
+    "check_units",
+    "check_blanking",
+    "check_calibration",
+    "check_unseen_phase",
+    "classifiers_figure",
+    "all",
+}
 
 
+@pytest.mark.workflow
 def test_unchanged_config_reruns_nothing(reference_run):
     assert planned(reference_run, TINY) == {}
 
 
+@pytest.mark.workflow
 def test_seed_change_reruns_every_simulation(reference_run):
     jobs_ = planned(reference_run, changed("seed", 8))
     assert jobs_["mbl_bounds"] == 5 * 2 and jobs_["mbl_traces"] == 2 * 5 * 2 and jobs_["floquet_traces"] == 5 * 2
 
 
+@pytest.mark.workflow
 def test_training_change_reruns_networks_and_downstream_only(reference_run):
     jobs_ = planned(reference_run, changed("training.epochs", 3))
     assert set(jobs_) == TRAINING
     assert jobs_["mbl_network"] == 2 * 3  # 2 ε × the 3 network kinds; the imbalance threshold has no epochs
 
 
+@pytest.mark.workflow
 def test_interval_resamples_rerun_the_confusion_only(reference_run):
     jobs_ = planned(reference_run, changed("training.bootstrap", 60))
     assert jobs_ == {"mbl_confusion": 4, "floquet_confusion": 4, "phase_diagram": 1, "classifiers_figure": 1, "all": 1}
 
 
+@pytest.mark.workflow
 def test_comparing_fewer_classifiers_retrains_nothing(reference_run):
     assert planned(reference_run, changed("training.compare", ["imbalance"])) == {"classifiers_figure": 1, "all": 1}
 
 
+@pytest.mark.workflow
 def test_physics_change_of_one_model_leaves_the_other_alone(reference_run):
     jobs_ = planned(reference_run, changed("mbl.t_max", 40.0))
     assert jobs_["mbl_traces"] == 20 and "mbl_bounds" not in jobs_  # E0, Emax do not depend on the times
     assert not {"floquet_traces", "floquet_dataset", "floquet_network", "check_unseen_phase"} & set(jobs_)
 
 
+@pytest.mark.workflow
 def test_extending_a_grid_computes_only_the_new_points(reference_run):
     jobs_ = planned(reference_run, changed("mbl.W", [0.25, 0.5, 3.0, 5.0, 7.5, 8.0]))
     assert jobs_["mbl_bounds"] == 2 and jobs_["mbl_traces"] == 2 * 2  # one new W: 2 blocks, at 2 ε
     assert "floquet_traces" not in jobs_
 
 
+@pytest.mark.workflow
 def test_forced_point_after_a_seed_change_rebuilds_its_bounds_too(reference_run):
     """The README's one-point rebuild can no longer combine new disorder with old E0/Emax."""
     jobs_ = planned(reference_run, changed("seed", 8), "--force", POINT)
@@ -97,10 +116,14 @@ def test_forced_point_after_a_seed_change_rebuilds_its_bounds_too(reference_run)
 
 # --- inputs made from another configuration are refused by name ---------------------------------------------------
 
+
 def test_aggregation_refuses_a_store_from_another_seed(reference_run):
     stores = sorted(str(p) for p in (reference_run / "results/mbl/L6/traces").rglob("*.zarr.zip"))
-    with pytest.raises(ValueError, match=r"traces/eps0\.3000/W0\.250/r000-001\.zarr\.zip was made from another "
-                                         r"configuration: seed = 7 in the file, 8 in the config"):
+    with pytest.raises(
+        ValueError,
+        match=r"traces/eps0\.3000/W0\.250/r000-001\.zarr\.zip was made from another "
+        r"configuration: seed = 7 in the file, 8 in the config",
+    ):
         simulation.dataset_job(changed("seed", 8), "mbl", stores, str(reference_run / "never.zarr"))
     assert not (reference_run / "never.zarr").exists()
 
@@ -108,31 +131,55 @@ def test_aggregation_refuses_a_store_from_another_seed(reference_run):
 def test_traces_job_refuses_bounds_of_another_seed(reference_run, tmp_path):
     bounds = reference_run / "results/mbl/L6/bounds/W3.000/r000-001.zarr.zip"
     out = tmp_path / "traces.zarr.zip"
-    with pytest.raises(ValueError, match=r"bounds/W3\.000/r000-001\.zarr\.zip was made from another configuration: "
-                                         r"seed = 7 in the file, 8 in the config"):
-        simulation.simulate_job(changed("seed", 8), "mbl", "traces", "eps0.3000/W3.000", "r000-001", [str(bounds)],
-                                str(out))
+    with pytest.raises(
+        ValueError,
+        match=r"bounds/W3\.000/r000-001\.zarr\.zip was made from another configuration: "
+        r"seed = 7 in the file, 8 in the config",
+    ):
+        simulation.simulate_job(
+            changed("seed", 8), "mbl", "traces", "eps0.3000/W3.000", "r000-001", [str(bounds)], str(out)
+        )
     assert not out.exists()
 
 
 def test_confusion_refuses_networks_trained_with_other_settings(reference_run, tmp_path):
     networks = sorted(str(p) for p in (reference_run / "results/mbl/L6/lstm/networks").glob("*.zarr.zip"))
     out = tmp_path / "confusion.zarr"
-    with pytest.raises(ValueError, match=r"eps0\.3000\.zarr\.zip was made from another configuration: "
-                                         r"training\.epochs = 2 in the file, 3 in the config"):
-        training.confusion_job(changed("training.epochs", 3), "mbl", "lstm", str(reference_run / MBL_DS), networks,
-                               str(out), str(tmp_path / "boundary.csv"))
+    with pytest.raises(
+        ValueError,
+        match=r"eps0\.3000\.zarr\.zip was made from another configuration: "
+        r"training\.epochs = 2 in the file, 3 in the config",
+    ):
+        training.confusion_job(
+            changed("training.epochs", 3),
+            "mbl",
+            "lstm",
+            str(reference_run / MBL_DS),
+            networks,
+            str(out),
+            str(tmp_path / "boundary.csv"),
+        )
     assert not out.exists()
 
 
 def test_training_refuses_a_dataset_of_other_settings(reference_run, tmp_path):
-    with pytest.raises(ValueError, match=r"traces\.zarr was made from another configuration: mbl\.windows\."
-                                         r"ergodic_W_max = 0\.5 in the file, 0\.25 in the config"):
-        training.network_job(changed("mbl.windows.ergodic_W_max", 0.25), "mbl", "lstm", "eps0.3000",
-                             str(reference_run / MBL_DS), str(tmp_path / "n.zarr.zip"))
+    with pytest.raises(
+        ValueError,
+        match=r"traces\.zarr was made from another configuration: mbl\.windows\."
+        r"ergodic_W_max = 0\.5 in the file, 0\.25 in the config",
+    ):
+        training.network_job(
+            changed("mbl.windows.ergodic_W_max", 0.25),
+            "mbl",
+            "lstm",
+            "eps0.3000",
+            str(reference_run / MBL_DS),
+            str(tmp_path / "n.zarr.zip"),
+        )
 
 
 # --- damaged files are named --------------------------------------------------------------------------------------
+
 
 def test_a_truncated_store_is_reported_with_its_path(reference_run, tmp_path):
     src = sorted((reference_run / "results/mbl/L6/traces").rglob("*.zarr.zip"))
@@ -153,15 +200,29 @@ def test_classify_names_a_damaged_or_missing_network_set(reference_run, tmp_path
     data = (reference_run / NETWORKS).read_bytes()
     broken.write_bytes(data[: len(data) // 3])
     for networks, message in ((broken, f"{broken}: cannot be read"), (tmp_path / "nope.zarr.zip", "no such")):
-        proc = subprocess.run([sys.executable, "-m", "phasetrace", "classify", "--networks", str(networks),
-                               "--traces", str(reference_run / MBL_DS), "--out", str(tmp_path / "p.zarr")],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "phasetrace",
+                "classify",
+                "--networks",
+                str(networks),
+                "--traces",
+                str(reference_run / MBL_DS),
+                "--out",
+                str(tmp_path / "p.zarr"),
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode != 0 and message in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr
         assert not (tmp_path / "p.zarr").exists()
 
 
 # --- classify never deletes what it did not create ---------------------------------------------------------------
+
 
 @pytest.fixture
 def one_eps(reference_run, tmp_path):
@@ -202,7 +263,10 @@ def test_classify_refuses_to_write_over_its_inputs(reference_run, one_eps):
         (lambda ds: ds.assign(magnetization=ds["magnetization"].where(ds["W"] != 3.0)), "non-finite values"),
         (lambda ds: ds.assign(magnetization=1.5 * ds["magnetization"]), r"outside \[-1, 1\]"),
         (lambda ds: ds.isel(time=slice(0, 3)), r"time grid \(3 points"),
-        (lambda ds: xr.concat([ds, ds.assign_coords(time=ds["time"] + 60.0)], "time", data_vars="all"), r"time grid \(12 points"),
+        (
+            lambda ds: xr.concat([ds, ds.assign_coords(time=ds["time"] + 60.0)], "time", data_vars="all"),
+            r"time grid \(12 points",
+        ),
         (lambda ds: ds.assign_coords(time=ds["time"] * 2), r"time grid .* is not the one"),
         (lambda ds: ds.rename({"magnetization": "sz"}), r"has no variable 'magnetization' \(it has"),
         (lambda ds: ds.isel(site=slice(0, 4)), "has 4 sites, the networks were trained on 6"),
@@ -221,10 +285,24 @@ def test_classify_refuses_input_it_cannot_classify(reference_run, tmp_path, dama
 
 # --- reproducibility -----------------------------------------------------------------------------------------------
 
+
 def test_classify_in_a_fresh_process_reproduces_the_pipeline_bit_for_bit(reference_run, one_eps, tmp_path):
     out = tmp_path / "pred.zarr"
-    subprocess.run([sys.executable, "-m", "phasetrace", "classify", "--networks", str(reference_run / NETWORKS),
-                    "--traces", str(one_eps), "--out", str(out)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "phasetrace",
+            "classify",
+            "--networks",
+            str(reference_run / NETWORKS),
+            "--traces",
+            str(one_eps),
+            "--out",
+            str(out),
+        ],
+        check=True,
+    )
     stored = read_arrays(reference_run / NETWORKS)[0]["p"]  # (k, W·R, class), predicted right after training
     p = xr.open_zarr(out)["p"].values  # (k, eps=1, W, R, class)
     assert np.array_equal(p.reshape(stored.shape), stored)
@@ -243,8 +321,10 @@ np.save(sys.argv[1], fit["p"])
 """
 
 
+@pytest.mark.slow
 def test_training_does_not_depend_on_what_was_imported_before(tmp_path):
-    """Once the kernels' import switched on 64-bit mode; training after `import phasetrace.learn` (now .training) alone differed."""
+    """Once the kernels' import switched on 64-bit mode: training after importing the training module alone
+    differed."""
     outs = []
     for i, imports in enumerate(["", "import phasetrace.heisenberg, phasetrace.floquet"]):
         outs.append(tmp_path / f"p{i}.npy")
@@ -253,17 +333,22 @@ def test_training_does_not_depend_on_what_was_imported_before(tmp_path):
 
 
 def test_low_level_functions_refuse_to_run_without_the_numerical_state():
-    code = ("import numpy as np\nfrom phasetrace import heisenberg\n"
-            "heisenberg.spectral_bounds(heisenberg.heisenberg_chain(4), np.zeros((1, 4)), np.array([1]))")
+    code = (
+        "import numpy as np\nfrom phasetrace import heisenberg\n"
+        "heisenberg.spectral_bounds(heisenberg.heisenberg_chain(4), np.zeros((1, 4)), np.array([1]))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode != 0 and "phasetrace.runner.configure()" in proc.stderr
 
 
 def test_importing_phasetrace_changes_no_global_state():
-    code = ("import jax, matplotlib\nimport phasetrace.models, phasetrace.simulation, phasetrace.training, phasetrace.figures, "
-            "phasetrace.paper_checks, phasetrace.__main__\n"
-            "print(jax.config.jax_enable_x64, matplotlib.get_backend() if 'matplotlib.pyplot' in __import__('sys')"
-            ".modules else 'no pyplot')")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          env={**os.environ, "MPLBACKEND": ""})
+    code = (
+        "import jax, matplotlib\nimport phasetrace.models, phasetrace.simulation, phasetrace.training, "
+        "phasetrace.figures, phasetrace.paper_checks, phasetrace.__main__\n"
+        "print(jax.config.jax_enable_x64, matplotlib.get_backend() if 'matplotlib.pyplot' in __import__('sys')"
+        ".modules else 'no pyplot')"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, "MPLBACKEND": ""}
+    )
     assert proc.stdout.split() == ["False", "no", "pyplot"]

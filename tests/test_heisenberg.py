@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dense import dense_traces, heisenberg_sector_dense, sz_values
+from dense import dense_traces, heisenberg_sector_dense
 from phasetrace import heisenberg
 from phasetrace.heisenberg import HealthCheckError, heisenberg_chain
 from phasetrace.models import MBL
@@ -51,6 +51,7 @@ def test_spectral_bounds_match_eigvalsh(L, W):
     assert np.all(b.err0 <= 1e-9 * np.maximum(1, np.abs(b.E0)))
 
 
+@pytest.mark.slow
 def test_strong_disorder_freezes_magnetization():
     """W → ∞: ⟨σᶻ⟩ stays at its initial value. Near-resonant pairs (|w_i − w_j| ≲ J) swap, and they occur
     with probability ~ J/W and the others move by ~ (J/W)², so the mean deviation must fall at least like 1/W."""
@@ -86,6 +87,7 @@ def test_same_inputs_give_bit_identical_traces():
 
 @settings(max_examples=8, deadline=None)
 @given(st.sampled_from([6, 8]), st.floats(0.0, 10.0), st.integers(0, 2**31), st.floats(0.0, 1.0))
+@pytest.mark.slow
 def test_norm_and_energy_are_conserved(L, W, seed, eps):
     chain = heisenberg_chain(L)
     fields, starts = MBL.disorder(seed, L, W, [0])

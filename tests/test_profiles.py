@@ -40,6 +40,7 @@ def dry_run(*args: str) -> str:
     return proc.stdout + proc.stderr
 
 
+@pytest.mark.workflow
 def test_paper_preset_goes_to_slurm_in_a_bounded_number_of_submissions():
     paper = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
     out = dry_run("--profile", str(PROFILES / "slurm"), "--configfile", str(ROOT / "config" / "paper.yaml"))
@@ -55,6 +56,7 @@ def test_paper_preset_goes_to_slurm_in_a_bounded_number_of_submissions():
     assert jobs_total == 1034 and submissions <= 60, (jobs_total, submissions)
 
 
+@pytest.mark.workflow
 def test_gpu_profile_puts_every_realization_of_a_point_in_one_gpu_job(tmp_path):
     d = workdir(tmp_path, TINY)
     out = snakemake(d, "-n", "--profile", str(PROFILES / "gpu"), "results/mbl/L6/traces.zarr").stdout
@@ -101,6 +103,7 @@ print(int(status.split("VmHWM:")[1].split()[0]) // 1024)
 """
 
 
+@pytest.mark.slow
 def test_memory_request_covers_a_measured_traces_job():
     """Peak RSS of a real traces job (L = 16, 20 realizations) against what the rule asks SLURM for."""
     cfg = {**TINY, "mbl": {**TINY["mbl"], "L": 16, "realizations": 20, "realizations_per_job": 20}}

@@ -17,8 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+
 from slurmcluster import SlurmCluster, missing_programs
 from tiny import FLQ_DS, MBL_DS, ROOT, SNAKEMAKE, TINY, snakemake, workdir
+
+pytestmark = pytest.mark.slurm
 
 PROFILE = str(ROOT / "profiles" / "slurm")
 # The plugin waits 40 s before its first status query by default; the test cluster answers at once.
@@ -59,7 +62,9 @@ def slurm_snakemake(cluster: SlurmCluster, d: Path, *args: str, check: bool = Tr
 
 def sacct(cluster: SlurmCluster) -> list[tuple[str, str]]:
     """(job id, state) of every allocation this cluster has accounted."""
-    out = cluster.run("sacct", "-X", "--noheader", "--parsable2", "--format=JobID,State", "--starttime=2000-01-01").stdout
+    out = cluster.run(
+        "sacct", "-X", "--noheader", "--parsable2", "--format=JobID,State", "--starttime=2000-01-01"
+    ).stdout
     return [tuple(line.split("|")) for line in out.splitlines() if line]
 
 
@@ -92,8 +97,18 @@ def test_slurm_profile_reproduces_the_local_run(cluster, reference_run, tmp_path
 def test_scancelled_job_is_finished_by_a_rerun(cluster, reference_run, tmp_path):
     d = workdir(tmp_path, TINY, "cancel")
     before = {job for job, _ in sacct(cluster)}
-    cmd = SNAKEMAKE + ["--directory", str(d), "--configfile", str(d / "config.yaml"), "--profile", PROFILE,
-                       *FAST, "--retries", "0", MBL_DS]
+    cmd = SNAKEMAKE + [
+        "--directory",
+        str(d),
+        "--configfile",
+        str(d / "config.yaml"),
+        "--profile",
+        PROFILE,
+        *FAST,
+        "--retries",
+        "0",
+        MBL_DS,
+    ]
     run = subprocess.Popen(cmd, env=cluster.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         # Wait until the simulation group runs and has written part of its outputs: then cancel it.

@@ -21,7 +21,6 @@ from phasetrace import simulation
 from phasetrace.models import FLOQUET, MBL, QUASIPERIODIC
 from phasetrace.provenance import record, settings
 from phasetrace.store import read_arrays, write_arrays
-
 from tiny import FLQ_DS, MBL_DS, ROOT, SNAKEMAKE, TINY, planned_jobs, snakemake, workdir
 
 
@@ -101,6 +100,7 @@ def test_dataset_equals_direct_kernel_calls(reference_run):
     assert np.abs(fl["magnetization"].isel(eps=1).values - direct["magnetization"][0]).max() < 1e-12
 
 
+@pytest.mark.workflow
 def test_rerun_is_bit_identical_and_block_size_free(reference_run, tmp_path):
     again = workdir(tmp_path, TINY, "again")
     snakemake(again, "--cores", "2")
@@ -120,6 +120,7 @@ def test_rerun_is_bit_identical_and_block_size_free(reference_run, tmp_path):
         assert np.array_equal(ref["field"].values, other["field"].values)
 
 
+@pytest.mark.workflow
 def test_one_point_target_builds_only_that_point(tmp_path):
     d = workdir(tmp_path, TINY)
     target = "results/mbl/L6/traces/eps0.3000/W3.000/r000-001.zarr.zip"
@@ -134,6 +135,7 @@ def test_one_point_target_builds_only_that_point(tmp_path):
     assert planned_jobs(proc.stdout + proc.stderr) == {"mbl_traces": 1}
 
 
+@pytest.mark.workflow
 def test_point_outside_the_grid_is_refused(tmp_path):
     d = workdir(tmp_path, TINY)
     proc = snakemake(d, "--cores", "1", "results/mbl/L6/traces/eps0.4000/W3.000/r000-001.zarr.zip", check=False)
@@ -141,6 +143,7 @@ def test_point_outside_the_grid_is_refused(tmp_path):
     assert "eps = 0.4000 is not a point of the configured grid" in proc.stdout + proc.stderr
 
 
+@pytest.mark.workflow
 def test_bad_config_fails_before_any_job(tmp_path):
     bad = copy.deepcopy(TINY)
     bad["mbl"]["L"] = 7
@@ -151,6 +154,7 @@ def test_bad_config_fails_before_any_job(tmp_path):
     assert not (d / "results").exists()
 
 
+@pytest.mark.workflow
 def test_yaml_error_in_config_names_file_and_line(tmp_path):
     d = tmp_path / "run"
     d.mkdir()
@@ -161,16 +165,21 @@ def test_yaml_error_in_config_names_file_and_line(tmp_path):
     assert not (d / "results").exists()
 
 
+@pytest.mark.workflow
 def test_keys_filled_from_config_yaml_are_printed(tmp_path):
     d = workdir(tmp_path, TINY)  # the workflow's config.yaml in the working directory
     partial = {k: v for k, v in TINY.items() if k != "checks"}
     (tmp_path / "partial.yaml").write_text(yaml.safe_dump(partial))
-    proc = subprocess.run(SNAKEMAKE + ["--directory", str(d), "--configfile", str(tmp_path / "partial.yaml"), "-n"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        SNAKEMAKE + ["--directory", str(d), "--configfile", str(tmp_path / "partial.yaml"), "-n"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert f"phasetrace: taken from {d / 'config.yaml'} (not set by --configfile/--config): checks" in proc.stderr
 
 
+@pytest.mark.workflow
 def test_a_single_energy_density_draws_the_phase_diagram(tmp_path):
     one = copy.deepcopy(TINY)
     one["mbl"]["eps"] = [0.3]
@@ -179,6 +188,7 @@ def test_a_single_energy_density_draws_the_phase_diagram(tmp_path):
     assert (d / "results" / "phase_diagram.png").stat().st_size > 10_000
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_interrupted_run_resumes_to_the_same_dataset(reference_run, tmp_path, sig):
     d = workdir(tmp_path, TINY)
@@ -203,31 +213,49 @@ def test_interrupted_run_resumes_to_the_same_dataset(reference_run, tmp_path, si
 
 def test_health_check_failure_leaves_no_output_and_names_the_point(tmp_path):
     bounds = tmp_path / "bounds.zarr.zip"
-    arrays = {"E0": np.array([-0.5, -0.5]), "Emax": np.array([0.5, 0.5]), "E0_error": np.zeros(2),
-              "Emax_error": np.zeros(2), "iterations": np.array([1, 1])}  # far too narrow a spectrum
+    arrays = {
+        "E0": np.array([-0.5, -0.5]),
+        "Emax": np.array([0.5, 0.5]),
+        "E0_error": np.zeros(2),
+        "Emax_error": np.zeros(2),
+        "iterations": np.array([1, 1]),
+    }  # far too narrow a spectrum
     write_arrays(bounds, arrays, {"realizations": [0, 1]} | record(settings(TINY, "bounds", "mbl", W=3.0)))
     out = tmp_path / "traces.zarr.zip"
-    with pytest.raises(RuntimeError, match=r"sweep point mbl L=6 eps0.7000/W3.000 realizations r000-001: .*health "
-                                           r"check"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"sweep point mbl L=6 eps0.7000/W3.000 realizations r000-001: .*health "
+        r"check",
+    ):
         simulation.simulate_job(TINY, "mbl", "traces", "eps0.7000/W3.000", "r000-001", [str(bounds)], str(out))
     assert not out.exists() and not list(tmp_path.glob(".*tmp*"))
 
 
 def test_lint_and_format():
-    proc = subprocess.run(SNAKEMAKE + ["--lint", "--configfile", str(ROOT / "config.yaml")],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        SNAKEMAKE + ["--lint", "--configfile", str(ROOT / "config.yaml")], capture_output=True, text=True, cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Lints for" not in proc.stdout + proc.stderr
     snakefmt = shutil.which("snakefmt") or str(Path(sys.executable).parent / "snakefmt")
     files = [str(ROOT / "Snakefile"), *map(str, sorted((ROOT / "workflow" / "rules").glob("*.smk")))]
     fmt = subprocess.run([snakefmt, "--check", *files], capture_output=True, text=True)
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    for args in (["check", "."], ["format", "--check", "."]):  # pyproject.toml's [tool.ruff]
+        proc = subprocess.run([ruff, *args], capture_output=True, text=True, cwd=ROOT)
+        assert proc.returncode == 0, f"ruff {' '.join(args)}:\n{proc.stdout}{proc.stderr}"
 
 
+@pytest.mark.workflow
 def test_paper_preset_dag_builds(tmp_path):
     t = time.perf_counter()
-    proc = subprocess.run(SNAKEMAKE + ["-n", "--quiet", "rules", "--configfile", str(ROOT / "config" / "paper.yaml"),
-                                       "--directory", str(tmp_path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        SNAKEMAKE
+        + ["-n", "--quiet", "rules", "--configfile", str(ROOT / "config" / "paper.yaml"), "--directory", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - t
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "simulate" in proc.stdout + proc.stderr
@@ -245,6 +273,7 @@ def test_a_write_removes_temporaries_left_by_a_killed_write(tmp_path):
     assert read_arrays(target)[0]["a"].tolist() == [0, 1, 2]
 
 
+@pytest.mark.workflow
 def test_third_model_runs_through_the_same_rules_and_contract(tmp_path):
     """The quasi-periodic chain, enabled by the models list alone: its dataset passes the MBL dataset's contract and
     equals direct calls of the model; its confusion has the same layout."""
@@ -253,9 +282,15 @@ def test_third_model_runs_through_the_same_rules_and_contract(tmp_path):
     d = workdir(tmp_path, cfg)
     snakemake(d, "--cores", "2", "results/quasiperiodic/L6/lstm/confusion.zarr")
     ds = xr.open_zarr(d / "results/quasiperiodic/L6/traces.zarr")
-    mbl_like = {"magnetization": ("eps", "W", "realization", "time", "site"), "field": ("W", "realization", "site"),
-                "initial_state": ("eps", "W", "realization", "site"), "E0": ("W", "realization"),
-                "Emax": ("W", "realization"), "initial_energy": ("eps", "W", "realization"), "label": ("eps", "W")}
+    mbl_like = {
+        "magnetization": ("eps", "W", "realization", "time", "site"),
+        "field": ("W", "realization", "site"),
+        "initial_state": ("eps", "W", "realization", "site"),
+        "E0": ("W", "realization"),
+        "Emax": ("W", "realization"),
+        "initial_energy": ("eps", "W", "realization"),
+        "label": ("eps", "W"),
+    }
     assert {name: ds[name].dims for name in mbl_like} == mbl_like and ds.attrs["model"] == "quasiperiodic"
     assert ds["label"].attrs["classes"] == ["ergodic", "localized"]
     assert ds["label"].values.tolist() == [[0, 0, -1, 1, 1]] * 2

@@ -34,11 +34,14 @@ def _check_out(out: Path, inputs: dict[str, str], overwrite: bool) -> None:
     if not (out.exists() or out.is_symlink()):
         return
     if not overwrite:
-        raise ValueError(f"--out {out} exists; choose a new path, or pass --overwrite to replace an earlier "
-                         "classify output")
+        raise ValueError(
+            f"--out {out} exists; choose a new path, or pass --overwrite to replace an earlier classify output"
+        )
     if not _is_classify_output(out):
-        raise ValueError(f"--out {out} exists and is not an output of phasetrace classify; it is left as it is "
-                         "(--overwrite only replaces earlier classify outputs)")
+        raise ValueError(
+            f"--out {out} exists and is not an output of phasetrace classify; it is left as it is "
+            "(--overwrite only replaces earlier classify outputs)"
+        )
 
 
 def _is_classify_output(path: Path) -> bool:
@@ -63,26 +66,37 @@ def _checked_input(ds, traces: str, attrs: dict, times):
         raise ValueError(f"--traces {traces}: has no variable {variable!r} (it has {sorted(ds.data_vars)})")
     mag = ds[variable]
     if mag.ndim < 2 or mag.dims[-2:] != (time_dim, "site"):
-        raise ValueError(f"--traces {traces}: {variable} must end in the dimensions ({time_dim}, site) the networks "
-                         f"were trained on; it has {mag.dims}")
+        raise ValueError(
+            f"--traces {traces}: {variable} must end in the dimensions ({time_dim}, site) the networks "
+            f"were trained on; it has {mag.dims}"
+        )
     if mag.sizes["site"] != n_sites:
-        raise ValueError(f"--traces {traces}: {variable} has {mag.sizes['site']} sites, the networks were trained "
-                         f"on {n_sites}")
+        raise ValueError(
+            f"--traces {traces}: {variable} has {mag.sizes['site']} sites, the networks were trained on {n_sites}"
+        )
     grid = np.asarray(ds[time_dim].values, dtype=float) if time_dim in ds.coords else None
     if grid is None or grid.shape != times.shape or not np.allclose(grid, times, rtol=1e-9, atol=1e-12):
         have = "no coordinate" if grid is None else f"{grid.size} points in [{grid.min()}, {grid.max()}]"
-        raise ValueError(f"--traces {traces}: the {time_dim} grid ({have}) is not the one the networks were "
-                         f"trained on ({times.size} points in [{times.min()}, {times.max()}])")
+        raise ValueError(
+            f"--traces {traces}: the {time_dim} grid ({have}) is not the one the networks were "
+            f"trained on ({times.size} points in [{times.min()}, {times.max()}])"
+        )
     x = np.asarray(mag.values, dtype=np.float64)
     if not np.isfinite(x).all():
-        raise ValueError(f"--traces {traces}: {variable} has {int((~np.isfinite(x)).sum())} non-finite values "
-                         "(NaN or inf); every value must be a finite number in [-1, 1]")
+        raise ValueError(
+            f"--traces {traces}: {variable} has {int((~np.isfinite(x)).sum())} non-finite values "
+            "(NaN or inf); every value must be a finite number in [-1, 1]"
+        )
     if np.abs(x).max() > 1 + 1e-9:
-        raise ValueError(f"--traces {traces}: {variable} has values outside [-1, 1] (max |value| = "
-                         f"{np.abs(x).max():.6g}); <sigma^z> lies in [-1, 1]")
+        raise ValueError(
+            f"--traces {traces}: {variable} has values outside [-1, 1] (max |value| = "
+            f"{np.abs(x).max():.6g}); <sigma^z> lies in [-1, 1]"
+        )
     if attrs["hyper"].get("input") == "aligned" and not np.allclose(np.abs(x[..., 0, :]), 1):
-        raise ValueError(f"--traces {traces}: the set reads traces relative to the initial product state, so the "
-                         f"first {time_dim} point must be that state (every value ±1); it is not")
+        raise ValueError(
+            f"--traces {traces}: the set reads traces relative to the initial product state, so the "
+            f"first {time_dim} point must be that state (every value ±1); it is not"
+        )
     return x.reshape(-1, *x.shape[-2:]).astype(np.float32), mag.dims[:-2], mag.shape[:-2]
 
 
@@ -90,11 +104,11 @@ def classify(networks: str, traces: str, out: str, overwrite: bool = False) -> N
     import numpy as np
     import xarray as xr
 
-    from .training import load_networks
-    from .runner import configure
-    from .store import open_dataset, write_dataset
     from .boundaries import confusion
     from .classifiers import predict_members
+    from .runner import configure
+    from .store import open_dataset, write_dataset
+    from .training import load_networks
 
     configure()
     _check_out(Path(out), {"--networks": networks, "--traces": traces}, overwrite)
@@ -136,8 +150,9 @@ def check_config(files: list[str]) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="phasetrace", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="phasetrace", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("classify", help="apply a saved network set to a traces dataset")
     c.add_argument("--networks", required=True, help="saved network set (*.zarr.zip)")

@@ -56,8 +56,14 @@ def worker(L: int, batch: int, peers: list[str]) -> dict:
     t_lanczos = (time.perf_counter() - t0) / batch
     idx, _ = heisenberg.initial_states(chain, fields, [EPS_BENCH], bounds.E0, bounds.Emax)
     nnz = float((chain.neighbors < chain.dim).sum(axis=1).mean())
-    out = {"L": L, "dim": chain.dim, "threads": len(os.sched_getaffinity(0)), "lanczos_s": t_lanczos,
-           "lanczos_matvecs": int(bounds.iterations.max()), "rows": []}
+    out = {
+        "L": L,
+        "dim": chain.dim,
+        "threads": len(os.sched_getaffinity(0)),
+        "lanczos_s": t_lanczos,
+        "lanczos_matvecs": int(bounds.iterations.max()),
+        "rows": [],
+    }
 
     def run_kernel(cols):
         args = (chain, fields[cols], idx[cols], times, bounds.E0[cols], bounds.Emax[cols])
@@ -72,8 +78,15 @@ def worker(L: int, batch: int, peers: list[str]) -> dict:
             ref = evo.magnetization[0, 0]
         dev = float(np.abs(evo.magnetization[0, 0] - ref).max())
         bytes_per = chain.dim * (4 * len(chain.bonds) + 8 * 2 * len(cols) * (nnz + 6))
-        out["rows"].append({"tool": label, "s_per_real": sec / len(cols), "matvecs": evo.matvecs,
-                            "GBps": bytes_per * evo.matvecs / sec / 1e9, "max_dev": dev})
+        out["rows"].append(
+            {
+                "tool": label,
+                "s_per_real": sec / len(cols),
+                "matvecs": evo.matvecs,
+                "GBps": bytes_per * evo.matvecs / sec / 1e9,
+                "max_dev": dev,
+            }
+        )
 
     H = _csr(chain, fields[:1])
     psi0 = np.zeros(chain.dim, complex)
@@ -85,8 +98,15 @@ def worker(L: int, batch: int, peers: list[str]) -> dict:
         t = time.perf_counter()
         psis = expm_multiply(-1j * H, psi0, start=0.0, stop=float(times[-1]), num=times.size, endpoint=True)
         sec = time.perf_counter() - t
-        out["rows"].append({"tool": "scipy expm_multiply", "s_per_real": sec, "matvecs": None, "GBps": None,
-                            "max_dev": float(np.abs(_mag(chain, psis) - ref).max())})
+        out["rows"].append(
+            {
+                "tool": "scipy expm_multiply",
+                "s_per_real": sec,
+                "matvecs": None,
+                "GBps": None,
+                "max_dev": float(np.abs(_mag(chain, psis) - ref).max()),
+            }
+        )
     if "quspin" in peers:
         try:
             from quspin.tools.evolution import expm_multiply_parallel
@@ -100,14 +120,23 @@ def worker(L: int, batch: int, peers: list[str]) -> dict:
                 psi = U.dot(psi, work_array=work)
                 psis.append(psi)
             sec = time.perf_counter() - t
-            out["rows"].append({"tool": "QuSpin expm_multiply_parallel", "s_per_real": sec, "matvecs": None,
-                                "GBps": None, "max_dev": float(np.abs(_mag(chain, np.array(psis)) - ref).max())})
+            out["rows"].append(
+                {
+                    "tool": "QuSpin expm_multiply_parallel",
+                    "s_per_real": sec,
+                    "matvecs": None,
+                    "GBps": None,
+                    "max_dev": float(np.abs(_mag(chain, np.array(psis)) - ref).max()),
+                }
+            )
     return out
 
 
 def _table(results: list[dict]) -> str:
-    lines = ["| L | dim | threads | tool | s / realization | vs QuSpin | matvecs | eff. GB/s | max dev |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| L | dim | threads | tool | s / realization | vs QuSpin | matvecs | eff. GB/s | max dev |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for res in results:
         q = next((r["s_per_real"] for r in res["rows"] if r["tool"].startswith("QuSpin")), None)
         for r in res["rows"]:
@@ -117,10 +146,14 @@ def _table(results: list[dict]) -> str:
             speed = f"{q / r['s_per_real']:.1f}x" if q else ""
             mv = r["matvecs"] if r["matvecs"] is not None else ""
             bw = f"{r['GBps']:.1f}" if r["GBps"] is not None else ""
-            lines.append(f"| {res['L']} | {res['dim']} | {res['threads']} | {r['tool']} | {r['s_per_real']:.3f} | "
-                         f"{speed} | {mv} | {bw} | {r['max_dev']:.1e} |")
-        lines.append(f"| {res['L']} | {res['dim']} | {res['threads']} | (Lanczos E0/Emax, per realization) | "
-                     f"{res['lanczos_s']:.3f} | | {res['lanczos_matvecs']} | | |")
+            lines.append(
+                f"| {res['L']} | {res['dim']} | {res['threads']} | {r['tool']} | {r['s_per_real']:.3f} | "
+                f"{speed} | {mv} | {bw} | {r['max_dev']:.1e} |"
+            )
+        lines.append(
+            f"| {res['L']} | {res['dim']} | {res['threads']} | (Lanczos E0/Emax, per realization) | "
+            f"{res['lanczos_s']:.3f} | | {res['lanczos_matvecs']} | | |"
+        )
     return "\n".join(lines)
 
 
@@ -145,8 +178,21 @@ def main(argv=None) -> None:
         for L in args.L:
             cores = ",".join(str(c) for c in sorted(os.sched_getaffinity(0))[:n])
             env = os.environ | {"OMP_NUM_THREADS": str(n), "OPENBLAS_NUM_THREADS": str(n), "MKL_NUM_THREADS": str(n)}
-            cmd = ["taskset", "-c", cores, sys.executable, "-m", "phasetrace.bench", "--worker", "--L", str(L),
-                   "--batch", str(args.batch), "--peers", *args.peers]
+            cmd = [
+                "taskset",
+                "-c",
+                cores,
+                sys.executable,
+                "-m",
+                "phasetrace.bench",
+                "--worker",
+                "--L",
+                str(L),
+                "--batch",
+                str(args.batch),
+                "--peers",
+                *args.peers,
+            ]
             print(f"running L={L} on {n} thread(s) ...", file=sys.stderr, flush=True)
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))

@@ -16,8 +16,8 @@ import time
 import jax
 import numpy as np
 
-from .training import fit_set
 from .classifiers import Hyper, _train_networks, member_keys, train_single
+from .training import fit_set
 
 
 def main(argv=None) -> None:

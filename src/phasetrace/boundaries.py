@@ -6,9 +6,10 @@ probabilities cross: :func:`crossing` finds the zero of p̄_a − p̄_b by linea
 (the maximum of C resolved between grid points; at a grid point where they are equal it is that point).
 
 Intervals (:func:`bootstrap_crossings`): each of the k members was fitted on its own bootstrap resample (within
-each class) of the training samples, one per (W point, realization), with its own seed; for each member, B resamples (with replacement) of the
-realizations that enter the average give B crossings. The k·B values carry the seed spread, the training-sample noise and the
-averaging noise; their 16–84% and 2.5–97.5% percentiles are the 68% and 95% intervals.
+each class) of the training samples, one per (W point, realization), with its own seed; for each member, B
+resamples (with replacement) of the realizations that enter the average give B crossings. The k·B values carry the
+seed spread, the training-sample noise and the averaging noise; their 16–84% and 2.5–97.5% percentiles are the
+68% and 95% intervals.
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ def crossing(x: np.ndarray, pa: np.ndarray, pb: np.ndarray, lo: float, hi: float
     return out.reshape(lead)
 
 
-def bootstrap_crossings(x: np.ndarray, p: np.ndarray, a: int, b: int, lo: float, hi: float, resamples: int,
-                        rng: np.random.Generator) -> np.ndarray:
+def bootstrap_crossings(
+    x: np.ndarray, p: np.ndarray, a: int, b: int, lo: float, hi: float, resamples: int, rng: np.random.Generator
+) -> np.ndarray:
     """Crossings (k, B) of members' predictions p (k, n_x, R, classes), each averaged over B resamples of R."""
     k, _, R, _ = p.shape
     idx = rng.integers(0, R, size=(k, resamples, R))
@@ -67,14 +69,14 @@ def bootstrap_crossings(x: np.ndarray, p: np.ndarray, a: int, b: int, lo: float,
     return out
 
 
-
 def gap(values: np.ndarray, labels: np.ndarray, a: int, b: int) -> tuple[float, float]:
     """The search range of the a|b transition: from the last grid point of window a to the first of window b."""
     return float(values[labels == a].max()), float(values[labels == b].min())
 
 
-def transition(x: np.ndarray, p: np.ndarray, a: int, b: int, lo: float, hi: float, resamples: int,
-               rng: np.random.Generator) -> tuple[float, np.ndarray]:
+def transition(
+    x: np.ndarray, p: np.ndarray, a: int, b: int, lo: float, hi: float, resamples: int, rng: np.random.Generator
+) -> tuple[float, np.ndarray]:
     """The a|b boundary of members' predictions p (k, n_x, R, classes) and its bootstrap samples (k, B)."""
     mean = p.mean(axis=(0, 2))
     return float(crossing(x, mean[:, a], mean[:, b], lo, hi)), bootstrap_crossings(x, p, a, b, lo, hi, resamples, rng)

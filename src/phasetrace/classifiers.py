@@ -71,6 +71,7 @@ def encode(x: np.ndarray, encoding: str) -> np.ndarray:
 
 # --- networks ------------------------------------------------------------------------------------------------------
 
+
 class LSTMNet(nnx.Module):
     """LSTM(units) → dropout on the last hidden state → dense(n_classes) logits."""
 
@@ -193,6 +194,7 @@ def _predict_networks(params, x, hp: Hyper, n_time: int, n_features: int):
 
 # --- the imbalance threshold --------------------------------------------------------------------------------------
 
+
 def imbalance_features(x: np.ndarray, late_times: int) -> np.ndarray:
     """(n, 2): the late-time mean of I(t) = Σᵢ mᵢ(t) mᵢ(0)/L, and of (−1)ⁿ I(tₙ) (period doubling), over the
     last ``late_times`` points of raw traces x (n, T, F)."""
@@ -211,6 +213,7 @@ def _nearest_mean(features: np.ndarray, means: np.ndarray) -> np.ndarray:
 
 
 # --- the contract ------------------------------------------------------------------------------------------------
+
 
 def fit_members(keys, x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, x_unlabeled: np.ndarray, hp: Hyper):
     """Fit k members (keys (k, 2), train_idx (k, n_train)) on raw traces x (n, T, F) and labels y (n,).
@@ -249,6 +252,7 @@ def member_keys(seed: int, k: int, *context: int) -> jax.Array:
 
 
 # --- storage ------------------------------------------------------------------------------------------------------
+
 
 def flat_params(params) -> dict[str, np.ndarray]:
     """Parameter arrays by path (for storage)."""

@@ -33,9 +33,14 @@ def _describe(error: jsonschema.ValidationError) -> str:
         "const": lambda: f"{s['const']!r}",
         "multipleOf": lambda: f"a multiple of {s['multipleOf']}",
         "enum": lambda: f"one of {s['enum']}",
-        "type": lambda: f"of type {s['type']}" + (" (write whole numbers without a decimal point)"
-                                                  if s["type"] == "integer" and isinstance(error.instance, float)
-                                                  else ""),
+        "type": lambda: (
+            f"of type {s['type']}"
+            + (
+                " (write whole numbers without a decimal point)"
+                if s["type"] == "integer" and isinstance(error.instance, float)
+                else ""
+            )
+        ),
         "required": lambda: f"must have the keys {s['required']}",
         "additionalProperties": lambda: f"only the keys {sorted(s.get('properties', {}))}",
         "oneOf": lambda: s.get("description", "a grid: {start, stop, num} or a list of numbers"),
@@ -110,15 +115,22 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
         raise ValueError("invalid config: " + _describe(deepest))
     missing = [name for name in config["models"] if name not in config]
     if missing:
-        raise ValueError(f"invalid config: models = {config['models']} names {missing}, which have no section; add "
-                         f"the section(s) {missing} (config.yaml documents each model's keys)")
+        raise ValueError(
+            f"invalid config: models = {config['models']} names {missing}, which have no section; add "
+            f"the section(s) {missing} (config.yaml documents each model's keys)"
+        )
     present = [m for name, m in MODELS.items() if name in config]
     for model in present:
         model.validate(config)
     for model in present:
         values = grid(config[model.name][model.label_dim])
-        _check_holdout(config["training"]["holdout"], f"{model.name}.windows", model.windows(config[model.name]),
-                       values, config[model.name]["realizations"])
+        _check_holdout(
+            config["training"]["holdout"],
+            f"{model.name}.windows",
+            model.windows(config[model.name]),
+            values,
+            config[model.name]["realizations"],
+        )
     if {"mbl", "floquet"} <= set(config):  # the paper's checks run on these two models
         _validate_checks(config)
     return config
@@ -130,8 +142,9 @@ def _validate_checks(config: dict) -> None:
     mbl, chk = config["mbl"], config["checks"]
     eps, W = grid(mbl["eps"]), grid(mbl["W"])
     if not np.any(np.isclose(eps, chk["units_eps"])):
-        raise ValueError(f"invalid config: checks.units_eps = {chk['units_eps']} is not allowed: a point of mbl.eps "
-                         f"{eps.tolist()}")
+        raise ValueError(
+            f"invalid config: checks.units_eps = {chk['units_eps']} is not allowed: a point of mbl.eps {eps.tolist()}"
+        )
     for i, (lo, hi) in enumerate(chk["windows"]):
         if lo >= hi or not np.any(W <= lo + 1e-12) or not np.any(W >= hi - 1e-12):
             raise ValueError(

@@ -3,8 +3,8 @@ here) and the comparison of classifiers."""
 
 from __future__ import annotations
 
-from matplotlib.figure import Figure
 import numpy as np
+from matplotlib.figure import Figure
 
 from .provenance import require_same, settings
 from .store import open_dataset
@@ -31,8 +31,14 @@ def _boundary_with_intervals(ax, boundary, y, interval, color, label, horizontal
     iv = {b: interval.sel(bound=b).values for b in ("lo95", "lo68", "hi68", "hi95")}
     for lo, hi, lw in ((iv["lo95"], iv["hi95"], 1.0), (iv["lo68"], iv["hi68"], 3.0)):  # need not hold the point
         (ax.hlines if horizontal else ax.vlines)(y + offset, lo, hi, color=color, lw=lw, alpha=0.9)
-    ax.plot(boundary if horizontal else y + offset, y + offset if horizontal else boundary, "o", color=color,
-            ms=4, label=label)
+    ax.plot(
+        boundary if horizontal else y + offset,
+        y + offset if horizontal else boundary,
+        "o",
+        color=color,
+        ms=4,
+        label=label,
+    )
 
 
 def _checked(config: dict, path: str, stage: str, **point):
@@ -48,14 +54,20 @@ def map_panel(fig, spec, conf, windows, title: str, xlabel: str, ylabel: str) ->
     x, y = conf[lab].values, conf[sd].values
     dx = np.min(np.diff(x))  # the labeled dimension has ≥ 2 points (one per training window); a set may have one
     dy = np.min(np.diff(y)) if y.size > 1 else 0.1
-    mesh = ax.pcolormesh(_edges(x, dx), _edges(y, dy), conf["confusion"].transpose(sd, lab).values, cmap="magma",
-                         vmin=0, vmax=1)
+    mesh = ax.pcolormesh(
+        _edges(x, dx), _edges(y, dy), conf["confusion"].transpose(sd, lab).values, cmap="magma", vmin=0, vmax=1
+    )
     fig.colorbar(mesh, ax=ax, label="confusion C (seed mean)")
     for t in range(conf.sizes["transition"]):
-        _boundary_with_intervals(ax, conf["boundary"].isel(transition=t).values, y,
-                                 conf["boundary_interval"].isel(transition=t), "cyan",
-                                 f"boundary ({conf.attrs['classifier']}; 68%, 95% intervals)" if t == 0 else None,
-                                 horizontal=True)
+        _boundary_with_intervals(
+            ax,
+            conf["boundary"].isel(transition=t).values,
+            y,
+            conf["boundary_interval"].isel(transition=t),
+            "cyan",
+            f"boundary ({conf.attrs['classifier']}; 68%, 95% intervals)" if t == 0 else None,
+            horizontal=True,
+        )
     for w in windows:
         lo, hi = max(w.low, x.min()), min(w.high, x.max())
         ax.axvspan(lo - 0.5 * dx, hi + 0.5 * dx, fill=False, hatch="//", ec="white", lw=0)
@@ -115,8 +127,9 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
 
     confs = [open_dataset(p) for p in confusions]
     for path, ds in zip(confusions, confs, strict=True):
-        require_same(path, ds.attrs, settings(config, "confusion", ds.attrs["model"],
-                                              classifier=ds.attrs["classifier"]))
+        require_same(
+            path, ds.attrs, settings(config, "confusion", ds.attrs["model"], classifier=ds.attrs["classifier"])
+        )
     models = list(dict.fromkeys(ds.attrs["model"] for ds in confs))
     fig = Figure(figsize=(5.2 * len(models), 8), layout="constrained")
     axes = fig.subplots(2, len(models), squeeze=False)
@@ -136,8 +149,16 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
                 y = ds[sd].values
                 offset = (i - (len(group) - 1) / 2) * 0.15 * (np.min(np.diff(y)) if y.size > 1 else 0.1)
                 for t in range(ds.sizes["transition"]):
-                    _boundary_with_intervals(ax_b, b.isel(transition=t).values, y, iv.isel(transition=t), color,
-                                             kind if t == 0 else None, horizontal=True, offset=offset)
+                    _boundary_with_intervals(
+                        ax_b,
+                        b.isel(transition=t).values,
+                        y,
+                        iv.isel(transition=t),
+                        color,
+                        kind if t == 0 else None,
+                        horizontal=True,
+                        offset=offset,
+                    )
                 ax_b.set_ylabel({"eps": "energy density ε"}.get(sd, sd))
                 at = int(np.argmin(np.abs(y - eps_c))) if sd == "eps" else y.size // 2
                 ax_c.plot(ds[lab].values, ds["confusion"].isel({sd: at}).values, "o-", ms=3, color=color, label=kind)
@@ -145,8 +166,9 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
                 where = [(f"{sd}={v:.4f}", j) for j, v in enumerate(y)]
             else:  # one row per transition
                 y = np.arange(ds.sizes["transition"])
-                _boundary_with_intervals(ax_b, b.values, y, iv, color, kind, horizontal=True,
-                                         offset=0.12 * (i - (len(group) - 1) / 2))
+                _boundary_with_intervals(
+                    ax_b, b.values, y, iv, color, kind, horizontal=True, offset=0.12 * (i - (len(group) - 1) / 2)
+                )
                 ax_b.set_yticks(y, [str(t).replace("_", " ").replace("|", " | ") for t in ds["transition"].values])
                 ax_b.set_ylim(-0.6, y.size - 0.4)
                 ax_c.plot(ds[lab].values, ds["confusion"].values, "o-", ms=3, color=color, label=kind)
@@ -158,8 +180,18 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
                 conf = ds["confusion"].isel(sel).values
                 for t, tname in enumerate(ds["transition"].values):
                     values = [ds["boundary"].isel(sel).values[t], *ds["boundary_interval"].isel(sel).values[t]]
-                    rows.append([kind, name, text or "", str(tname), *[f"{v:.4f}" for v in values],
-                                 f"{acc.min():.4f}", f"{acc.mean():.4f}", f"{conf.max():.4f}"])
+                    rows.append(
+                        [
+                            kind,
+                            name,
+                            text or "",
+                            str(tname),
+                            *[f"{v:.4f}" for v in values],
+                            f"{acc.min():.4f}",
+                            f"{acc.mean():.4f}",
+                            f"{conf.max():.4f}",
+                        ]
+                    )
         ax_b.set_xlabel(f"boundary {lab} (68% thick, 95% thin)")
         ax_b.set_title(f"{m.title}, L = {group[0].attrs['L']}", fontsize=10)
         ax_b.legend(fontsize=8)
@@ -168,9 +200,26 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
         ax_c.set_ylim(0, 1.02)
         for w in m.windows(config[name]):
             x = group[0][lab].values
-            ax_c.axvspan(max(w.low, x.min()), min(w.high, x.max()), color=CLASS_COLORS.get(w.name, "grey"),
-                         alpha=0.1, lw=0)
+            ax_c.axvspan(
+                max(w.low, x.min()), min(w.high, x.max()), color=CLASS_COLORS.get(w.name, "grey"), alpha=0.1, lw=0
+            )
         ax_c.legend(fontsize=8)
-    write_csv(table, ["classifier", "model", "set", "transition", "boundary", "lo95", "lo68", "hi68", "hi95",
-                      "accuracy_min", "accuracy_mean", "confusion_peak"], rows)
+    write_csv(
+        table,
+        [
+            "classifier",
+            "model",
+            "set",
+            "transition",
+            "boundary",
+            "lo95",
+            "lo68",
+            "hi68",
+            "hi95",
+            "accuracy_min",
+            "accuracy_mean",
+            "confusion_peak",
+        ],
+        rows,
+    )
     fig.savefig(output, dpi=130)

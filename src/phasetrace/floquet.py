@@ -21,7 +21,6 @@ from .basis import n_bonds, spins_of, states_of
 from .runner import require_configured
 from .validation import MAX_L_FLOQUET, HealthCheckError, check_finite, check_length, check_memory, require
 
-
 G_DEFAULT = np.pi / 2
 
 
@@ -111,8 +110,18 @@ def evolve_floquet(
     check_length(L, MAX_L_FLOQUET, boundary)
     couplings = np.atleast_2d(np.asarray(couplings, dtype=np.float64))
     initial = np.atleast_2d(np.asarray(initial))
-    require(couplings.shape == (n, n_bonds(L, boundary)), "couplings", f"shape ({n}, {n_bonds(L, boundary)})", couplings.shape)
-    require(initial.shape == (n, L) and bool(np.all(np.abs(initial) == 1)), "initial", f"±1 of shape ({n}, {L})", initial.shape)
+    require(
+        couplings.shape == (n, n_bonds(L, boundary)),
+        "couplings",
+        f"shape ({n}, {n_bonds(L, boundary)})",
+        couplings.shape,
+    )
+    require(
+        initial.shape == (n, L) and bool(np.all(np.abs(initial) == 1)),
+        "initial",
+        f"±1 of shape ({n}, {L})",
+        initial.shape,
+    )
     require(isinstance(periods, int | np.integer) and periods >= 1, "periods", "an integer >= 1", periods)
     eps = np.atleast_1d(np.asarray(eps, dtype=np.float64))
     for e in eps:
@@ -136,8 +145,12 @@ def evolve_floquet(
         psi0 = np.zeros((r.size, 1 << L), complex)
         psi0[np.arange(r.size), start[r]] = 1.0
         mag, norm = _floquet_scan(
-            jnp.asarray(psi0), jnp.asarray(np.cos(theta)), jnp.asarray(np.sin(theta)), jnp.asarray(phase_all[r]),
-            L=L, periods=int(periods),
+            jnp.asarray(psi0),
+            jnp.asarray(np.cos(theta)),
+            jnp.asarray(np.sin(theta)),
+            jnp.asarray(phase_all[r]),
+            L=L,
+            periods=int(periods),
         )
         mags.append(np.asarray(mag).transpose(1, 0, 2))
         norms.append(np.asarray(norm).T)
@@ -148,7 +161,8 @@ def evolve_floquet(
         c = np.where(bad)[0][:5]
         raise HealthCheckError(
             f"Floquet evolution failed its health check for (eps, realization) "
-            f"{[(float(col_eps[k]), int(col_real[k])) for k in c]}: norm drift {norm_drift[c].tolist()} (tolerance {norm_tol})"
+            f"{[(float(col_eps[k]), int(col_real[k])) for k in c]}: norm drift {norm_drift[c].tolist()} "
+            f"(tolerance {norm_tol})"
         )
     m0 = np.broadcast_to(initial.astype(np.float64), (E, n, L)).reshape(E * n, 1, L)
     mag = np.concatenate([m0, mag], axis=1).reshape(E, n, periods + 1, L)

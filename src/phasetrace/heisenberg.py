@@ -3,9 +3,9 @@
     H = Σ_b J S_i·S_j + Σ_i w_i Sᶻ_i,   S = σ/2,   bonds b = (i, i+1) (and (L−1, 0) when periodic)
 
 splits into a disorder-independent flip-flop part (J/2)(S⁺_i S⁻_j + h.c.), whose flipped indices the kernels
-compute from the states' bit ranks (:func:`hopping_structure`), and a diagonal D_s = (J/4) Σ_b σᶻ_i σᶻ_j + (1/2) Σ_i w_i σᶻ_i that is the only thing a
-realization changes (the fields wᵢ come from the model: :mod:`phasetrace.models`). Nothing of size dim² is
-ever built.
+compute from the states' bit ranks (:func:`hopping_structure`), and a diagonal
+D_s = (J/4) Σ_b σᶻ_i σᶻ_j + (1/2) Σ_i w_i σᶻ_i that is the only thing a realization changes (the fields wᵢ come
+from the model: :mod:`phasetrace.models`). Nothing of size dim² is ever built.
 
 The batched kernels act on a matrix of vectors, one column per (realization, initial state); the Hamiltonian of
 column c is H_c = H_xy + diag(D_{r(c)}). The basis convention is documented in :mod:`phasetrace.basis`.
@@ -34,7 +34,6 @@ from .validation import (
     check_times,
     require,
 )
-
 
 
 @dataclass(frozen=True, eq=False)
@@ -388,7 +387,12 @@ def evolve(
     e_init = diag[state_index.reshape(-1), np.arange(C)]
     norm_drift = np.max(np.abs(norm - 1.0), axis=0)
     energy_drift = np.max(np.abs(energy - e_init[None, :]), axis=0)
-    bad = (norm_drift > norm_tol) | ~np.isfinite(norm_drift) | (energy_drift > energy_tol * width) | ~np.isfinite(energy_drift)
+    bad = (
+        (norm_drift > norm_tol)
+        | ~np.isfinite(norm_drift)
+        | (energy_drift > energy_tol * width)
+        | ~np.isfinite(energy_drift)
+    )
     if np.any(bad):
         cols = np.where(bad)[0]
         raise HealthCheckError(

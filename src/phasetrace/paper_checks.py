@@ -12,16 +12,16 @@ from __future__ import annotations
 import dataclasses
 
 import matplotlib
-from matplotlib.figure import Figure
 import numpy as np
+from matplotlib.figure import Figure
 
-from .training import dataset_for, fit_set, hyper, write_csv
-from .provenance import require_same, settings
-from .store import read_arrays
-from .models import FLOQUET, MBL
-from .sweep import labels
 from .boundaries import confusion
+from .models import FLOQUET, MBL
+from .provenance import require_same, settings
 from .seeds import CHECK_CONTEXT, MODEL_IDS
+from .store import read_arrays
+from .sweep import labels
+from .training import dataset_for, fit_set, hyper, write_csv
 
 
 def _mbl_inputs(config: dict, dataset: str, eps: float):
@@ -41,7 +41,9 @@ def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
     rows, curves = [], {}
     for n in chk["units"]:
         hp = dataclasses.replace(hyper(config, 2, "lstm"), units=int(n))
-        fit = fit_set(x, lab, hp, t["seeds"], config["seed"], t["holdout"], MODEL_IDS["mbl"], e, CHECK_CONTEXT["units"] + int(n))
+        fit = fit_set(
+            x, lab, hp, t["seeds"], config["seed"], t["holdout"], MODEL_IDS["mbl"], e, CHECK_CONTEXT["units"] + int(n)
+        )
         c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))  # (k, W)
         curves[n] = c
         rows += [[n, f"{w:.4f}", f"{m:.4f}", f"{s:.4f}"] for w, m, s in zip(W, c.mean(0), c.std(0), strict=True)]
@@ -72,23 +74,48 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
         for e in range(eps.size):
             mag = ds["magnetization"].isel(eps=e).values
             nW, R, T, L = mag.shape
-            fit = fit_set(mag.reshape(nW * R, T, L), np.repeat(wl, R), hyper(config, 2), t["seeds"], config["seed"],
-                          t["holdout"], MODEL_IDS["mbl"], e, CHECK_CONTEXT["blanking"] + v)
+            fit = fit_set(
+                mag.reshape(nW * R, T, L),
+                np.repeat(wl, R),
+                hyper(config, 2),
+                t["seeds"],
+                config["seed"],
+                t["holdout"],
+                MODEL_IDS["mbl"],
+                e,
+                CHECK_CONTEXT["blanking"] + v,
+            )
             c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))
             peaks[v, e] = W[c.mean(0).argmax()]
             spread[v, e] = W[c.argmax(axis=1)].std()
     windows = config["mbl"]["windows"]
     default = (windows["ergodic_W_max"], windows["localized_W_min"])
     ref = variants.index(default) if default in variants else 0
-    rows = [[f"{lo}", f"{hi}", f"{eps[e]:.4f}", f"{peaks[v, e]:.4f}", f"{spread[v, e]:.4f}",
-             f"{peaks[v, e] - peaks[ref, e]:+.4f}"] for v, (lo, hi) in enumerate(variants) for e in range(eps.size)]
-    write_csv(table, ["ergodic_W_max", "localized_W_min", "eps", "W_peak", "W_peak_seed_std", "shift_vs_default"],
-               rows)
+    rows = [
+        [
+            f"{lo}",
+            f"{hi}",
+            f"{eps[e]:.4f}",
+            f"{peaks[v, e]:.4f}",
+            f"{spread[v, e]:.4f}",
+            f"{peaks[v, e] - peaks[ref, e]:+.4f}",
+        ]
+        for v, (lo, hi) in enumerate(variants)
+        for e in range(eps.size)
+    ]
+    write_csv(table, ["ergodic_W_max", "localized_W_min", "eps", "W_peak", "W_peak_seed_std", "shift_vs_default"], rows)
     fig = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig.subplots()
     for v, (lo, hi) in enumerate(variants):
-        ax.errorbar(peaks[v], eps + 0.006 * (v - 1), xerr=spread[v], fmt="o-", ms=4, capsize=2,
-                    label=f"train W ≤ {lo}, W ≥ {hi}")
+        ax.errorbar(
+            peaks[v],
+            eps + 0.006 * (v - 1),
+            xerr=spread[v],
+            fmt="o-",
+            ms=4,
+            capsize=2,
+            label=f"train W ≤ {lo}, W ≥ {hi}",
+        )
     ax.set_xlabel("W of maximal confusion")
     ax.set_ylabel("energy density ε")
     ax.set_xlim(W.min(), W.max())
@@ -104,8 +131,13 @@ def calibration_job(config: dict, dataset: str, networks: list[str], table: str,
     conf_all, correct_all = [], []
     for path in networks:
         arrays, attrs = read_arrays(path)
-        require_same(path, attrs, settings(config, "network", "mbl", eps=attrs.get("eps", np.nan),
-                                           classifier=config["training"]["classifier"]))
+        require_same(
+            path,
+            attrs,
+            settings(
+                config, "network", "mbl", eps=attrs.get("eps", np.nan), classifier=config["training"]["classifier"]
+            ),
+        )
         e = int(np.argmin(np.abs(ds["eps"].values - attrs["eps"])))
         lab = np.repeat(ds["label"].isel(eps=e).values, R)
         held = arrays["held_out"]
@@ -142,21 +174,39 @@ def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> Non
     nE, R, T, L = mag.shape
     windows = FLOQUET.windows(config["floquet"])
     two = labels(eps, windows[:2])  # Floquet-MBL window left unlabeled
-    fit = fit_set(mag.reshape(nE * R, T, L), np.repeat(two, R), hyper(config, 2), t["seeds"], config["seed"],
-                  t["holdout"], MODEL_IDS["floquet"], CHECK_CONTEXT["unseen_phase"])
+    fit = fit_set(
+        mag.reshape(nE * R, T, L),
+        np.repeat(two, R),
+        hyper(config, 2),
+        t["seeds"],
+        config["seed"],
+        t["holdout"],
+        MODEL_IDS["floquet"],
+        CHECK_CONTEXT["unseen_phase"],
+    )
     c = confusion(fit["p"].reshape(-1, nE, R, 2).mean(axis=2))  # (k, eps)
     unseen = labels(eps, windows[2:]) >= 0
     seen = two >= 0
-    write_csv(table, ["eps", "confusion_mean", "confusion_std", "region"],
-               [[f"{x:.4f}", f"{m:.4f}", f"{s:.4f}", "unseen (floquet_mbl)" if u else ("trained" if sn else "blanked")]
-                for x, m, s, u, sn in zip(eps, c.mean(0), c.std(0), unseen, seen, strict=True)])
+    write_csv(
+        table,
+        ["eps", "confusion_mean", "confusion_std", "region"],
+        [
+            [f"{x:.4f}", f"{m:.4f}", f"{s:.4f}", "unseen (floquet_mbl)" if u else ("trained" if sn else "blanked")]
+            for x, m, s, u, sn in zip(eps, c.mean(0), c.std(0), unseen, seen, strict=True)
+        ],
+    )
     fig = Figure(figsize=(6.4, 4.0), layout="constrained")
     ax = fig.subplots()
     ax.plot(eps, c.mean(0), "k-", label="confusion C (trained on time crystal + ergodic)")
     ax.fill_between(eps, c.mean(0) - c.std(0), c.mean(0) + c.std(0), color="grey", alpha=0.3, lw=0)
     for w in windows:
-        ax.axvspan(w.low, w.high, alpha=0.15, color="tab:blue" if w.name == "floquet_mbl" else "tab:green",
-                   label=f"{'unseen' if w.name == 'floquet_mbl' else 'trained'}: {w.name.replace('_', ' ')}")
+        ax.axvspan(
+            w.low,
+            w.high,
+            alpha=0.15,
+            color="tab:blue" if w.name == "floquet_mbl" else "tab:green",
+            label=f"{'unseen' if w.name == 'floquet_mbl' else 'trained'}: {w.name.replace('_', ' ')}",
+        )
     ax.set_xlabel("kick detuning ε")
     ax.set_ylabel("confusion C")
     ax.set_ylim(0, 1.02)

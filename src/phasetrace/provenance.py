@@ -21,19 +21,38 @@ from .sweep import grid
 # What a set of classifiers depends on; its kind is part of its sweep point (``classifier``), so adding a kind to
 # training.compare trains that kind only, and training.bootstrap (the intervals' resamples) reruns confusion only.
 # A set of one kind records only the keys that kind reads (:data:`KIND_KEYS`).
-_TRAINING = ["input", "units", "dropout", "l2", "learning_rate", "batch_size", "epochs", "seeds", "holdout",
-             "confidence_weight", "late_times"]
+_TRAINING = [
+    "input",
+    "units",
+    "dropout",
+    "l2",
+    "learning_rate",
+    "batch_size",
+    "epochs",
+    "seeds",
+    "holdout",
+    "confidence_weight",
+    "late_times",
+]
 _NETWORK_KEYS = [k for k in _TRAINING if k != "late_times"]
-KIND_KEYS = {"lstm": _NETWORK_KEYS, "mlp": _NETWORK_KEYS, "logistic": _NETWORK_KEYS,
-             "imbalance": ["seeds", "holdout", "late_times"]}
+KIND_KEYS = {
+    "lstm": _NETWORK_KEYS,
+    "mlp": _NETWORK_KEYS,
+    "logistic": _NETWORK_KEYS,
+    "imbalance": ["seeds", "holdout", "late_times"],
+}
 MODEL_STAGES = ("dataset", "network", "confusion")  # besides each model's simulation stages
 
 # The stages of the paper's checks and figures: {config section: keys it reads}; "seed" is the root seed, and
 # "<model>:dataset" stands for the keys the dataset of that model depends on.
 STAGES: dict[str, dict[str, list[str] | bool]] = {
     "checks_units": {"seed": True, "mbl": ["dataset"], "training": _NETWORK_KEYS, "checks": ["units", "units_eps"]},
-    "checks_blanking": {"seed": True, "mbl": ["dataset"], "training": [*_TRAINING, "classifier"],
-                        "checks": ["windows"]},
+    "checks_blanking": {
+        "seed": True,
+        "mbl": ["dataset"],
+        "training": [*_TRAINING, "classifier"],
+        "checks": ["windows"],
+    },
     "checks_calibration": {"seed": True, "mbl": ["dataset"], "training": [*_TRAINING, "classifier"]},
     "checks_unseen_phase": {"seed": True, "floquet": ["dataset"], "training": [*_TRAINING, "classifier"]},
 }
@@ -50,8 +69,10 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
             out |= {"checks": ["units_eps"], "training": ["classifier", "compare"], "models": True}
         return out
     if stage in STAGES:
-        return {section: list(get(section).dataset_keys) if keys == ["dataset"] else keys
-                for section, keys in STAGES[stage].items()}
+        return {
+            section: list(get(section).dataset_keys) if keys == ["dataset"] else keys
+            for section, keys in STAGES[stage].items()
+        }
     m = get(model)
     training = {"network": _TRAINING, "confusion": [*_TRAINING, "bootstrap"]}
     if stage in training:
@@ -138,7 +159,8 @@ def require_same(path, attrs: dict, expected: dict) -> None:
     diff = differences(json.loads(text), expected)
     if diff:
         raise ValueError(
-            f"{path} was made from another configuration: " + "; ".join(diff[:5])
+            f"{path} was made from another configuration: "
+            + "; ".join(diff[:5])
             + (f"; and {len(diff) - 5} more" if len(diff) > 5 else "")
             + ". Rerun the workflow, which rebuilds outputs whose configuration changed (or restore the config)"
         )

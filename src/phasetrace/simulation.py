@@ -14,7 +14,8 @@ import contextlib
 import numpy as np
 
 from . import __version__
-from .models import get, grids, stage as model_stage
+from .models import get, grids
+from .models import stage as model_stage
 from .provenance import record, require_same, settings
 from .store import read_arrays, write_arrays, write_dataset
 from .sweep import parse_block, parse_point
@@ -29,8 +30,7 @@ def _sweep_point(description: str):
         raise HealthCheckError(f"sweep point {description}: {err}") from err
 
 
-def simulate_job(config: dict, model: str, stage: str, point: str, block: str, inputs: list[str],
-                 output: str) -> None:
+def simulate_job(config: dict, model: str, stage: str, point: str, block: str, inputs: list[str], output: str) -> None:
     """One block of realizations of one stage of ``model`` at one sweep point (``point``, ``block``: as in paths)."""
     m = get(model)
     st = model_stage(m, stage)
@@ -50,8 +50,15 @@ def simulate_job(config: dict, model: str, stage: str, point: str, block: str, i
     write_arrays(
         output,
         arrays,
-        {"model": model, "stage": stage, "L": cfg["L"], **values, "realizations": [a, b], "seed": config["seed"],
-         "version": __version__}
+        {
+            "model": model,
+            "stage": stage,
+            "L": cfg["L"],
+            **values,
+            "realizations": [a, b],
+            "seed": config["seed"],
+            "version": __version__,
+        }
         | record(settings(config, stage, model, **values)),
     )
 
@@ -76,8 +83,10 @@ def dataset_job(config: dict, model: str, inputs: list[str], output: str) -> Non
     R = config[model]["realizations"]
     missing = expected * R - sum(min(n, R) for n in covered.values())
     if missing:
-        raise ValueError(f"{model} dataset: the inputs do not cover the sweep ({missing} of {expected * R} "
-                         "realizations of its points are missing)")
+        raise ValueError(
+            f"{model} dataset: the inputs do not cover the sweep ({missing} of {expected * R} "
+            "realizations of its points are missing)"
+        )
     ds = m.dataset(config, stores)
     ds.attrs |= {"model": model, "seed": config["seed"], "phasetrace_version": __version__}
     ds.attrs |= record(settings(config, "dataset", model))

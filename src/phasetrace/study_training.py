@@ -77,9 +77,11 @@ def main(argv=None) -> None:
     deep, low = (W >= 5.0) & (W <= 7.25), W <= 1.0
     e_ref = int(np.argmin(np.abs(eps - config["checks"]["units_eps"])))
     base = boundaries(config, mbl, fit_sets(config, "mbl", mbl, VARIANTS["imbalance threshold"])["p"])
-    print("| variant | MBL held-out accuracy min–mean | C on 5 ≤ W ≤ 7.25 (mean, worst ε) | C on W ≤ 1 (mean, worst ε) "
-          f"| called localized on 5 ≤ W ≤ 7.25 | boundary at ε = {eps[e_ref]:.2f} [95%] | ε agreeing with the "
-          "imbalance baseline | Floquet accuracy min–mean | time |")
+    print(
+        "| variant | MBL held-out accuracy min–mean | C on 5 ≤ W ≤ 7.25 (mean, worst ε) | C on W ≤ 1 (mean, worst ε) "
+        f"| called localized on 5 ≤ W ≤ 7.25 | boundary at ε = {eps[e_ref]:.2f} [95%] | ε agreeing with the "
+        "imbalance baseline | Floquet accuracy min–mean | time |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for name in args.variants:
         t0 = time.perf_counter()
@@ -90,11 +92,14 @@ def main(argv=None) -> None:
         b = boundaries(config, mbl, p)
         agree = int(np.sum((b[:, 1] <= base[:, 2]) & (base[:, 1] <= b[:, 2])))
         localized = float((p[:, :, deep].argmax(-1) == 1).mean())
-        print(f"| {name} | {fit['accuracy'].min():.2f}–{fit['accuracy'].mean():.3f} "
-              f"| {conf[:, deep].mean():.3f}, {conf[:, deep].mean(axis=1).max():.3f} "
-              f"| {conf[:, low].mean():.3f}, {conf[:, low].mean(axis=1).max():.3f} | {localized:.3f} "
-              f"| {b[e_ref, 0]:.2f} [{b[e_ref, 1]:.2f}, {b[e_ref, 2]:.2f}] | {agree} of {eps.size} "
-              f"| {facc.min():.2f}–{facc.mean():.3f} | {time.perf_counter() - t0:.0f} s |", flush=True)
+        print(
+            f"| {name} | {fit['accuracy'].min():.2f}–{fit['accuracy'].mean():.3f} "
+            f"| {conf[:, deep].mean():.3f}, {conf[:, deep].mean(axis=1).max():.3f} "
+            f"| {conf[:, low].mean():.3f}, {conf[:, low].mean(axis=1).max():.3f} | {localized:.3f} "
+            f"| {b[e_ref, 0]:.2f} [{b[e_ref, 1]:.2f}, {b[e_ref, 2]:.2f}] | {agree} of {eps.size} "
+            f"| {facc.min():.2f}–{facc.mean():.3f} | {time.perf_counter() - t0:.0f} s |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

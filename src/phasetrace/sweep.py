@@ -97,8 +97,11 @@ def parse_point(text: str, grids: dict[str, np.ndarray]) -> dict[str, float]:
 def points(grids: dict[str, np.ndarray]) -> list[dict[str, float]]:
     """Every point of the product of ``grids`` (the first dimension outermost)."""
     mesh = np.meshgrid(*grids.values(), indexing="ij")
-    return [dict(zip(grids, (float(m.flat[i]) for m in mesh), strict=True)) for i in range(mesh[0].size)] if grids \
+    return (
+        [dict(zip(grids, (float(m.flat[i]) for m in mesh), strict=True)) for i in range(mesh[0].size)]
+        if grids
         else [{}]
+    )
 
 
 @dataclass(frozen=True)

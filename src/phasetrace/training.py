@@ -34,8 +34,19 @@ _XLA_TRAINING = threading.Lock()
 def hyper(config: dict, n_classes: int, kind: str | None = None) -> Hyper:
     """The hyper-parameters of classifier ``kind`` (default: ``training.classifier``) from the config."""
     t = config["training"]
-    return Hyper(n_classes, kind or t["classifier"], t["input"], t["units"], t["dropout"], t["l2"],
-                 t["learning_rate"], t["batch_size"], t["epochs"], t["confidence_weight"], t["late_times"])
+    return Hyper(
+        n_classes,
+        kind or t["classifier"],
+        t["input"],
+        t["units"],
+        t["dropout"],
+        t["l2"],
+        t["learning_rate"],
+        t["batch_size"],
+        t["epochs"],
+        t["confidence_weight"],
+        t["late_times"],
+    )
 
 
 def holdout_split(labels: np.ndarray, fraction: float, seed: int, *context: int):
@@ -59,8 +70,14 @@ def bootstrap_samples(train: np.ndarray, labels: np.ndarray, k: int, seed: int, 
     rng = stream_rng(seed, "bootstrap", *context)
     out = []
     for _ in range(k):
-        out.append(np.concatenate([rng.choice(train[labels[train] == c], size=int(np.sum(labels[train] == c)))
-                                   for c in np.unique(labels[train])]))
+        out.append(
+            np.concatenate(
+                [
+                    rng.choice(train[labels[train] == c], size=int(np.sum(labels[train] == c)))
+                    for c in np.unique(labels[train])
+                ]
+            )
+        )
     return np.stack(out)
 
 
@@ -96,10 +113,19 @@ def save_set(output: str, fit: dict, hp: Hyper, ds: xr.Dataset, time_dim: str, a
     """A set with what it was trained on: the input's time grid (``times``, stored), its variable, the number of
     sites (``n_features``), the class names, the kind and hyper-parameters, and the settings (in ``attrs``)."""
     arrays = {f"params.{name}": v for name, v in flat_params(fit["params"]).items()}
-    arrays |= {"p": fit["p"], "loss": fit["loss"], "accuracy": fit["accuracy"], "held_out": fit["held_out"],
-               "times": np.asarray(ds[time_dim].values, dtype=np.float64)}
-    input_attrs = {"variable": "magnetization", "time_dim": time_dim, "n_features": int(ds.sizes["site"]),
-                   "classes": list(ds["label"].attrs["classes"])}
+    arrays |= {
+        "p": fit["p"],
+        "loss": fit["loss"],
+        "accuracy": fit["accuracy"],
+        "held_out": fit["held_out"],
+        "times": np.asarray(ds[time_dim].values, dtype=np.float64),
+    }
+    input_attrs = {
+        "variable": "magnetization",
+        "time_dim": time_dim,
+        "n_features": int(ds.sizes["site"]),
+        "classes": list(ds["label"].attrs["classes"]),
+    }
     write_arrays(output, arrays, attrs | input_attrs | {"hyper": hyper_attrs(hp), "version": __version__})
 
 
@@ -139,8 +165,12 @@ def set_samples(model: str, ds: xr.Dataset, point: dict[str, float]):
     sub = ds.isel(index)
     mag = sub["magnetization"].transpose(m.label_dim, "realization", m.time_dim, "site").values
     n, R = mag.shape[:2]
-    return mag.reshape(n * R, *mag.shape[2:]), np.repeat(sub["label"].values, R), (n, R), \
-        (MODEL_IDS[model], *index.values())
+    return (
+        mag.reshape(n * R, *mag.shape[2:]),
+        np.repeat(sub["label"].values, R),
+        (n, R),
+        (MODEL_IDS[model], *index.values()),
+    )
 
 
 def network_job(config: dict, model: str, classifier: str, set_name: str, dataset: str, output: str) -> None:
@@ -154,8 +184,15 @@ def network_job(config: dict, model: str, classifier: str, set_name: str, datase
     hp = hyper(config, len(ds["label"].attrs["classes"]), classifier)
     t = config["training"]
     fit = fit_set(x, labels, hp, t["seeds"], config["seed"], t["holdout"], *context)
-    save_set(output, fit, hp, ds, get(model).time_dim, {"model": model, **point, "shape": list(shape)}
-             | record(settings(config, "network", model, **point, classifier=classifier)))
+    save_set(
+        output,
+        fit,
+        hp,
+        ds,
+        get(model).time_dim,
+        {"model": model, **point, "shape": list(shape)}
+        | record(settings(config, "network", model, **point, classifier=classifier)),
+    )
 
 
 def _point_confusion(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -179,15 +216,18 @@ def set_boundaries(config: dict, model: str, ds: xr.Dataset, p: np.ndarray) -> t
     boundary, samples = [], []
     for s, (_, point) in enumerate(training_sets(config, model)):
         labels = ds["label"].sel(point).values
-        fits = [transition(x, p[:, s], a, b, *gap(x, labels, a, b), config["training"]["bootstrap"], rng)
-                for a, b, _ in transitions(ds)]
+        fits = [
+            transition(x, p[:, s], a, b, *gap(x, labels, a, b), config["training"]["bootstrap"], rng)
+            for a, b, _ in transitions(ds)
+        ]
         boundary.append([f[0] for f in fits])
         samples.append(np.stack([f[1] for f in fits]))
     return np.array(boundary), np.stack(samples)
 
 
-def confusion_job(config: dict, model: str, classifier: str, dataset: str, networks: list[str], output: str,
-                  table: str) -> None:
+def confusion_job(
+    config: dict, model: str, classifier: str, dataset: str, networks: list[str], output: str, table: str
+) -> None:
     """Every training set's predictions → confusion over the sweep and the boundaries with their intervals."""
     m = get(model)
     ds = dataset_for(config, model, dataset)
@@ -213,46 +253,104 @@ def confusion_job(config: dict, model: str, classifier: str, dataset: str, netwo
     bounds = intervals(samples)
     x = ds[m.label_dim].values
     names = [t[2] for t in transitions(ds)]
-    peak = np.array([[x[inside][np.argmax(conf[s][inside])] for inside in
-                      [(x >= g[0]) & (x <= g[1]) for g in (gap(x, ds["label"].sel(pt).values, a, b)
-                                                          for a, b, _ in transitions(ds))]]
-                     for s, (_, pt) in enumerate(sets)])
+    peak = np.array(
+        [
+            [
+                x[inside][np.argmax(conf[s][inside])]
+                for inside in [
+                    (x >= g[0]) & (x <= g[1])
+                    for g in (gap(x, ds["label"].sel(pt).values, a, b) for a, b, _ in transitions(ds))
+                ]
+            ]
+            for s, (_, pt) in enumerate(sets)
+        ]
+    )
     squeeze = (lambda v: v[:, 0]) if not m.set_dims else (lambda v: v)  # a model with one set has no set dimension
     sd, lab = m.set_dims, m.label_dim
     out = xr.Dataset(
         {
             "p": (("seed", *sd, lab, "realization", "class"), p if sd else p[:, 0]),
-            "confusion": ((*sd, lab), conf if sd else conf[0],
-                          {"long_name": "C of the realization-averaged prediction, member mean"}),
+            "confusion": (
+                (*sd, lab),
+                conf if sd else conf[0],
+                {"long_name": "C of the realization-averaged prediction, member mean"},
+            ),
             "confusion_per_seed": (("seed", *sd, lab), per_seed if sd else per_seed[:, 0]),
-            "confusion_per_sample": ((*sd, lab), per_sample if sd else per_sample[0],
-                                     {"long_name": "per-sample C, mean"}),
+            "confusion_per_sample": (
+                (*sd, lab),
+                per_sample if sd else per_sample[0],
+                {"long_name": "per-sample C, mean"},
+            ),
             "accuracy": (("seed", *sd), squeeze(acc), {"long_name": "held-out accuracy on the training windows"}),
             "loss": (("seed", *sd, "epoch"), squeeze(loss)),
-            "boundary": ((*sd, "transition"), boundary if sd else boundary[0],
-                         {"long_name": f"{lab} where neighbouring phases' mean p cross"}),
-            "boundary_interval": ((*sd, "transition", "bound"), bounds if sd else bounds[0],
-                                  {"long_name": "bootstrap percentile intervals"}),
+            "boundary": (
+                (*sd, "transition"),
+                boundary if sd else boundary[0],
+                {"long_name": f"{lab} where neighbouring phases' mean p cross"},
+            ),
+            "boundary_interval": (
+                (*sd, "transition", "bound"),
+                bounds if sd else bounds[0],
+                {"long_name": "bootstrap percentile intervals"},
+            ),
             "boundary_bootstrap": ((*sd, "transition", "seed", "resample"), samples if sd else samples[0]),
-            "boundary_grid": ((*sd, "transition"), peak if sd else peak[0],
-                              {"long_name": f"grid {lab} of maximal confusion between the windows"}),
+            "boundary_grid": (
+                (*sd, "transition"),
+                peak if sd else peak[0],
+                {"long_name": f"grid {lab} of maximal confusion between the windows"},
+            ),
         },
-        coords={"seed": np.arange(k), **{d: ds[d].values for d in sd}, lab: x, "realization": np.arange(R),
-                "class": np.array(ds["label"].attrs["classes"], dtype=object), "epoch": np.arange(loss.shape[-1]),
-                "transition": names, "bound": BOUNDS, "resample": np.arange(samples.shape[-1])},
-        attrs={"model": model, "L": ds.attrs["L"], "classifier": classifier, "label_dim": lab,
-               "set_dims": list(sd), "phasetrace_version": __version__}
+        coords={
+            "seed": np.arange(k),
+            **{d: ds[d].values for d in sd},
+            lab: x,
+            "realization": np.arange(R),
+            "class": np.array(ds["label"].attrs["classes"], dtype=object),
+            "epoch": np.arange(loss.shape[-1]),
+            "transition": names,
+            "bound": BOUNDS,
+            "resample": np.arange(samples.shape[-1]),
+        },
+        attrs={
+            "model": model,
+            "L": ds.attrs["L"],
+            "classifier": classifier,
+            "label_dim": lab,
+            "set_dims": list(sd),
+            "phasetrace_version": __version__,
+        }
         | record(settings(config, "confusion", model, classifier=classifier)),
     )
     write_dataset(output, out)
     rows = []
     for s, (_, point) in enumerate(sets):
         for t, name in enumerate(names):
-            rows.append([*(f"{v:.4f}" for v in point.values()), name, f"{boundary[s, t]:.4f}",
-                         *[f"{v:.4f}" for v in bounds[s, t]], f"{peak[s, t]:.4f}", f"{conf[s].max():.4f}",
-                         f"{acc[:, s].min():.4f}", f"{acc[:, s].mean():.4f}"])
-    write_csv(table, [*sd, "transition", f"{lab}_boundary", *[f"{lab}_{b}" for b in BOUNDS], f"{lab}_peak_grid",
-                      "confusion_peak", "accuracy_min", "accuracy_mean"], rows)
+            rows.append(
+                [
+                    *(f"{v:.4f}" for v in point.values()),
+                    name,
+                    f"{boundary[s, t]:.4f}",
+                    *[f"{v:.4f}" for v in bounds[s, t]],
+                    f"{peak[s, t]:.4f}",
+                    f"{conf[s].max():.4f}",
+                    f"{acc[:, s].min():.4f}",
+                    f"{acc[:, s].mean():.4f}",
+                ]
+            )
+    write_csv(
+        table,
+        [
+            *sd,
+            "transition",
+            f"{lab}_boundary",
+            *[f"{lab}_{b}" for b in BOUNDS],
+            f"{lab}_peak_grid",
+            "confusion_peak",
+            "accuracy_min",
+            "accuracy_mean",
+        ],
+        rows,
+    )
 
 
 def write_csv(path: str, header: list[str], rows: list[list[str]]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 
+
 class HealthCheckError(RuntimeError):
     """An evolution whose norm or energy drifted beyond tolerance; no numbers are returned."""
 

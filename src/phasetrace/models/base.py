@@ -26,9 +26,9 @@ from typing import Protocol
 import numpy as np
 import xarray as xr
 
+from .. import resources as res
 from ..basis import n_bonds
 from ..sweep import Window, check_windows, grid, labels, realizations_per_job
-from .. import resources as res
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,9 @@ class Model(Protocol):
 
     def validate(self, config: dict) -> None: ...
 
-    def run_stage(self, config: dict, stage: str, point: dict, block: tuple[int, int],
-                  inputs: list[tuple[dict, dict]]) -> dict[str, np.ndarray]: ...
+    def run_stage(
+        self, config: dict, stage: str, point: dict, block: tuple[int, int], inputs: list[tuple[dict, dict]]
+    ) -> dict[str, np.ndarray]: ...
 
     def dataset(self, config: dict, stores: list[tuple[dict, dict]]) -> xr.Dataset: ...
 
@@ -86,8 +87,11 @@ def grids(model: Model, cfg: dict, dims: tuple[str, ...] | None = None) -> dict[
 
 
 def classes_attr(windows: list[Window]) -> dict:
-    return {"classes": [w.name for w in windows], "windows": {w.name: [w.low, min(w.high, 1e300)] for w in windows},
-            "blanked": -1}
+    return {
+        "classes": [w.name for w in windows],
+        "windows": {w.name: [w.low, min(w.high, 1e300)] for w in windows},
+        "blanked": -1,
+    }
 
 
 def check_grid(key: str, values: np.ndarray, low: float, high: float, fmt: str) -> None:
@@ -137,8 +141,18 @@ def realization_range(realizations) -> np.ndarray:
 HEISENBERG_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["L", "J", "boundary", "eps", "W", "realizations", "realizations_per_job", "t_max", "n_times",
-                 "windows"],
+    "required": [
+        "L",
+        "J",
+        "boundary",
+        "eps",
+        "W",
+        "realizations",
+        "realizations_per_job",
+        "t_max",
+        "n_times",
+        "windows",
+    ],
     "properties": {
         "L": {"type": "integer", "minimum": 4, "maximum": 24, "multipleOf": 2},
         "J": {"type": "number", "exclusiveMinimum": 0},
@@ -153,8 +167,10 @@ HEISENBERG_SCHEMA = {
             "type": "object",
             "additionalProperties": False,
             "required": ["ergodic_W_max", "localized_W_min"],
-            "properties": {"ergodic_W_max": {"type": "number", "minimum": 0},
-                           "localized_W_min": {"type": "number", "minimum": 0}},
+            "properties": {
+                "ergodic_W_max": {"type": "number", "minimum": 0},
+                "localized_W_min": {"type": "number", "minimum": 0},
+            },
         },
     },
 }
@@ -213,8 +229,18 @@ class HeisenbergChainModel:
         fields, starts = self.disorder(seed, L, W, realizations)
         return heisenberg.spectral_bounds(chain, fields, starts)
 
-    def simulate(self, seed: int, L: int, W: float, eps, realizations, times=None, J: float = 1.0,
-                 boundary: str = "periodic", bounds=None) -> dict[str, np.ndarray]:
+    def simulate(
+        self,
+        seed: int,
+        L: int,
+        W: float,
+        eps,
+        realizations,
+        times=None,
+        J: float = 1.0,
+        boundary: str = "periodic",
+        bounds=None,
+    ) -> dict[str, np.ndarray]:
         """Traces of realizations ``realizations`` at strength W for every energy density in ``eps``.
 
         Returns arrays: ``magnetization (n, E, T, L)`` = ⟨σᶻᵢ⟩(t); ``field (n, L)``; ``initial_state (n, E, L)``
@@ -231,15 +257,27 @@ class HeisenbergChainModel:
         fields, starts = self.disorder(seed, L, W, realizations)
         if bounds is None:
             bounds = heisenberg.spectral_bounds(chain, fields, starts)
-        require(bounds.E0.shape == (fields.shape[0],), "bounds", f"one entry per realization ({fields.shape[0]})",
-                bounds.E0.shape)
+        require(
+            bounds.E0.shape == (fields.shape[0],),
+            "bounds",
+            f"one entry per realization ({fields.shape[0]})",
+            bounds.E0.shape,
+        )
         index, energy = heisenberg.initial_states(chain, fields, eps, bounds.E0, bounds.Emax)
         evo = heisenberg.evolve(chain, fields, index, times, bounds.E0, bounds.Emax)
         return {
-            "magnetization": evo.magnetization, "field": fields, "initial_state": chain.sector.spins[index],
-            "initial_energy": energy, "E0": bounds.E0, "Emax": bounds.Emax, "E0_error": bounds.err0,
-            "Emax_error": bounds.errmax, "times": times, "norm_drift": evo.norm_drift,
-            "energy_drift": evo.energy_drift, "matvecs": np.asarray(evo.matvecs + int(bounds.iterations.max())),
+            "magnetization": evo.magnetization,
+            "field": fields,
+            "initial_state": chain.sector.spins[index],
+            "initial_energy": energy,
+            "E0": bounds.E0,
+            "Emax": bounds.Emax,
+            "E0_error": bounds.err0,
+            "Emax_error": bounds.errmax,
+            "times": times,
+            "norm_drift": evo.norm_drift,
+            "energy_drift": evo.energy_drift,
+            "matvecs": np.asarray(evo.matvecs + int(bounds.iterations.max())),
         }
 
     def run_stage(self, config, stage, point, block, inputs):
@@ -248,23 +286,49 @@ class HeisenbergChainModel:
         cfg, (a, b) = config[self.name], block
         if stage == "bounds":
             bd = self.bounds(config["seed"], cfg["L"], point["W"], range(a, b + 1), cfg["J"], cfg["boundary"])
-            return {"E0": bd.E0, "Emax": bd.Emax, "E0_error": bd.err0, "Emax_error": bd.errmax,
-                    "iterations": bd.iterations}
-        (arrays, _), = inputs
-        bounds = SpectralBounds(arrays["E0"], arrays["Emax"], arrays["E0_error"], arrays["Emax_error"],
-                                arrays["iterations"])
+            return {
+                "E0": bd.E0,
+                "Emax": bd.Emax,
+                "E0_error": bd.err0,
+                "Emax_error": bd.errmax,
+                "iterations": bd.iterations,
+            }
+        ((arrays, _),) = inputs
+        bounds = SpectralBounds(
+            arrays["E0"], arrays["Emax"], arrays["E0_error"], arrays["Emax_error"], arrays["iterations"]
+        )
         times = default_times(cfg["t_max"], cfg["n_times"])
-        out = self.simulate(config["seed"], cfg["L"], point["W"], [point["eps"]], range(a, b + 1), times, cfg["J"],
-                            cfg["boundary"], bounds)
-        keep = ("magnetization", "field", "initial_state", "initial_energy", "E0", "Emax", "times", "norm_drift",
-                "energy_drift")
+        out = self.simulate(
+            config["seed"],
+            cfg["L"],
+            point["W"],
+            [point["eps"]],
+            range(a, b + 1),
+            times,
+            cfg["J"],
+            cfg["boundary"],
+            bounds,
+        )
+        keep = (
+            "magnetization",
+            "field",
+            "initial_state",
+            "initial_energy",
+            "E0",
+            "Emax",
+            "times",
+            "norm_drift",
+            "energy_drift",
+        )
         return {k: out[k] for k in keep}
 
     # --------------------------------------------------------------------------------------------- its dataset
     def windows(self, cfg: dict) -> list[Window]:
         w = cfg["windows"]
-        return [Window("ergodic", 0, 0.0, float(w["ergodic_W_max"])),
-                Window("localized", 1, float(w["localized_W_min"]), np.inf)]
+        return [
+            Window("ergodic", 0, 0.0, float(w["ergodic_W_max"])),
+            Window("localized", 1, float(w["localized_W_min"]), np.inf),
+        ]
 
     def dataset(self, config, stores):
         """Every (ε, W, block) store → dims (eps, W, realization, time, site)."""
@@ -290,13 +354,19 @@ class HeisenbergChainModel:
             {
                 "magnetization": (("eps", "W", "realization", "time", "site"), mag, {"long_name": "<sigma^z_i>(t)"}),
                 "field": (("W", "realization", "site"), field, {"long_name": self.field_name}),
-                "initial_state": (("eps", "W", "realization", "site"), init,
-                                  {"long_name": "sigma^z of the product state"}),
+                "initial_state": (
+                    ("eps", "W", "realization", "site"),
+                    init,
+                    {"long_name": "sigma^z of the product state"},
+                ),
                 "E0": (("W", "realization"), E0),
                 "Emax": (("W", "realization"), Emax),
                 "initial_energy": (("eps", "W", "realization"), energy),
-                "label": (("eps", "W"), np.broadcast_to(labels(W, windows), (eps.size, W.size)).copy(),
-                          classes_attr(windows)),
+                "label": (
+                    ("eps", "W"),
+                    np.broadcast_to(labels(W, windows), (eps.size, W.size)).copy(),
+                    classes_attr(windows),
+                ),
             },
             coords={"eps": eps, "W": W, "realization": np.arange(R), "time": times, "site": np.arange(L)},
             attrs={"L": L, "J": cfg["J"], "boundary": cfg["boundary"], "t_max": cfg["t_max"]},
@@ -310,8 +380,10 @@ class HeisenbergChainModel:
         check_grid(f"{self.name}.eps", grid(cfg["eps"]), 0.0, 1.0, FORMATS["eps"])
         check_grid(f"{self.name}.W", W, 0.0, np.inf, FORMATS["W"])
         if cfg["windows"]["ergodic_W_max"] >= cfg["windows"]["localized_W_min"]:
-            raise ValueError(f"invalid config: {self.name}.windows.ergodic_W_max must be < "
-                             f"{self.name}.windows.localized_W_min (windows overlap)")
+            raise ValueError(
+                f"invalid config: {self.name}.windows.ergodic_W_max must be < "
+                f"{self.name}.windows.localized_W_min (windows overlap)"
+            )
         check_model_windows(self.name, self.windows(cfg), W)
 
     # ------------------------------------------------------------------------------------ what it costs, shows
@@ -332,5 +404,12 @@ class HeisenbergChainModel:
     def panel(self, fig, spec, config, confusion, traces):
         from ..figures import map_panel
 
-        map_panel(fig, spec, confusion, self.windows(config[self.name]), f"{self.title}, L = {confusion.attrs['L']}",
-                  xlabel="strength W", ylabel="energy density ε")
+        map_panel(
+            fig,
+            spec,
+            confusion,
+            self.windows(config[self.name]),
+            f"{self.title}, L = {confusion.attrs['L']}",
+            xlabel="strength W",
+            ylabel="energy density ε",
+        )

@@ -31,8 +31,18 @@ class FloquetDrive:
     schema = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["L", "boundary", "eps", "realizations", "realizations_per_job", "periods", "T1", "T2", "g",
-                     "windows"],
+        "required": [
+            "L",
+            "boundary",
+            "eps",
+            "realizations",
+            "realizations_per_job",
+            "periods",
+            "T1",
+            "T2",
+            "g",
+            "windows",
+        ],
         "properties": {
             "L": {"type": "integer", "minimum": 2, "maximum": 24},
             "boundary": {"enum": ["periodic", "open"]},
@@ -43,13 +53,27 @@ class FloquetDrive:
             "T1": {"type": "number", "exclusiveMinimum": 0},
             "T2": {"type": "number", "exclusiveMinimum": 0},
             "g": {"type": "number"},
-            "windows": {"type": "object", "additionalProperties": False, "required": list(CLASSES),
-                        "properties": dict.fromkeys(CLASSES, _INTERVAL)},
+            "windows": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": list(CLASSES),
+                "properties": dict.fromkeys(CLASSES, _INTERVAL),
+            },
         },
     }
 
-    def simulate(self, seed: int, L: int, eps, realizations, periods: int = 100, T1: float = 1.0, T2: float = 1.0,
-                 g: float = np.pi / 2, boundary: str = "open") -> dict[str, np.ndarray]:
+    def simulate(
+        self,
+        seed: int,
+        L: int,
+        eps,
+        realizations,
+        periods: int = 100,
+        T1: float = 1.0,
+        T2: float = 1.0,
+        g: float = np.pi / 2,
+        boundary: str = "open",
+    ) -> dict[str, np.ndarray]:
         """Stroboscopic traces of realizations ``realizations`` for every ε in ``eps``.
 
         Returns ``magnetization (E, n, N + 1, L)``, ``imbalance (E, n, N + 1)``, ``coupling (n, n_bonds)``,
@@ -61,17 +85,34 @@ class FloquetDrive:
         from ..seeds import realization_rng
 
         configure()
-        draws = [floquet.draw_realization(realization_rng(seed, self.name, L, 0, int(r)), L, boundary)
-                 for r in realization_range(realizations)]
+        draws = [
+            floquet.draw_realization(realization_rng(seed, self.name, L, 0, int(r)), L, boundary)
+            for r in realization_range(realizations)
+        ]
         couplings, fields, initial = (np.stack(x) for x in zip(*draws, strict=True))
         evo = floquet.evolve_floquet(eps, couplings, fields, initial, periods, T1, T2, g, boundary)
-        return {"magnetization": evo.magnetization, "imbalance": evo.imbalance, "coupling": couplings,
-                "field": fields, "initial_state": initial, "norm_drift": evo.norm_drift}
+        return {
+            "magnetization": evo.magnetization,
+            "imbalance": evo.imbalance,
+            "coupling": couplings,
+            "field": fields,
+            "initial_state": initial,
+            "norm_drift": evo.norm_drift,
+        }
 
     def run_stage(self, config, stage, point, block, inputs):
         cfg, (a, b) = config[self.name], block
-        return self.simulate(config["seed"], cfg["L"], [point["eps"]], range(a, b + 1), cfg["periods"], cfg["T1"],
-                             cfg["T2"], cfg["g"], cfg["boundary"])
+        return self.simulate(
+            config["seed"],
+            cfg["L"],
+            [point["eps"]],
+            range(a, b + 1),
+            cfg["periods"],
+            cfg["T1"],
+            cfg["T2"],
+            cfg["g"],
+            cfg["boundary"],
+        )
 
     def windows(self, cfg: dict) -> list[Window]:
         return [Window(n, k, float(cfg["windows"][n][0]), float(cfg["windows"][n][1])) for k, n in enumerate(CLASSES)]
@@ -101,8 +142,13 @@ class FloquetDrive:
                 "initial_state": (("realization", "site"), init),
                 "label": (("eps",), labels(eps, windows), classes_attr(windows)),
             },
-            coords={"eps": eps, "realization": np.arange(R), "period": np.arange(N + 1), "site": np.arange(L),
-                    "bond": np.arange(nb)},
+            coords={
+                "eps": eps,
+                "realization": np.arange(R),
+                "period": np.arange(N + 1),
+                "site": np.arange(L),
+                "bond": np.arange(nb),
+            },
             attrs={"L": L, "T1": cfg["T1"], "T2": cfg["T2"], "g": cfg["g"], "boundary": cfg["boundary"]},
         )
 
@@ -119,7 +165,8 @@ class FloquetDrive:
                 raise ValueError(
                     f"invalid config: {self.name}.windows.{a.name} = [{a.low}, {a.high}] must lie below "
                     f"{self.name}.windows.{b.name} = [{b.low}, {b.high}] (the sweep runs time crystal → ergodic → "
-                    "Floquet-MBL)")
+                    "Floquet-MBL)"
+                )
 
     def resources(self, config, stage, attempt, point):
         cfg = config[self.name]
