@@ -141,6 +141,9 @@ def test_point_outside_the_grid_is_refused(tmp_path):
     proc = snakemake(d, "--cores", "1", "results/mbl/L6/traces/eps0.4000/W3.000/r000-001.zarr.zip", check=False)
     assert proc.returncode != 0
     assert "eps = 0.4000 is not a point of the configured grid" in proc.stdout + proc.stderr
+    proc = snakemake(d, "-n", "results/mbl/L8/traces.zarr", check=False)  # the L in a path is the configured one
+    assert proc.returncode != 0
+    assert "mbl.L = 6 in the config; the target asks for L8" in proc.stdout + proc.stderr
 
 
 @pytest.mark.workflow

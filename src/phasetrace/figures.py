@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from .provenance import require_same, settings
 from .store import open_dataset
 
+SYMBOLS = {"eps": "ε", "W": "W"}  # how sweep dimensions are written on axes
 CLASS_COLORS = {"time_crystal": "tab:purple", "ergodic": "tab:red", "floquet_mbl": "tab:blue", "localized": "tab:blue"}
 
 
@@ -162,7 +163,7 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
                 ax_b.set_ylabel({"eps": "energy density ε"}.get(sd, sd))
                 at = int(np.argmin(np.abs(y - eps_c))) if sd == "eps" else y.size // 2
                 ax_c.plot(ds[lab].values, ds["confusion"].isel({sd: at}).values, "o-", ms=3, color=color, label=kind)
-                ax_c.set_title(f"{m.title}: confusion at {sd} = {y[at]:.3g}", fontsize=10)
+                ax_c.set_title(f"{m.title}: confusion at {SYMBOLS.get(sd, sd)} = {y[at]:.3g}", fontsize=10)
                 where = [(f"{sd}={v:.4f}", j) for j, v in enumerate(y)]
             else:  # one row per transition
                 y = np.arange(ds.sizes["transition"])
@@ -192,10 +193,10 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
                             f"{conf.max():.4f}",
                         ]
                     )
-        ax_b.set_xlabel(f"boundary {lab} (68% thick, 95% thin)")
+        ax_b.set_xlabel(f"boundary {SYMBOLS.get(lab, lab)} (68% thick, 95% thin)")
         ax_b.set_title(f"{m.title}, L = {group[0].attrs['L']}", fontsize=10)
         ax_b.legend(fontsize=8)
-        ax_c.set_xlabel(lab)
+        ax_c.set_xlabel(SYMBOLS.get(lab, lab))
         ax_c.set_ylabel("confusion C (member mean)")
         ax_c.set_ylim(0, 1.02)
         for w in m.windows(config[name]):

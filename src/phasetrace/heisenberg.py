@@ -266,8 +266,8 @@ def chebyshev_weights(half_width: np.ndarray, dt: float, tol: float) -> tuple[np
     return np.where(k[:K, None] % 2 == 0, c.real, c.imag), K
 
 
-@partial(jax.jit, static_argnames=("L",))
-def _evolve_scan(x0, hopping, diag2, hop2, diag, hop, spins, weights, phase_cos, phase_sin, npairs, L: int):
+@jax.jit
+def _evolve_scan(x0, hopping, diag2, hop2, diag, hop, spins, weights, phase_cos, phase_sin, npairs):
     """Propagate x0 (dim + 1, 2C) = [Re ψ | Im ψ] through the steps; measure after each.
 
     diag2, hop2: 2(D − b)/a and J/a per column, so that 2H̃t = _apply(t, hopping, diag2, hop2).
@@ -381,7 +381,6 @@ def evolve(
         jnp.asarray(np.cos(phase)),
         jnp.asarray(np.sin(phase)),
         jnp.asarray(np.asarray(nterms) // 2, dtype=np.int32),
-        L=chain.L,
     )
     mag, norm, energy = np.asarray(mag), np.asarray(norm), np.asarray(energy)
     e_init = diag[state_index.reshape(-1), np.arange(C)]
