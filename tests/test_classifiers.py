@@ -163,16 +163,19 @@ def test_confidence_enhancement_lowers_entropy_on_unlabeled_samples():
 
 @pytest.mark.slow
 def test_concurrent_trainings_in_threads_finish():
-    """Local workflow jobs are threads of one process; two trainings at once once hung in XLA's CPU runtime."""
+    """Local workflow jobs are threads of one process (profiles/default); two trainings at once once hung in XLA's
+    CPU runtime. With the per-process lock they finish, and each equals the same training run alone."""
     import threading
 
     x, y = synthetic(48, T=6, F=3)
-    done = []
+    done = {}
+
+    def fit(units):
+        hp = Hyper(n_classes=2, units=units, learning_rate=0.01, batch_size=16, epochs=3)
+        return training.fit_set(x, y, hp, k=2, seed=units, holdout=0.2)["p"]
 
     def work(units):
-        hp = Hyper(n_classes=2, units=units, learning_rate=0.01, batch_size=16, epochs=3)
-        training.fit_set(x, y, hp, k=2, seed=units, holdout=0.2)
-        done.append(units)
+        done[units] = fit(units)
 
     threads = [threading.Thread(target=work, args=(u,), daemon=True) for u in (3, 5)]
     for t in threads:
@@ -180,6 +183,8 @@ def test_concurrent_trainings_in_threads_finish():
     for t in threads:
         t.join(timeout=300)
     assert sorted(done) == [3, 5]
+    for units, p in done.items():
+        assert np.array_equal(p, fit(units))
 
 
 # --- boundaries ----------------------------------------------------------------------------------------------------

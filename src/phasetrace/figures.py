@@ -132,6 +132,7 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
             path, ds.attrs, settings(config, "confusion", ds.attrs["model"], classifier=ds.attrs["classifier"])
         )
     models = list(dict.fromkeys(ds.attrs["model"] for ds in confs))
+    plateaus = list(dict.fromkeys(name for m in models for name in get(m).plateaus))
     fig = Figure(figsize=(5.2 * len(models), 8), layout="constrained")
     axes = fig.subplots(2, len(models), squeeze=False)
     eps_c = config["checks"]["units_eps"]
@@ -179,6 +180,9 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
                 sel = {} if j is None else {m.set_dims[0]: j}
                 acc = ds["accuracy"].isel(sel).values
                 conf = ds["confusion"].isel(sel).values
+                x = ds[lab].values
+                inside = {n: (x >= lo) & (x <= hi) for n, (lo, hi) in m.plateaus.items()}
+                means = {n: conf[sel].mean() for n, sel in inside.items() if sel.any()}  # empty where no grid point
                 for t, tname in enumerate(ds["transition"].values):
                     values = [ds["boundary"].isel(sel).values[t], *ds["boundary_interval"].isel(sel).values[t]]
                     rows.append(
@@ -191,6 +195,7 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
                             f"{acc.min():.4f}",
                             f"{acc.mean():.4f}",
                             f"{conf.max():.4f}",
+                            *[f"{means[n]:.4f}" if n in means else "" for n in plateaus],
                         ]
                     )
         ax_b.set_xlabel(f"boundary {SYMBOLS.get(lab, lab)} (68% thick, 95% thin)")
@@ -220,6 +225,7 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
             "accuracy_min",
             "accuracy_mean",
             "confusion_peak",
+            *plateaus,
         ],
         rows,
     )

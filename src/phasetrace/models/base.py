@@ -56,6 +56,7 @@ class Model(Protocol):
     stages: tuple[Stage, ...]  # the last one is aggregated into the dataset
     dataset_keys: tuple[str, ...]  # section keys the dataset depends on
     schema: dict  # JSON-schema fragment of the config section
+    plateaus: dict[str, tuple[float, float]]  # untrained ranges of the labeled dimension reported with mean C
 
     def windows(self, cfg: dict) -> list[Window]: ...
 
@@ -196,6 +197,8 @@ class HeisenbergChainModel:
     dataset_keys = ("L", "J", "boundary", "t_max", "n_times", "eps", "W", "realizations", "windows")
     schema = HEISENBERG_SCHEMA
     field_name = "field w_i"
+    # Ranges of W outside the default windows where C should stay low (results/checks/classifiers.csv)
+    plateaus = {"C_W_le_1": (0.0, 1.0), "C_W_5_to_7.25": (5.0, 7.25)}
 
     def __init__(self, name: str):
         self.name = name

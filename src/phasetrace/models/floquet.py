@@ -28,6 +28,7 @@ class FloquetDrive:
     time_dim = "period"
     stages = (Stage("traces", ("eps",), ("L", "boundary", "periods", "T1", "T2", "g")),)
     dataset_keys = ("L", "boundary", "periods", "T1", "T2", "g", "eps", "realizations", "windows")
+    plateaus: dict[str, tuple[float, float]] = {}
     schema = {
         "type": "object",
         "additionalProperties": False,
