@@ -182,7 +182,7 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
                 conf = ds["confusion"].isel(sel).values
                 x = ds[lab].values
                 inside = {n: (x >= lo) & (x <= hi) for n, (lo, hi) in m.plateaus.items()}
-                means = {n: conf[sel].mean() for n, sel in inside.items() if sel.any()}  # empty where no grid point
+                means = {n: conf[mask].mean() for n, mask in inside.items() if mask.any()}  # none: no grid point
                 for t, tname in enumerate(ds["transition"].values):
                     values = [ds["boundary"].isel(sel).values[t], *ds["boundary_interval"].isel(sel).values[t]]
                     rows.append(
