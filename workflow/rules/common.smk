@@ -117,14 +117,9 @@ def stage_inputs(wildcards):
     )
 
 
-CHECKS = {  # the paper's checks, built where their model is
-    "mbl": ["confusion_vs_units", "blanking", "calibration"],
-    "floquet": ["unseen_phase"],
-}
-
-
 def all_targets():
-    figures = [n for m in MODELS for n in CHECKS.get(m, [])] + ["classifiers"]
+    """The phase diagram, the classifier comparison and the paper's checks of the enabled models (checks.smk)."""
+    figures = [n for m in MODELS for n in PAPER_CHECKS.get(m, [])] + ["classifiers"]
     return ["results/phase_diagram.png"] + [f"results/figures/{n}.png" for n in figures]
 
 
