@@ -303,3 +303,17 @@ def test_third_model_runs_through_the_same_rules_and_contract(tmp_path):
     conf = xr.open_zarr(d / "results/quasiperiodic/L6/lstm/confusion.zarr")
     assert conf["confusion"].dims == ("eps", "W") and conf["boundary_interval"].dims == ("eps", "transition", "bound")
     assert not (d / "results" / "mbl").exists() and not (d / "results" / "floquet").exists()
+
+
+@pytest.mark.workflow
+def test_a_config_may_leave_out_the_models_it_does_not_build(tmp_path):
+    cfg = copy.deepcopy(TINY)
+    cfg["models"] = ["quasiperiodic"]
+    del cfg["mbl"], cfg["floquet"]
+    d = workdir(tmp_path, cfg)
+    proc = snakemake(d, "-n")
+    assert planned_jobs(proc.stdout + proc.stderr) == {
+        "quasiperiodic_bounds": 10, "quasiperiodic_traces": 20, "quasiperiodic_dataset": 1,
+        "quasiperiodic_network": 8, "quasiperiodic_confusion": 4, "classifiers_figure": 1, "phase_diagram": 1,
+        "all": 1,
+    }  # fmt: skip
