@@ -352,3 +352,15 @@ def test_importing_phasetrace_changes_no_global_state():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, "MPLBACKEND": ""}
     )
     assert proc.stdout.split() == ["False", "no", "pyplot"]
+
+
+def test_parsing_the_workflow_imports_no_jax():
+    """The modules the rules import at parse time (workflow/rules/common.smk) stay light: every dry run and every
+    cluster job parses the workflow, and JAX is imported only inside jobs."""
+    code = (
+        "import sys\nimport phasetrace.config, phasetrace.models, phasetrace.provenance, phasetrace.resources, "
+        "phasetrace.sweep\nfrom phasetrace.models import training_sets\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'flax', 'optax')))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"

@@ -1,7 +1,7 @@
 """Command line.
 
 ``python -m phasetrace classify --networks SET --traces DATASET --out PREDICTIONS [--overwrite]``
-    Applies a saved set of any classifier kind (``results/<model>/L<L>/<kind>/networks*.zarr.zip``) to a traces
+    Applies a saved set of any classifier kind (``results/<model>/L<L>/<kind>/networks/<set>.zarr.zip``) to a traces
     dataset (Zarr) whose
     ``magnetization`` has the (time, site) grid the set was trained on (stored with the set), e.g. new or
     experimental traces, and writes a Zarr dataset with ``p(seed, ..., class)``, the confusion of each sample

@@ -42,8 +42,8 @@ def _boundary_with_intervals(ax, boundary, y, interval, color, label, horizontal
     )
 
 
-def _checked(config: dict, path: str, stage: str, **point):
-    ds = open_dataset(path)
+def _checked(config: dict, path: str, stage: str, load: bool = True, **point):
+    ds = open_dataset(path, load)
     require_same(path, ds.attrs, settings(config, stage, ds.attrs["model"], **point))
     return ds
 
@@ -108,7 +108,7 @@ def phase_diagram(config: dict, confusions: list[str], traces: list[str], output
 
     kind = config["training"]["classifier"]
     confs = [_checked(config, path, "confusion", classifier=kind) for path in confusions]
-    dss = [_checked(config, path, "dataset") for path in traces]
+    dss = [_checked(config, path, "dataset", load=False) for path in traces]  # panels read a few variables
     fig = Figure(figsize=(6.5 * len(confs), 5.2), layout="constrained")
     specs = fig.add_gridspec(1, len(confs))
     for i, (conf, ds) in enumerate(zip(confs, dss, strict=True)):

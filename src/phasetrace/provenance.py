@@ -41,7 +41,6 @@ KIND_KEYS = {
     "logistic": _NETWORK_KEYS,
     "imbalance": ["seeds", "holdout", "late_times"],
 }
-MODEL_STAGES = ("dataset", "network", "confusion")  # besides each model's simulation stages
 
 # The stages of the paper's checks and figures: {config section: keys it reads}; "seed" is the root seed, and
 # "<model>:dataset" stands for the keys the dataset of that model depends on.
@@ -62,6 +61,7 @@ GRIDS = {"eps", "W"}
 def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | bool]:
     """{section: keys} that the outputs of ``stage`` (of ``model``, for the model stages) read."""
     from .models import enabled, get
+    from .models import stage as model_stage
 
     if stage in ("phase_diagram", "classifiers"):  # the windows shaded in each model's panel
         out = {m.name: ["windows"] for m in enabled(config)} | {"training": ["classifier"]}
@@ -79,7 +79,7 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
         return {"seed": True, m.name: list(m.dataset_keys), "training": training[stage]}
     if stage == "dataset":
         return {"seed": True, m.name: list(m.dataset_keys)}
-    return {"seed": True, m.name: list(next(s.keys for s in m.stages if s.name == stage))}
+    return {"seed": True, m.name: list(model_stage(m, stage).keys)}
 
 
 def settings(config: dict, stage: str, model: str | None = None, **point: float | str) -> dict:

@@ -78,11 +78,14 @@ def read_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
         raise _unreadable(path, err, "zip Zarr store (*.zarr.zip)") from err
 
 
-def open_dataset(path: str | os.PathLike):
-    """An xarray Dataset from a Zarr directory store, loaded; :class:`DamagedFileError` names an unreadable one."""
+def open_dataset(path: str | os.PathLike, load: bool = True):
+    """An xarray Dataset from a Zarr directory store, loaded (``load=False``: read lazily, for a few variables of a
+    large one); :class:`DamagedFileError` names an unreadable one."""
     import xarray as xr
 
     try:
+        if not load:
+            return xr.open_zarr(path)
         with xr.open_zarr(path) as ds:
             return ds.load()
     except Exception as err:

@@ -23,6 +23,7 @@ import numpy as np
 from . import training
 from .boundaries import confusion
 from .config import load
+from .models import training_sets
 from .runner import configure
 from .sweep import path
 
@@ -48,7 +49,7 @@ def fit_sets(config: dict, model: str, ds, overrides: dict) -> dict:
     cfg = {**config, "training": {**config["training"], **overrides}}
     t = cfg["training"]
     p, acc = [], []
-    for _, point in training.training_sets(cfg, model):
+    for _, point in training_sets(cfg, model):
         x, labels, shape, context = training.set_samples(model, ds, point)
         hp = training.hyper(cfg, len(ds["label"].attrs["classes"]))
         fit = training.fit_set(x, labels, hp, t["seeds"], cfg["seed"], t["holdout"], *context)

@@ -18,12 +18,12 @@ import xarray as xr
 from . import __version__
 from .boundaries import BOUNDS, confusion, gap, intervals, transition
 from .classifiers import Hyper, fit_members, flat_params, hyper_attrs, member_keys, predict_members, unflat_params
-from .models import get, grids
+from .models import get, training_sets
 from .provenance import record, require_same, settings
 from .runner import configure
 from .seeds import MODEL_IDS, stream_rng
 from .store import open_dataset, read_arrays, write_arrays, write_dataset
-from .sweep import ALL_SETS, point_name, points
+from .sweep import ALL_SETS, point_name
 
 # Two training computations executing at once in one process (local workflow jobs are threads) were seen to hang
 # in XLA's CPU runtime, each waiting on the other's buffers; training and prediction therefore run one at a time
@@ -146,15 +146,6 @@ def dataset_for(config: dict, model: str, path: str) -> xr.Dataset:
     ds = open_dataset(path)
     require_same(path, ds.attrs, settings(config, "dataset", model))
     return ds
-
-
-def training_sets(config: dict, model: str) -> list[tuple[str, dict[str, float]]]:
-    """(name, point) of each training set of ``model``: one per point of its set dimensions (``eps0.5000``), or
-    one over the whole sweep (``all``)."""
-    m = get(model)
-    if not m.set_dims:
-        return [(ALL_SETS, {})]
-    return [(point_name(p), p) for p in points(grids(m, config[model], m.set_dims))]
 
 
 def set_samples(model: str, ds: xr.Dataset, point: dict[str, float]):

@@ -22,7 +22,7 @@ if "mbl" in config:  # a config may leave out the sections of models it does not
             "logs/checks/units.log",
         resources:
             mem_mb=estimate(
-                "training", "mem_mb", "mbl", sets=len(config["checks"]["units"])
+                "training", "mem_mb", model="mbl", sets=len(config["checks"]["units"])
             ),
             runtime=estimate(
                 "training", "runtime", model="mbl", sets=len(config["checks"]["units"])

@@ -1,5 +1,5 @@
 # Config validation and target helpers. Logic lives in the phasetrace package; rules only wire files.
-# Only light modules are imported here (no JAX): every local job re-parses the workflow.
+# Only light modules are imported here (no JAX): every dry run and every cluster job parses the workflow.
 import sys
 from pathlib import Path
 
@@ -84,12 +84,10 @@ def dataset(model):
 
 def network_targets(model, kind):
     """The saved sets of one classifier kind: one per training set of the model."""
-    from phasetrace.training import training_sets
-
     L = config[model]["L"]
     return [
         path("network", model=model, L=L, classifier=kind, set=name)
-        for name, _ in training_sets(config, model)
+        for name, _ in phasetrace.models.training_sets(config, model)
     ]
 
 
@@ -186,11 +184,25 @@ def estimate(kind, field, model=None, **fixed):
     return get
 
 
+def figure_resources(field):
+    """A figure over every enabled model: the memory of all their datasets, the longest time."""
+
+    def get(wildcards, attempt):
+        each = [
+            phasetrace.resources.aggregate(config, m, attempt=attempt) for m in MODELS
+        ]
+        return (
+            sum(r[field] for r in each)
+            if field == "mem_mb"
+            else max(r[field] for r in each)
+        )
+
+    return get
+
+
 def one_set(model):
     """The share of a model's dataset one training set reads."""
-    from phasetrace.training import training_sets
-
-    return 1 / len(training_sets(config, model))
+    return 1 / len(phasetrace.models.training_sets(config, model))
 
 
 def run_job(log, resources, target, *args):

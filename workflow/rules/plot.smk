@@ -10,8 +10,8 @@ rule phase_diagram:
     log:
         "logs/phase_diagram.log",
     resources:
-        mem_mb=estimate("aggregate", "mem_mb", model=MODELS[0]),
-        runtime=estimate("aggregate", "runtime", model=MODELS[0]),
+        mem_mb=figure_resources("mem_mb"),
+        runtime=figure_resources("runtime"),
     params:
         settings=declared("phase_diagram"),
     run:
@@ -37,8 +37,8 @@ rule classifiers_figure:
     log:
         "logs/classifiers.log",
     resources:
-        mem_mb=estimate("aggregate", "mem_mb", model=MODELS[0]),
-        runtime=estimate("aggregate", "runtime", model=MODELS[0]),
+        mem_mb=figure_resources("mem_mb"),
+        runtime=figure_resources("runtime"),
     params:
         settings=declared("classifiers"),
     run:

@@ -1,10 +1,13 @@
 """The models phasetrace simulates and learns from, by config section name (see :mod:`.base` for the interface).
 
-A new model is a module here with a ``MODEL`` object, one line in :data:`MODELS`, a config section and its tests.
+A new model is a module here with a ``MODEL`` object, one line in :data:`MODELS`, a model id in
+:data:`phasetrace.seeds.MODEL_IDS`, a config section and its tests. Sweep dimensions other than ``eps`` and ``W`` also
+need their path format in :data:`phasetrace.sweep.FORMATS`.
 """
 
 from __future__ import annotations
 
+from ..sweep import ALL_SETS, point_name, points
 from .base import Model, Stage, grids, stage
 from .floquet import MODEL as FLOQUET
 from .mbl import MODEL as MBL
@@ -24,4 +27,13 @@ def enabled(config: dict) -> list[Model]:
     return [get(name) for name in config["models"]]
 
 
-__all__ = ["MODELS", "Model", "Stage", "enabled", "get", "grids", "stage"]
+def training_sets(config: dict, model: str) -> list[tuple[str, dict[str, float]]]:
+    """(name, point) of each training set of ``model``: one per point of its set dimensions (``eps0.5000``), or
+    one over the whole sweep (``all``)."""
+    m = get(model)
+    if not m.set_dims:
+        return [(ALL_SETS, {})]
+    return [(point_name(p), p) for p in points(grids(m, config[model], m.set_dims))]
+
+
+__all__ = ["MODELS", "Model", "Stage", "enabled", "get", "grids", "stage", "training_sets"]

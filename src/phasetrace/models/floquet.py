@@ -157,6 +157,11 @@ class FloquetDrive:
         from ..sweep import FORMATS
 
         cfg = config[self.name]
+        if cfg["boundary"] == "periodic" and cfg["L"] < 3:
+            raise ValueError(
+                f"invalid config: {self.name}.L = {cfg['L']} is not allowed with boundary: periodic: it "
+                "must be >= 3 (a ring of two sites has one bond counted twice)"
+            )
         eps = grid(cfg["eps"])
         check_grid(f"{self.name}.eps", eps, 0.0, np.pi, FORMATS["eps"])
         windows = self.windows(cfg)
