@@ -41,6 +41,13 @@ def mutate(path, value):
         (("mbl", "eps"), {"start": -0.1, "stop": 0.5, "num": 3}, r"mbl\.eps .*\[0\.0, 1\.0\]"),
         (("mbl", "W"), [0.1, -2.0, 8.0], r"mbl\.W .*\[0\.0, inf\]"),
         (("mbl", "realizations"), 0, r"mbl\.realizations = 0 .*>= 1"),
+        (("quasiperiodic", "L"), 11, r"quasiperiodic\.L = 11 .*multiple of 2"),
+        (("quasiperiodic", "W"), [3.0, 1.0], r"quasiperiodic\.W .*strictly increasing"),
+        (
+            ("models",),
+            ["mbl", "heisenberg"],
+            r"models\.1 = 'heisenberg' .*one of \['floquet', 'mbl', 'quasiperiodic'\]",
+        ),
         (("mbl", "boundary"), "twisted", r"mbl\.boundary = 'twisted' .*one of \['periodic', 'open'\]"),
         (("mbl", "windows", "ergodic_W_max"), 8.0, r"ergodic_W_max must be < .*localized_W_min"),
         (("mbl", "W"), {"start": 1.0, "stop": 7.0, "num": 7}, r"mbl\.windows\.ergodic .*contains no point"),
@@ -88,6 +95,14 @@ def mutate(path, value):
 def test_bad_config_names_key_and_allowed_values(path, value, match):
     with pytest.raises(ValueError, match=match):
         validate(mutate(path, value))
+
+
+def test_a_two_site_ring_is_refused_but_a_two_site_chain_is_not():
+    cfg = mutate(("floquet", "L"), 2)
+    validate(cfg)  # open boundaries (the default)
+    cfg["floquet"]["boundary"] = "periodic"
+    with pytest.raises(ValueError, match=r"floquet\.L = 2 is not allowed with boundary: periodic: it must be >= 3"):
+        validate(cfg)
 
 
 def test_holdout_is_checked_for_every_training_set():
