@@ -8,17 +8,19 @@ from hypothesis import strategies as st
 from dense import dense_traces, heisenberg_sector_dense
 from phasetrace import heisenberg
 from phasetrace.heisenberg import HealthCheckError, heisenberg_chain
-from phasetrace.models import MBL
+from phasetrace.models import MBL, QUASIPERIODIC
 from phasetrace.models.base import default_times
 
 TIMES = default_times()  # 50 points on [0, 500]
 
 
+@pytest.mark.parametrize("model", [MBL, QUASIPERIODIC], ids=lambda m: m.name)
 @pytest.mark.parametrize("L", [8, 10, 12])
 @pytest.mark.parametrize("W", [0.5, 3.0, 8.0])
-def test_traces_match_dense_ed(L, W):
+def test_traces_match_dense_ed(model, L, W):
+    """Both Heisenberg chains (random and quasi-periodic fields) against dense ED of the same fields."""
     eps = [0.2, 0.5, 0.8]
-    out = MBL.simulate(seed=11, L=L, W=W, eps=eps, realizations=[3])
+    out = model.simulate(seed=11, L=L, W=W, eps=eps, realizations=[3])
     E0, Emax, picks, ref = dense_traces(L, out["field"][0], eps, TIMES)
     assert abs(out["E0"][0] - E0) <= 1e-8 * abs(E0)
     assert abs(out["Emax"][0] - Emax) <= 1e-8 * abs(Emax)

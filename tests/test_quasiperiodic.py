@@ -1,15 +1,11 @@
 """The third model, the Heisenberg chain in a quasi-periodic (Aubry–André) field, against independent references:
-dense exact diagonalization of the same Hamiltonian, and the known localization point of its non-interacting limit."""
+its fields, and the known localization point of its non-interacting limit. Its traces are checked against dense
+exact diagonalization with the random-field chain's (tests/test_heisenberg.py::test_traces_match_dense_ed)."""
 
 import numpy as np
-import pytest
 
-from dense import dense_traces
 from phasetrace.models import MBL, QUASIPERIODIC
-from phasetrace.models.base import default_times
 from phasetrace.models.quasiperiodic import BETA
-
-TIMES = default_times()  # 50 points on [0, 500]
 
 
 def test_fields_are_the_quasi_periodic_potential_with_one_phase_per_realization():
@@ -27,19 +23,6 @@ def test_fields_are_the_quasi_periodic_potential_with_one_phase_per_realization(
     assert np.array_equal(again[0], fields[1])  # realization r is the same whichever block asks for it
     random_field, _ = MBL.disorder(3, L, W, [0])
     assert not np.allclose(random_field[0], fields[0])  # the models draw from their own streams
-
-
-@pytest.mark.parametrize("L", [8, 10, 12])
-@pytest.mark.parametrize("W", [0.5, 3.0, 8.0])
-def test_traces_match_dense_ed(L, W):
-    eps = [0.2, 0.5, 0.8]
-    out = QUASIPERIODIC.simulate(seed=11, L=L, W=W, eps=eps, realizations=[2])
-    E0, Emax, picks, ref = dense_traces(L, out["field"][0], eps, TIMES)
-    assert abs(out["E0"][0] - E0) <= 1e-8 * abs(E0) and abs(out["Emax"][0] - Emax) <= 1e-8 * abs(Emax)
-    chosen = (out["initial_state"][0] > 0).astype(np.int64) @ (1 << np.arange(L))
-    assert np.array_equal(chosen, picks)
-    err = np.abs(out["magnetization"][0] - ref).max()
-    assert err <= 1e-6, f"max |Δ⟨σᶻ⟩| = {err:.2e} at L={L}, W={W}"
 
 
 def _mean_ipr(W: float, L: int = 610, J: float = 1.0) -> float:
