@@ -18,32 +18,23 @@ from matplotlib.figure import Figure
 from .boundaries import confusion
 from .models import FLOQUET, MBL
 from .provenance import require_same, settings
-from .seeds import CHECK_CONTEXT, MODEL_IDS
+from .seeds import CHECK_CONTEXT
 from .store import read_arrays
 from .sweep import labels
-from .training import dataset_for, fit_set, hyper, write_csv
-
-
-def _mbl_inputs(config: dict, dataset: str, eps: float):
-    ds = dataset_for(config, "mbl", dataset)
-    e = int(np.argmin(np.abs(ds["eps"].values - eps)))
-    mag = ds["magnetization"].isel(eps=e).values
-    nW, R, T, L = mag.shape
-    return ds, e, mag.reshape(nW * R, T, L), nW, R
+from .training import dataset_for, fit_set, hyper, set_samples, write_csv
 
 
 def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
     """Confusion vs W at ε = checks.units_eps for each LSTM size in checks.units."""
     chk, t = config["checks"], config["training"]
-    ds, e, x, nW, R = _mbl_inputs(config, dataset, chk["units_eps"])
-    lab = np.repeat(ds["label"].isel(eps=e).values, R)
+    ds = dataset_for(config, "mbl", dataset)
+    e = int(np.argmin(np.abs(ds["eps"].values - chk["units_eps"])))
+    x, lab, (nW, R), context = set_samples("mbl", ds, {"eps": float(ds["eps"][e])})
     W = ds["W"].values
     rows, curves = [], {}
     for n in chk["units"]:
         hp = dataclasses.replace(hyper(config, 2, "lstm"), units=int(n))
-        fit = fit_set(
-            x, lab, hp, t["seeds"], config["seed"], t["holdout"], MODEL_IDS["mbl"], e, CHECK_CONTEXT["units"] + int(n)
-        )
+        fit = fit_set(x, lab, hp, t["seeds"], config["seed"], t["holdout"], *context, CHECK_CONTEXT["units"] + int(n))
         c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))  # (k, W)
         curves[n] = c
         rows += [[n, f"{w:.4f}", f"{m:.4f}", f"{s:.4f}"] for w, m, s in zip(W, c.mean(0), c.std(0), strict=True)]
@@ -72,19 +63,11 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
     for v, (lo, hi) in enumerate(variants):
         wl = labels(W, MBL.windows({"windows": {"ergodic_W_max": lo, "localized_W_min": hi}}))
         for e in range(eps.size):
-            mag = ds["magnetization"].isel(eps=e).values
-            nW, R, T, L = mag.shape
+            x, _, (nW, R), context = set_samples("mbl", ds, {"eps": float(eps[e])})
             fit = fit_set(
-                mag.reshape(nW * R, T, L),
-                np.repeat(wl, R),
-                hyper(config, 2),
-                t["seeds"],
-                config["seed"],
-                t["holdout"],
-                MODEL_IDS["mbl"],
-                e,
+                x, np.repeat(wl, R), hyper(config, 2), t["seeds"], config["seed"], t["holdout"], *context,
                 CHECK_CONTEXT["blanking"] + v,
-            )
+            )  # fmt: skip
             c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))
             peaks[v, e] = W[c.mean(0).argmax()]
             spread[v, e] = W[c.argmax(axis=1)].std()
@@ -170,20 +153,13 @@ def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> Non
     t = config["training"]
     ds = dataset_for(config, "floquet", dataset)
     eps = ds["eps"].values
-    mag = ds["magnetization"].values
-    nE, R, T, L = mag.shape
+    x, _, (nE, R), context = set_samples("floquet", ds, {})
     windows = FLOQUET.windows(config["floquet"])
     two = labels(eps, windows[:2])  # Floquet-MBL window left unlabeled
     fit = fit_set(
-        mag.reshape(nE * R, T, L),
-        np.repeat(two, R),
-        hyper(config, 2),
-        t["seeds"],
-        config["seed"],
-        t["holdout"],
-        MODEL_IDS["floquet"],
+        x, np.repeat(two, R), hyper(config, 2), t["seeds"], config["seed"], t["holdout"], *context,
         CHECK_CONTEXT["unseen_phase"],
-    )
+    )  # fmt: skip
     c = confusion(fit["p"].reshape(-1, nE, R, 2).mean(axis=2))  # (k, eps)
     unseen = labels(eps, windows[2:]) >= 0
     seen = two >= 0
