@@ -12,7 +12,6 @@ from phasetrace.sweep import (
     block_name,
     blocks,
     classifier_kinds,
-    grid,
 )
 from phasetrace.sweep import parse_point, path, point_name, points, realizations_per_job
 
@@ -95,6 +94,15 @@ def confusion(model, kind, what="confusion"):
     return path(what, model=model, L=config[model]["L"], classifier=kind)
 
 
+def job_point(wildcards, stage):
+    """The exact sweep point of a simulation job of ``stage``, from its {point} wildcard."""
+    m = model_of(wildcards)
+    dims = phasetrace.models.stage(m, stage).dims
+    return parse_point(
+        wildcards.point, phasetrace.models.grids(m, config[m.name], dims)
+    )
+
+
 def stage_inputs(wildcards):
     """The input of a simulation job: the output of the stage it needs at its block, if any."""
     m = model_of(wildcards)
@@ -102,9 +110,7 @@ def stage_inputs(wildcards):
     if st.needs is None:
         return []
     need = phasetrace.models.stage(m, st.needs)
-    values = parse_point(
-        wildcards.point, phasetrace.models.grids(m, config[m.name], st.dims)
-    )
+    values = job_point(wildcards, st.name)
     return path(
         "job",
         model=m.name,
@@ -138,11 +144,7 @@ def declared(stage, model=None):
         point = {"classifier": wildcards.classifier} if "classifier" in keys else {}
         st = wildcards.stage if stage == "{stage}" else stage
         if "point" in keys:
-            m = phasetrace.models.get(name)
-            dims = phasetrace.models.stage(m, st).dims
-            point |= parse_point(
-                wildcards.point, phasetrace.models.grids(m, config[name], dims)
-            )
+            point |= job_point(wildcards, st)
         if "set" in keys and wildcards.set != "all":
             m = phasetrace.models.get(name)
             point |= parse_point(
@@ -159,10 +161,7 @@ def simulation_resources(field):
 
     def get(wildcards, attempt):
         m = model_of(wildcards)
-        dims = phasetrace.models.stage(m, wildcards.stage).dims
-        point = parse_point(
-            wildcards.point, phasetrace.models.grids(m, config[m.name], dims)
-        )
+        point = job_point(wildcards, wildcards.stage)
         return phasetrace.resources.simulation(
             config, m.name, wildcards.stage, attempt, **point
         )[field]
