@@ -74,7 +74,7 @@ def mutate(path, value):
         (("mbl", "eps"), {"start": 0.2, "stop": float("nan"), "num": 3}, r"mbl\.eps\.stop = nan .*finite"),
         (("floquet", "eps"), [0.0, float("-inf"), 1.0], r"floquet\.eps\[1\] = -inf .*a finite number"),
         # integers written as integers
-        (("mbl", "L"), 12.0, r"mbl\.L = 12\.0 .*type integer \(write whole numbers without a decimal point\)"),
+        (("mbl", "L"), 12.0, r"mbl\.L = 12\.0 .*type integer or array \(write whole numbers without a decimal point\)"),
         (("seed",), 5.0, r"seed = 5\.0 .*type integer"),
         (("mbl", "realizations"), 3.0, r"mbl\.realizations = 3\.0 .*type integer"),
         (("mbl", "n_times"), 5.0, r"mbl\.n_times = 5\.0 .*type integer"),

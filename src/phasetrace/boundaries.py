@@ -86,3 +86,28 @@ def intervals(samples: np.ndarray) -> np.ndarray:
     """(..., 4) percentiles lo95, lo68, hi68, hi95 over the last two axes (k·B) of bootstrap samples (..., k, B)."""
     flat = samples.reshape(*samples.shape[:-2], -1)
     return np.stack([np.percentile(flat, LEVELS[b], axis=-1) for b in BOUNDS], axis=-1)
+
+
+def peak(x: np.ndarray, C: np.ndarray, lo: float, hi: float) -> tuple[float, float, float]:
+    """Height and half-maximum extent of a confusion peak: (max C on [lo, hi], x_left, x_right), where x_left and
+    x_right are where C, walking out from the maximum, first falls below half of it (linear interpolation between
+    grid points; the edge of [lo, hi] where it stays above). ``x_right − x_left`` is the width of the peak; a curve
+    that is 0 throughout (a certain classifier whose decision jumps between two grid points) has no peak on the grid:
+    its extent is NaN."""
+    x, C = np.asarray(x, dtype=np.float64), np.asarray(C, dtype=np.float64)
+    inside = np.nonzero((x >= lo - GRID_TOLERANCE) & (x <= hi + GRID_TOLERANCE))[0]
+    xs, cs = x[inside], C[inside]
+    top = int(np.argmax(cs))
+    half = 0.5 * cs[top]
+    if half == 0:
+        return 0.0, np.nan, np.nan
+
+    def edge(step: int) -> float:
+        j = top
+        while 0 <= j + step < xs.size:
+            if cs[j + step] < half:  # C crosses half between j and j + step
+                return float(xs[j] + (xs[j + step] - xs[j]) * (cs[j] - half) / (cs[j] - cs[j + step]))
+            j += step
+        return float(xs[j])
+
+    return float(cs[top]), edge(-1), edge(+1)

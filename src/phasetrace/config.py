@@ -14,7 +14,7 @@ import jsonschema
 import numpy as np
 import yaml
 
-from .sweep import grid
+from .sweep import at_size, grid, sizes
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -34,10 +34,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
         "multipleOf": lambda: f"a multiple of {s['multipleOf']}",
         "enum": lambda: f"one of {s['enum']}",
         "type": lambda: (
-            f"of type {s['type']}"
+            f"of type {' or '.join(np.atleast_1d(s['type']))}"
             + (
                 " (write whole numbers without a decimal point)"
-                if s["type"] == "integer" and isinstance(error.instance, float)
+                if "integer" in np.atleast_1d(s["type"]) and isinstance(error.instance, float)
                 else ""
             )
         ),
@@ -121,7 +121,14 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
         )
     present = [m for name, m in MODELS.items() if name in config]
     for model in present:
-        model.validate(config)
+        L = sizes(config[model.name])
+        if L != sorted(L):
+            raise ValueError(
+                f"invalid config: {model.name}.L = {config[model.name]['L']} is not allowed: a list of lengths must "
+                "be increasing"
+            )
+        for length in L:  # every stage reads one L (phasetrace.sweep.at_size)
+            model.validate(at_size(config, model.name, length))
     for model in present:
         values = grid(config[model.name][model.label_dim])
         _check_holdout(
@@ -131,9 +138,31 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
             values,
             config[model.name]["realizations"],
         )
-    if "mbl" in config:  # the checks section describes the paper's checks of the random-field chain
+    if "mbl" in config:  # the checks and scaling sections describe studies of the random-field chain
         _validate_checks(config)
+        if "scaling" in config:
+            _validate_scaling(config)
     return config
+
+
+def _validate_scaling(config: dict) -> None:
+    from .models import MBL
+
+    mbl, sc = config["mbl"], config["scaling"]
+    eps = grid(mbl["eps"])
+    if not np.any(np.isclose(eps, sc["eps"])):
+        raise ValueError(f"invalid config: scaling.eps = {sc['eps']} is not allowed: a point of mbl.eps {eps.tolist()}")
+    conv = sc["convergence"]
+    if conv["L"] not in sizes(mbl):
+        raise ValueError(
+            f"invalid config: scaling.convergence.L = {conv['L']} is not allowed: one of mbl.L {sizes(mbl)}"
+        )
+    R = conv["realizations"]
+    if R != sorted(R):
+        raise ValueError(
+            f"invalid config: scaling.convergence.realizations = {R} is not allowed: it must be increasing"
+        )
+    _check_holdout(config["training"]["holdout"], "mbl.windows", MBL.windows(mbl), grid(mbl["W"]), R[0])
 
 
 def _validate_checks(config: dict) -> None:

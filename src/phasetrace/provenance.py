@@ -68,6 +68,17 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
         if stage == "classifiers":
             out |= {"checks": ["units_eps"], "training": ["classifier", "compare"], "models": True}
         return out
+    if stage == "scaling":  # every enabled model at every L, the phase diagram's classifier and the baseline
+        out = {"seed": True, "training": [*_TRAINING, "bootstrap", "classifier"], "scaling": ["eps"]}
+        return out | {m.name: list(m.dataset_keys) for m in enabled(config)}
+    if stage == "convergence":  # the mbl chain at scaling.convergence.L, scaling.eps, the first R realizations
+        point_keys = ("L", "eps", "realizations")
+        return {
+            "seed": True,
+            "mbl": [k for k in get("mbl").dataset_keys if k not in point_keys],
+            "training": [*_TRAINING, "bootstrap", "classifier"],
+            "scaling": ["eps", "convergence"],
+        }
     if stage in STAGES:
         return {
             section: list(get(section).dataset_keys) if keys == ["dataset"] else keys

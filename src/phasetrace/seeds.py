@@ -35,8 +35,9 @@ STREAMS = {
     "averaging": 6,  # resamples of the realizations averaged for the boundary intervals
 }
 # Context offsets that keep the paper's checks' training sets apart from the main ones (added to the last element;
-# checks.units ≤ 999 and fewer than 1000 blanking variants keep the ranges apart).
-CHECK_CONTEXT = {"units": 1000, "blanking": 2000, "unseen_phase": 3000}
+# checks.units ≤ 999, fewer than 1000 blanking variants and scaling.convergence.realizations ≤ 999 keep the ranges
+# apart).
+CHECK_CONTEXT = {"units": 1000, "blanking": 2000, "unseen_phase": 3000, "convergence": 4000}
 
 
 def point_key(W: float) -> int:

@@ -25,7 +25,7 @@ from .boundaries import confusion
 from .config import load
 from .models import training_sets
 from .runner import configure
-from .sweep import path
+from .sweep import at_main_sizes, path
 
 VARIANTS = {
     "paper (raw, lr 0.001)": {"input": "raw", "learning_rate": 0.001},
@@ -71,7 +71,7 @@ def main(argv=None) -> None:
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS), help="names from VARIANTS (default: all)")
     args = ap.parse_args(argv)
     configure()
-    config = load(args.config)
+    config = at_main_sizes(load(args.config), ("mbl", "floquet"))  # the phase diagram's lengths
     mbl = training.dataset_for(config, "mbl", path("dataset", model="mbl", L=config["mbl"]["L"]))
     flq = training.dataset_for(config, "floquet", path("dataset", model="floquet", L=config["floquet"]["L"]))
     W, eps = mbl["W"].values, mbl["eps"].values

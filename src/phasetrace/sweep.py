@@ -52,6 +52,40 @@ def grid(spec) -> np.ndarray:
     return np.asarray(spec, dtype=float)
 
 
+def sizes(cfg: dict) -> list[int]:
+    """The chain lengths of one model's config section: ``L`` is one length or an increasing list (a
+    finite-size study: every L is its own folder ``L{L}`` with its own jobs, dataset and classifiers)."""
+    L = cfg["L"]
+    return [int(v) for v in L] if isinstance(L, list) else [int(L)]
+
+
+def at_size(config: dict, model: str, L: int | str) -> dict:
+    """The config as the jobs of ``model`` at chain length ``L`` see it: ``config[model]["L"]`` that one length.
+
+    Every stage reads a single L; a config listing several is the union of one such config per length, so a job
+    at L records (and is reused under) exactly the settings a single-L config with that L gives."""
+    allowed = sizes(config[model])
+    if int(L) not in allowed:
+        raise ValueError(
+            f"{model}.L = {config[model]['L']} in the config; the target asks for L{L} "
+            f"(add {L} to {model}.L to build it)"
+        )
+    return config | {model: config[model] | {"L": int(L)}}
+
+
+def main_size(cfg: dict) -> int:
+    """The length the phase diagram and the paper's checks use: the largest of the section's ``L``."""
+    return max(sizes(cfg))
+
+
+def at_main_sizes(config: dict, models) -> dict:
+    """The config with every one of ``models`` at its :func:`main_size` (figures over several models)."""
+    for m in models:
+        if m in config:
+            config = at_size(config, m, main_size(config[m]))
+    return config
+
+
 def realizations_per_job(cfg: dict) -> int:
     """Realizations per job of one model's config section (``"all"``: every realization in one job)."""
     n = cfg["realizations_per_job"]
@@ -139,3 +173,8 @@ def classifier_kinds(config: dict) -> list[str]:
     """The phase diagram's classifier first, then the others of ``training.compare``."""
     t = config["training"]
     return [t["classifier"]] + [c for c in t["compare"] if c != t["classifier"]]
+
+
+def scaling_kinds(config: dict) -> list[str]:
+    """The classifier kinds of the finite-size study: the phase diagram's and the imbalance baseline."""
+    return list(dict.fromkeys([config["training"]["classifier"], "imbalance"]))

@@ -9,9 +9,14 @@ import phasetrace.provenance
 import phasetrace.resources
 from phasetrace.sweep import (
     CLASSIFIER_KINDS,
+    at_main_sizes,
+    at_size,
     block_name,
     blocks,
     classifier_kinds,
+    main_size,
+    scaling_kinds,
+    sizes,
 )
 from phasetrace.sweep import parse_point, path, point_name, points, realizations_per_job
 
@@ -39,6 +44,8 @@ phasetrace.config.validate(
 )
 
 MODELS = [m.name for m in phasetrace.models.enabled(config)]
+# The config the phase diagram and the paper's checks read: every model at its largest L (config.yaml: one L)
+MAIN = at_main_sizes(config, phasetrace.models.MODELS)
 KIND = config["training"]["classifier"]  # the phase diagram's classifier
 KINDS = classifier_kinds(config)
 
@@ -57,17 +64,24 @@ def model_of(wildcards):
     return phasetrace.models.get(wildcards.model)
 
 
-def job_targets(model, stage=None):
-    """Every job output of ``model`` (of its ``stage``; default: the last, which the dataset gathers)."""
+def sized(wildcards):
+    """The config as a job of the {model} wildcard at the {L} wildcard reads it (one L; phasetrace.sweep.at_size)."""
+    return at_size(config, wildcards.model, wildcards.L)
+
+
+def job_targets(model, L, stage=None, cfg=None):
+    """Every job output of ``model`` at length L (of its ``stage``; default: the last, which the dataset gathers);
+    ``cfg``: the model's section (default: the config's), e.g. with more realizations or fewer points.
+    """
     m = phasetrace.models.get(model)
     st = m.stages[-1] if stage is None else phasetrace.models.stage(m, stage)
-    cfg = config[model]
+    cfg = config[model] if cfg is None else cfg
     R = cfg["realizations"]
     return [
         path(
             "job",
             model=model,
-            L=cfg["L"],
+            L=L,
             stage=st.name,
             point=point_name(p),
             block=block_name(b, R),
@@ -77,21 +91,27 @@ def job_targets(model, stage=None):
     ]
 
 
-def dataset(model):
-    return path("dataset", model=model, L=config[model]["L"])
+def dataset(model, L=None):
+    """The model's dataset at length L (default: its largest)."""
+    return path("dataset", model=model, L=L or main_size(config[model]))
 
 
-def network_targets(model, kind):
+def network_targets(model, kind, L=None):
     """The saved sets of one classifier kind: one per training set of the model."""
-    L = config[model]["L"]
     return [
-        path("network", model=model, L=L, classifier=kind, set=name)
+        path(
+            "network",
+            model=model,
+            L=L or main_size(config[model]),
+            classifier=kind,
+            set=name,
+        )
         for name, _ in phasetrace.models.training_sets(config, model)
     ]
 
 
-def confusion(model, kind, what="confusion"):
-    return path(what, model=model, L=config[model]["L"], classifier=kind)
+def confusion(model, kind, what="confusion", L=None):
+    return path(what, model=model, L=L or main_size(config[model]), classifier=kind)
 
 
 def job_point(wildcards, stage):
@@ -121,10 +141,31 @@ def stage_inputs(wildcards):
     )
 
 
+# The finite-size study's outputs (scaling.smk)
+SCALING = [
+    "results/checks/scaling.csv",
+    "results/checks/scaling_drift.csv",
+    "results/figures/scaling.png",
+]
+CONVERGENCE = ["results/checks/convergence.csv", "results/figures/convergence.png"]
+
+
+def scaling_targets():
+    """The study's outputs where the config asks for it: a scaling section and a model with several L."""
+    if "scaling" not in config or all(len(sizes(config[m])) < 2 for m in MODELS):
+        return []
+    return SCALING + (CONVERGENCE if "mbl" in MODELS else [])
+
+
 def all_targets():
-    """The phase diagram, the classifier comparison and the paper's checks of the enabled models (checks.smk)."""
+    """The phase diagram, the classifier comparison, the paper's checks of the enabled models (checks.smk) and,
+    where a model lists several L, the finite-size study (scaling.smk)."""
     figures = [n for m in MODELS for n in PAPER_CHECKS.get(m, [])] + ["classifiers"]
-    return ["results/phase_diagram.png"] + [f"results/figures/{n}.png" for n in figures]
+    return (
+        ["results/phase_diagram.png"]
+        + [f"results/figures/{n}.png" for n in figures]
+        + scaling_targets()
+    )
 
 
 def declared(stage, model=None):
@@ -136,11 +177,12 @@ def declared(stage, model=None):
     def get(wildcards):
         keys = wildcards.keys()
         name = wildcards.model if "model" in keys else model
-        if "L" in keys and int(wildcards.L) != config[name]["L"]:
-            raise ValueError(
-                f"{name}.L = {config[name]['L']} in the config; the target asks for L{wildcards.L} "
-                f"(set {name}.L to build it)"
-            )
+        # a job at one L reads that L; the finite-size study every L; other figures each model's largest
+        cfg = (
+            at_size(config, name, wildcards.L)
+            if "L" in keys
+            else config if stage == "scaling" else MAIN
+        )
         point = {"classifier": wildcards.classifier} if "classifier" in keys else {}
         st = wildcards.stage if stage == "{stage}" else stage
         if "point" in keys:
@@ -150,7 +192,7 @@ def declared(stage, model=None):
             point |= parse_point(
                 wildcards.set, phasetrace.models.grids(m, config[name], m.set_dims)
             )
-        settings = phasetrace.provenance.settings(config, st, name, **point)
+        settings = phasetrace.provenance.settings(cfg, st, name, **point)
         return phasetrace.provenance.canonical(settings)
 
     return get
@@ -163,7 +205,7 @@ def simulation_resources(field):
         m = model_of(wildcards)
         point = job_point(wildcards, wildcards.stage)
         return phasetrace.resources.simulation(
-            config, m.name, wildcards.stage, attempt, **point
+            sized(wildcards), m.name, wildcards.stage, attempt, **point
         )[field]
 
     return get
@@ -177,8 +219,9 @@ def estimate(kind, field, model=None, **fixed):
 
     def get(wildcards, attempt):
         name = model or wildcards.model
+        cfg = sized(wildcards) if "L" in wildcards.keys() else MAIN
         extra = {k: v(name) if callable(v) else v for k, v in fixed.items()}
-        return func(config, name, attempt=attempt, **extra)[field]
+        return func(cfg, name, attempt=attempt, **extra)[field]
 
     return get
 
@@ -188,7 +231,7 @@ def figure_resources(field):
 
     def get(wildcards, attempt):
         each = [
-            phasetrace.resources.aggregate(config, m, attempt=attempt) for m in MODELS
+            phasetrace.resources.aggregate(MAIN, m, attempt=attempt) for m in MODELS
         ]
         return (
             sum(r[field] for r in each)

@@ -3,7 +3,7 @@
 
 rule dataset:
     input:
-        lambda wildcards: job_targets(wildcards.model),
+        lambda wildcards: job_targets(wildcards.model, wildcards.L),
     output:
         directory(path("dataset")),
     log:
@@ -18,7 +18,7 @@ rule dataset:
             log[0],
             resources,
             "simulation:dataset_job",
-            config,
+            sized(wildcards),
             wildcards.model,
             list(input),
             output[0],

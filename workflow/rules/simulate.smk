@@ -19,7 +19,7 @@ rule simulate:
             log[0],
             resources,
             "simulation:simulate_job",
-            config,
+            sized(wildcards),
             wildcards.model,
             wildcards.stage,
             wildcards.point,

@@ -4,7 +4,7 @@
 
 rule network:
     input:
-        lambda wildcards: dataset(wildcards.model),
+        lambda wildcards: dataset(wildcards.model, wildcards.L),
     output:
         path("network"),
     log:
@@ -19,7 +19,7 @@ rule network:
             log[0],
             resources,
             "training:network_job",
-            config,
+            sized(wildcards),
             wildcards.model,
             wildcards.classifier,
             wildcards.set,
@@ -30,9 +30,9 @@ rule network:
 
 rule confusion:
     input:
-        dataset=lambda wildcards: dataset(wildcards.model),
+        dataset=lambda wildcards: dataset(wildcards.model, wildcards.L),
         networks=lambda wildcards: network_targets(
-            wildcards.model, wildcards.classifier
+            wildcards.model, wildcards.classifier, wildcards.L
         ),
     output:
         confusion=directory(path("confusion")),
@@ -49,7 +49,7 @@ rule confusion:
             log[0],
             resources,
             "training:confusion_job",
-            config,
+            sized(wildcards),
             wildcards.model,
             wildcards.classifier,
             input.dataset,

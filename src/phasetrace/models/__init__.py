@@ -7,6 +7,8 @@ need their path format in :data:`phasetrace.sweep.FORMATS`.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..sweep import ALL_SETS, point_name, points
 from .base import Model, Stage, grids, stage
 from .floquet import MODEL as FLOQUET
@@ -36,4 +38,14 @@ def training_sets(config: dict, model: str) -> list[tuple[str, dict[str, float]]
     return [(point_name(p), p) for p in points(grids(m, config[model], m.set_dims))]
 
 
-__all__ = ["MODELS", "Model", "Stage", "enabled", "get", "grids", "stage", "training_sets"]
+def convergence_sweep(config: dict) -> tuple[str, int, dict]:
+    """(model, L, section) of the realization-convergence study (``scaling.convergence``): the mbl section at its
+    L, with only the ε of ``scaling.eps`` and the largest R; its jobs are the main sweep's at those points (the same
+    realization blocks, so they are shared)."""
+    conv, cfg = config["scaling"]["convergence"], config["mbl"]
+    eps = grids(MBL, cfg, ("eps",))["eps"]
+    value = float(eps[np.argmin(np.abs(eps - config["scaling"]["eps"]))])
+    return "mbl", conv["L"], cfg | {"L": conv["L"], "eps": [value], "realizations": max(conv["realizations"])}
+
+
+__all__ = ["MODELS", "Model", "Stage", "convergence_sweep", "enabled", "get", "grids", "stage", "training_sets"]

@@ -57,6 +57,7 @@ class Model(Protocol):
     dataset_keys: tuple[str, ...]  # section keys the dataset depends on
     schema: dict  # JSON-schema fragment of the config section
     plateaus: dict[str, tuple[float, float]]  # untrained ranges of the labeled dimension reported with mean C
+    reference: dict | None  # a known transition {"value", "label"} drawn beside the learned boundary, or None
 
     def windows(self, cfg: dict) -> list[Window]: ...
 
@@ -139,6 +140,18 @@ def realization_range(realizations) -> np.ndarray:
     return r.astype(int)
 
 
+def lengths_schema(**bounds) -> dict:
+    """The schema of a section's ``L``: one chain length, or a list of them (a finite-size study; see
+    :func:`phasetrace.sweep.sizes`), each within ``bounds`` (``minimum``, ``maximum``, ``multipleOf``)."""
+    return {
+        "type": ["integer", "array"],
+        **bounds,
+        "minItems": 1,
+        "uniqueItems": True,
+        "items": {"type": "integer", **bounds},
+    }
+
+
 HEISENBERG_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -155,7 +168,7 @@ HEISENBERG_SCHEMA = {
         "windows",
     ],
     "properties": {
-        "L": {"type": "integer", "minimum": 4, "maximum": 24, "multipleOf": 2},
+        "L": lengths_schema(minimum=4, maximum=24, multipleOf=2),
         "J": {"type": "number", "exclusiveMinimum": 0},
         "boundary": {"enum": ["periodic", "open"]},
         "eps": {"$ref": "#/$defs/grid"},
@@ -199,6 +212,7 @@ class HeisenbergChainModel:
     field_name = "field w_i"
     # Ranges of W outside the default windows where C should stay low (results/checks/classifiers.csv)
     plateaus = {"C_W_le_1": (0.0, 1.0), "C_W_5_to_7.25": (5.0, 7.25)}
+    reference: dict | None = None
 
     def __init__(self, name: str):
         self.name = name

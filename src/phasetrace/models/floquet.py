@@ -13,7 +13,7 @@ import xarray as xr
 from .. import resources as res
 from ..basis import n_bonds
 from ..sweep import Window, grid, labels, realizations_per_job
-from .base import Stage, check_grid, check_model_windows, classes_attr, realization_range
+from .base import Stage, check_grid, check_model_windows, classes_attr, lengths_schema, realization_range
 
 CLASSES = ("time_crystal", "ergodic", "floquet_mbl")
 _INTERVAL = {"$ref": "#/$defs/interval"}
@@ -29,6 +29,7 @@ class FloquetDrive:
     stages = (Stage("traces", ("eps",), ("L", "boundary", "periods", "T1", "T2", "g")),)
     dataset_keys = ("L", "boundary", "periods", "T1", "T2", "g", "eps", "realizations", "windows")
     plateaus: dict[str, tuple[float, float]] = {}
+    reference = None
     schema = {
         "type": "object",
         "additionalProperties": False,
@@ -45,7 +46,7 @@ class FloquetDrive:
             "windows",
         ],
         "properties": {
-            "L": {"type": "integer", "minimum": 2, "maximum": 24},
+            "L": lengths_schema(minimum=2, maximum=24),
             "boundary": {"enum": ["periodic", "open"]},
             "eps": {"$ref": "#/$defs/grid"},
             "realizations": {"type": "integer", "minimum": 1},

@@ -1,0 +1,272 @@
+"""How the learned boundary moves with the chain length L and with the number of realizations R.
+
+- :func:`scaling_job`: the confusion datasets of every enabled model at every L of its section (the phase
+  diagram's classifier and the imbalance baseline, :func:`phasetrace.sweep.scaling_kinds`) → per L and training set
+  the boundary with its 68%/95% intervals, the height of the confusion peak between the windows and its width at
+  half maximum (:func:`phasetrace.boundaries.peak`); per (model, kind, set, transition) the drift from the smallest
+  to the largest L with a 95% interval and whether the boundary moves monotonically. Everything is read from the
+  stored confusion datasets (their member- and realization-averaged C, boundaries and bootstrap samples), never
+  re-fitted.
+- :func:`convergence_job`: the mbl chain at ``scaling.convergence.L`` and ``scaling.eps``, simulated for the largest R
+  of ``scaling.convergence.realizations``; for each R, the classifiers are fitted and averaged on the first R
+  realizations of each W only, as a user with R realizations would. A set fitted on all of a dataset's realizations
+  has the same members as that dataset's network set (same samples, hold-out, resamples and keys).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
+
+from .boundaries import BOUNDS, LEVELS, gap, intervals, peak, transition
+from .figures import CLASS_COLORS, SYMBOLS, _boundary_with_intervals
+from .models import convergence_sweep, get, grids
+from .provenance import require_same, settings
+from .seeds import CHECK_CONTEXT, MODEL_IDS, stream_rng
+from .store import open_dataset, read_arrays
+from .sweep import at_size, labels, scaling_kinds
+from .training import fit_set, hyper, set_samples, write_csv
+
+SIZE_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:cyan")
+KIND_STYLES = {"imbalance": ("--", "s")}  # line and marker; the phase diagram's classifier: solid, circles
+
+
+def _set_values(ds: xr.Dataset) -> list[float | None]:
+    (sd,) = ds.attrs["set_dims"] or (None,)
+    return [None] if sd is None else [float(v) for v in ds[sd].values]
+
+
+def _curve(ds: xr.Dataset, value: float | None) -> np.ndarray:
+    """The member-mean C along the labeled dimension of the set at ``value`` (the only one if None)."""
+    (sd,) = ds.attrs["set_dims"] or (None,)
+    return ds["confusion"].values if sd is None else ds["confusion"].sel({sd: value}).values
+
+
+def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[dict]]:
+    """Per-L rows and drift rows (dicts of numbers and names) of confusion datasets of one or more models and L."""
+    rows, drift = [], []
+    groups: dict[tuple[str, str], dict[int, xr.Dataset]] = {}
+    for ds in confs:
+        groups.setdefault((ds.attrs["model"], ds.attrs["classifier"]), {})[int(ds.attrs["L"])] = ds
+    for (model, kind), by_L in groups.items():
+        m = get(model)
+        lab = m.label_dim
+        Ls = sorted(by_L)
+        for L in Ls:
+            ds = by_L[L]
+            x = ds[lab].values
+            label = labels(x, m.windows(config[model]))
+            for s, value in enumerate(_set_values(ds)):
+                sel = {} if value is None else {ds.attrs["set_dims"][0]: s}
+                C = _curve(ds, value)
+                for t, (a, b, name) in enumerate(transitions_of(ds)):
+                    height, left, right = peak(x, C, *gap(x, label, a, b))
+                    iv = ds["boundary_interval"].isel(sel).values[t]
+                    rows.append(
+                        {
+                            "model": model,
+                            "classifier": kind,
+                            "L": L,
+                            "set": value,
+                            "transition": name,
+                            "boundary": float(ds["boundary"].isel(sel).values[t]),
+                            **dict(zip(BOUNDS, map(float, iv), strict=True)),
+                            "peak_height": height,
+                            "peak_left": left,
+                            "peak_right": right,
+                            "peak_width": right - left,
+                            "accuracy_mean": float(ds["accuracy"].isel(sel).values.mean()),
+                        }
+                    )
+        if len(Ls) < 2:
+            continue
+        first, last = by_L[Ls[0]], by_L[Ls[-1]]
+        for s, value in enumerate(_set_values(last)):
+            for t, (_, _, name) in enumerate(transitions_of(last)):
+                key = (model, kind, value, name)
+                path = sorted(
+                    (r for r in rows if (r["model"], r["classifier"], r["set"], r["transition"]) == key),
+                    key=lambda r: r["L"],
+                )
+                steps = np.diff([r["boundary"] for r in path])
+                sel = {} if value is None else {last.attrs["set_dims"][0]: s}  # the same set grid at every L
+                lo_samples = first["boundary_bootstrap"].isel(sel).values[t].ravel()
+                hi_samples = last["boundary_bootstrap"].isel(sel).values[t].ravel()
+                n = min(lo_samples.size, hi_samples.size)  # independent data: pair the resamples in order
+                diff = hi_samples[:n] - lo_samples[:n]
+                drift.append(
+                    {
+                        "model": model,
+                        "classifier": kind,
+                        "set": value,
+                        "transition": name,
+                        "L_min": Ls[0],
+                        "L_max": Ls[-1],
+                        "boundary_L_min": path[0]["boundary"],
+                        "boundary_L_max": path[-1]["boundary"],
+                        "drift": path[-1]["boundary"] - path[0]["boundary"],
+                        "drift_lo95": float(np.percentile(diff, LEVELS["lo95"])),
+                        "drift_hi95": float(np.percentile(diff, LEVELS["hi95"])),
+                        "monotonic": "increasing" if np.all(steps > 0) else "decreasing" if np.all(steps < 0) else "no",
+                        "steps": " ".join(f"{v:+.3f}" for v in steps),
+                    }
+                )
+    return rows, drift
+
+
+def transitions_of(ds: xr.Dataset) -> list[tuple[int, int, str]]:
+    """(a, b, name) of a confusion dataset's transitions (neighbouring classes, in order)."""
+    return [(t, t + 1, str(name)) for t, name in enumerate(ds["transition"].values)]
+
+
+def _csv(path: str, rows: list[dict]) -> None:
+    header = list(rows[0]) if rows else []
+    fmt = lambda v: "" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)  # noqa: E731
+    write_csv(path, header, [[fmt(r[h]) for h in header] for r in rows])
+
+
+def scaling_job(config: dict, confusions: list[str], table: str, drift_table: str, figure: str) -> None:
+    """results/checks/scaling.csv (per L), scaling_drift.csv (smallest → largest L) and figures/scaling.png."""
+    confs = []
+    for path in confusions:
+        ds = open_dataset(path)
+        model, L, kind = ds.attrs["model"], ds.attrs["L"], ds.attrs["classifier"]
+        require_same(path, ds.attrs, settings(at_size(config, model, L), "confusion", model, classifier=kind))
+        confs.append(ds)
+    rows, drift = summarize(config, confs)
+    _csv(table, rows)
+    _csv(drift_table, drift)
+    _scaling_figure(config, confs, rows, figure)
+
+
+def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], output: str) -> None:
+    """One row per model: C along the labeled dimension for every L; boundary, peak width and height vs 1/L."""
+    models = list(dict.fromkeys(ds.attrs["model"] for ds in confs))
+    fig = Figure(figsize=(19, 4.6 * len(models)), layout="constrained")
+    axes = fig.subplots(len(models), 4, squeeze=False)
+    for row, model in enumerate(models):
+        m = get(model)
+        lab = m.label_dim
+        sym = SYMBOLS.get(lab, lab)
+        ax_c, ax_b, ax_w, ax_h = axes[row]
+        mine = [ds for ds in confs if ds.attrs["model"] == model]
+        Ls = sorted({int(ds.attrs["L"]) for ds in mine})
+        colors = dict(zip(Ls, SIZE_COLORS, strict=False))
+        shown = None
+        for ds in sorted(mine, key=lambda d: (d.attrs["classifier"] != scaling_kinds(config)[0], d.attrs["L"])):
+            kind, L = ds.attrs["classifier"], int(ds.attrs["L"])
+            values = _set_values(ds)
+            shown = values[int(np.argmin([abs(v - config["scaling"]["eps"]) for v in values]))] if values[0] else None
+            style, _ = KIND_STYLES.get(kind, ("-", "o"))
+            ax_c.plot(ds[lab].values, _curve(ds, shown), style, marker=".", color=colors[L], label=f"{kind}, L = {L}")
+        for w in m.windows(config[model]):
+            x = mine[0][lab].values
+            ax_c.axvspan(max(w.low, x.min()), min(w.high, x.max()), color=CLASS_COLORS.get(w.name, "grey"), alpha=0.1)
+        where = "" if shown is None else f" at {m.set_dims[0].replace('eps', 'ε')} = {shown:.2f}"
+        ax_c.set_title(f"{m.title}\nconfusion{where} (shaded: training windows)", fontsize=10)
+        ax_c.set_xlabel(sym)
+        ax_c.set_ylabel("C (member mean)")
+        ax_c.set_ylim(0, 1.02)
+        ax_c.legend(fontsize=7, ncol=2)
+        mine_rows = [r for r in rows if r["model"] == model]
+        curves = list(dict.fromkeys((r["classifier"], r["set"], r["transition"]) for r in mine_rows))
+        gaps = -np.diff([1 / L for L in Ls])
+        spread = 0.3 * (gaps.min() if gaps.size else 0.05) / max(len(curves), 1)  # side by side within a size
+        for i, (kind, value, name) in enumerate(curves):
+            pts = sorted(
+                (r for r in mine_rows if (r["classifier"], r["set"], r["transition"]) == (kind, value, name)),
+                key=lambda r: r["L"],
+            )
+            inv = np.array([1 / r["L"] for r in pts])
+            style, marker = KIND_STYLES.get(kind, ("-", "o"))
+            label = (
+                kind
+                + ("" if value is None else f", ε = {value:.2f}")
+                + (f", {name}" if len(transitions_of(mine[0])) > 1 else "")
+            )
+            color = SIZE_COLORS[i % len(SIZE_COLORS)]
+            offset = (i - (len(curves) - 1) / 2) * spread
+            iv = xr.DataArray([[r[b] for b in BOUNDS] for r in pts], dims=("L", "bound"), coords={"bound": BOUNDS})
+            _boundary_with_intervals(ax_b, np.array([r["boundary"] for r in pts]), inv, iv, color, label, False, offset)
+            ax_b.plot(inv + offset, [r["boundary"] for r in pts], style, color=color, lw=0.8)
+            ax_w.plot(inv, [r["peak_width"] for r in pts], style, marker=marker, color=color, label=label)
+            ax_h.plot(inv, [r["peak_height"] for r in pts], style, marker=marker, color=color, label=label)
+        if m.reference is not None:
+            ax_b.axhline(m.reference["value"], color="grey", ls=":", lw=1.2, label=m.reference["label"])
+        for ax, what in (
+            (ax_b, f"boundary {lab}* (68% thick, 95% thin)"),
+            (ax_w, f"width of the C peak in {lab} (C > max/2)"),
+            (ax_h, "height of the C peak"),
+        ):
+            ax.set_xticks([1 / L for L in Ls], [f"1/{L}" for L in Ls])
+            ax.set_xlabel("1/L")
+            ax.set_ylabel(what)
+            ax.set_title(f"{m.title}\n{what.split(' (')[0]} vs 1/L", fontsize=10)
+        ax_b.legend(fontsize=7)
+        ax_w.legend(fontsize=7)
+    fig.savefig(output, dpi=120)
+
+
+# ------------------------------------------------------------------------------------------- realizations
+
+
+def convergence_job(config: dict, inputs: list[str], table: str, figure: str) -> None:
+    """results/checks/convergence.csv and figures/convergence.png: the boundary at scaling.eps for each R."""
+    model, L, section = convergence_sweep(config)
+    m = get(model)
+    sized = at_size(config, model, L)
+    stores = []
+    for path in inputs:
+        arrays, attrs = read_arrays(path)
+        require_same(path, attrs, settings(sized, "traces", model, eps=attrs["eps"], W=attrs["W"]))
+        stores.append((arrays, attrs))
+    ds = m.dataset(sized | {model: section}, stores)
+    if np.isnan(ds["magnetization"].values).any():
+        raise ValueError(f"convergence: the inputs do not cover {section['realizations']} realizations of every W")
+    (eps,) = section["eps"]
+    index = int(np.nonzero(grids(m, config[model], ("eps",))["eps"] == eps)[0][0])
+    context = (MODEL_IDS[model], index)  # the main network set's at this ε: the same draws for the same samples
+    t = config["training"]
+    W = ds["W"].values
+    label_W = ds["label"].values[0]
+    rows = []
+    for kind in scaling_kinds(config):
+        for R in config["scaling"]["convergence"]["realizations"]:
+            x, lab, (n, _), _ = set_samples(model, ds.isel(realization=slice(0, R)), {"eps": eps})
+            fit = fit_set(x, lab, hyper(config, 2, kind), t["seeds"], config["seed"], t["holdout"], *context)
+            p = fit["p"].reshape(t["seeds"], n, R, 2).astype(np.float64)
+            rng = stream_rng(config["seed"], "averaging", *context, CHECK_CONTEXT["convergence"] + R)
+            boundary, samples = transition(W, p, 0, 1, *gap(W, label_W, 0, 1), t["bootstrap"], rng)
+            iv = dict(zip(BOUNDS, map(float, intervals(samples)), strict=True))
+            rows.append(
+                {
+                    "classifier": kind,
+                    "L": L,
+                    "eps": eps,
+                    "realizations": R,
+                    "boundary": boundary,
+                    **iv,
+                    "width68": iv["hi68"] - iv["lo68"],
+                    "width95": iv["hi95"] - iv["lo95"],
+                    "accuracy_mean": float(np.mean(fit["accuracy"])),
+                }
+            )
+    _csv(table, rows)
+    fig = Figure(figsize=(6.5, 4.2), layout="constrained")
+    ax = fig.subplots()
+    for i, kind in enumerate(scaling_kinds(config)):
+        pts = [r for r in rows if r["classifier"] == kind]
+        R = np.array([r["realizations"] for r in pts], dtype=float)
+        iv = xr.DataArray([[r[b] for b in BOUNDS] for r in pts], dims=("R", "bound"), coords={"bound": BOUNDS})
+        _boundary_with_intervals(
+            ax, np.array([r["boundary"] for r in pts]), R * (1 + 0.04 * (i - 0.5)), iv, SIZE_COLORS[i], kind, False
+        )
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.set_xticks(R, [str(int(v)) for v in R])
+    ax.set_xlabel("realizations R per W (training and averaging)")
+    ax.set_ylabel("boundary W* (68% thick, 95% thin)")
+    ax.set_title(f"{m.title}, L = {L}, ε = {eps:.2f}: boundary vs realizations", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.savefig(figure, dpi=130)
