@@ -14,7 +14,7 @@ import jsonschema
 import numpy as np
 import yaml
 
-from .sweep import at_size, grid, sizes
+from .sweep import at_size, finite_size_study, grid, sizes
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -140,7 +140,7 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
         )
     if "mbl" in config:  # the checks and scaling sections describe studies of the random-field chain
         _validate_checks(config)
-        if "scaling" in config:
+        if finite_size_study(config):  # config.yaml's section is checked where the study is built
             _validate_scaling(config)
     return config
 

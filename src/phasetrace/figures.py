@@ -27,7 +27,7 @@ def _edges(centers: np.ndarray, single: float) -> np.ndarray:
     return np.concatenate([[centers[0] - (mid[0] - centers[0])], mid, [centers[-1] + (centers[-1] - mid[-1])]])
 
 
-def _boundary_with_intervals(ax, boundary, y, interval, color, label, horizontal: bool, offset: float = 0.0):
+def boundary_with_intervals(ax, boundary, y, interval, color, label, horizontal: bool, offset: float = 0.0):
     """Boundary points with thick 68% and thin 95% interval bars (``interval``: (…, bound) lo95 lo68 hi68 hi95)."""
     iv = {b: interval.sel(bound=b).values for b in ("lo95", "lo68", "hi68", "hi95")}
     for lo, hi, lw in ((iv["lo95"], iv["hi95"], 1.0), (iv["lo68"], iv["hi68"], 3.0)):  # need not hold the point
@@ -60,7 +60,7 @@ def map_panel(fig, spec, conf, windows, title: str, xlabel: str, ylabel: str) ->
     )
     fig.colorbar(mesh, ax=ax, label="confusion C (seed mean)")
     for t in range(conf.sizes["transition"]):
-        _boundary_with_intervals(
+        boundary_with_intervals(
             ax,
             conf["boundary"].isel(transition=t).values,
             y,
@@ -151,7 +151,7 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
                 y = ds[sd].values
                 offset = (i - (len(group) - 1) / 2) * 0.15 * (np.min(np.diff(y)) if y.size > 1 else 0.1)
                 for t in range(ds.sizes["transition"]):
-                    _boundary_with_intervals(
+                    boundary_with_intervals(
                         ax_b,
                         b.isel(transition=t).values,
                         y,
@@ -168,7 +168,7 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
                 where = [(f"{sd}={v:.4f}", j) for j, v in enumerate(y)]
             else:  # one row per transition
                 y = np.arange(ds.sizes["transition"])
-                _boundary_with_intervals(
+                boundary_with_intervals(
                     ax_b, b.values, y, iv, color, kind, horizontal=True, offset=0.12 * (i - (len(group) - 1) / 2)
                 )
                 ax_b.set_yticks(y, [str(t).replace("_", " ").replace("|", " | ") for t in ds["transition"].values])

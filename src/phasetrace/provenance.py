@@ -72,10 +72,11 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
         out = {"seed": True, "training": [*_TRAINING, "bootstrap", "classifier"], "scaling": ["eps"]}
         return out | {m.name: list(m.dataset_keys) for m in enabled(config)}
     if stage == "convergence":  # the mbl chain at scaling.convergence.L, scaling.eps, the first R realizations
-        point_keys = ("L", "eps", "realizations")
+        # (mbl.eps stays: the ε's index in it keys the training draws; which blocks hold the realizations does not
+        # matter, so neither do mbl.realizations and mbl.L: scaling.convergence names both of the study's)
         return {
             "seed": True,
-            "mbl": [k for k in get("mbl").dataset_keys if k not in point_keys],
+            "mbl": [k for k in get("mbl").dataset_keys if k not in ("L", "realizations")],
             "training": [*_TRAINING, "bootstrap", "classifier"],
             "scaling": ["eps", "convergence"],
         }

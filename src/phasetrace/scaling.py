@@ -20,7 +20,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from .boundaries import BOUNDS, LEVELS, gap, intervals, peak, transition
-from .figures import CLASS_COLORS, SYMBOLS, _boundary_with_intervals
+from .figures import CLASS_COLORS, SYMBOLS, boundary_with_intervals
 from .models import convergence_sweep, get, grids
 from .provenance import require_same, settings
 from .seeds import CHECK_CONTEXT, MODEL_IDS, stream_rng
@@ -44,7 +44,14 @@ def _curve(ds: xr.Dataset, value: float | None) -> np.ndarray:
 
 
 def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[dict]]:
-    """Per-L rows and drift rows (dicts of numbers and names) of confusion datasets of one or more models and L."""
+    """Per-L rows (:data:`ROW_COLUMNS`) and drift rows (:data:`DRIFT_COLUMNS`) of confusion datasets of one or more
+    models and L.
+
+    The peak's half-maximum extent is searched between the two windows (``peak_clipped``: it reached an end of that
+    range). The drift is boundary(L_max) − boundary(L_min); its 95% interval are the percentiles of the differences
+    of every pair of the two sizes' bootstrap samples (independent data). ``monotonic`` compares the point estimates
+    of consecutive sizes (``steps``), without their uncertainty: read it beside the intervals.
+    """
     rows, drift = [], []
     groups: dict[tuple[str, str], dict[int, xr.Dataset]] = {}
     for ds in confs:
@@ -61,7 +68,8 @@ def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[d
                 sel = {} if value is None else {ds.attrs["set_dims"][0]: s}
                 C = _curve(ds, value)
                 for t, (a, b, name) in enumerate(transitions_of(ds)):
-                    height, left, right = peak(x, C, *gap(x, label, a, b))
+                    lo, hi = gap(x, label, a, b)
+                    height, left, right = peak(x, C, lo, hi)
                     iv = ds["boundary_interval"].isel(sel).values[t]
                     rows.append(
                         {
@@ -76,6 +84,7 @@ def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[d
                             "peak_left": left,
                             "peak_right": right,
                             "peak_width": right - left,
+                            "peak_clipped": "yes" if left == lo or right == hi else "no",
                             "accuracy_mean": float(ds["accuracy"].isel(sel).values.mean()),
                         }
                     )
@@ -93,8 +102,7 @@ def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[d
                 sel = {} if value is None else {last.attrs["set_dims"][0]: s}  # the same set grid at every L
                 lo_samples = first["boundary_bootstrap"].isel(sel).values[t].ravel()
                 hi_samples = last["boundary_bootstrap"].isel(sel).values[t].ravel()
-                n = min(lo_samples.size, hi_samples.size)  # independent data: pair the resamples in order
-                diff = hi_samples[:n] - lo_samples[:n]
+                diff = np.subtract.outer(hi_samples, lo_samples)  # independent data: every pair of resamples
                 drift.append(
                     {
                         "model": model,
@@ -120,10 +128,52 @@ def transitions_of(ds: xr.Dataset) -> list[tuple[int, int, str]]:
     return [(t, t + 1, str(name)) for t, name in enumerate(ds["transition"].values)]
 
 
-def _csv(path: str, rows: list[dict]) -> None:
-    header = list(rows[0]) if rows else []
+ROW_COLUMNS = [
+    "model",
+    "classifier",
+    "L",
+    "set",
+    "transition",
+    "boundary",
+    *BOUNDS,
+    "peak_height",
+    "peak_left",
+    "peak_right",
+    "peak_width",
+    "peak_clipped",
+    "accuracy_mean",
+]
+DRIFT_COLUMNS = [
+    "model",
+    "classifier",
+    "set",
+    "transition",
+    "L_min",
+    "L_max",
+    "boundary_L_min",
+    "boundary_L_max",
+    "drift",
+    "drift_lo95",
+    "drift_hi95",
+    "monotonic",
+    "steps",
+]
+CONVERGENCE_COLUMNS = [
+    "classifier",
+    "L",
+    "eps",
+    "realizations",
+    "boundary",
+    *BOUNDS,
+    "width68",
+    "width95",
+    "accuracy_mean",
+]
+
+
+def _csv(path: str, columns: list[str], rows: list[dict]) -> None:
     fmt = lambda v: "" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)  # noqa: E731
-    write_csv(path, header, [[fmt(r[h]) for h in header] for r in rows])
+    write_csv(path, columns, [[fmt(r[c]) for c in columns] for r in rows])
 
 
 def scaling_job(config: dict, confusions: list[str], table: str, drift_table: str, figure: str) -> None:
@@ -135,8 +185,8 @@ def scaling_job(config: dict, confusions: list[str], table: str, drift_table: st
         require_same(path, ds.attrs, settings(at_size(config, model, L), "confusion", model, classifier=kind))
         confs.append(ds)
     rows, drift = summarize(config, confs)
-    _csv(table, rows)
-    _csv(drift_table, drift)
+    _csv(table, ROW_COLUMNS, rows)
+    _csv(drift_table, DRIFT_COLUMNS, drift)
     _scaling_figure(config, confs, rows, figure)
 
 
@@ -152,12 +202,13 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
         ax_c, ax_b, ax_w, ax_h = axes[row]
         mine = [ds for ds in confs if ds.attrs["model"] == model]
         Ls = sorted({int(ds.attrs["L"]) for ds in mine})
-        colors = dict(zip(Ls, SIZE_COLORS, strict=False))
+        colors = {L: SIZE_COLORS[i % len(SIZE_COLORS)] for i, L in enumerate(Ls)}
         shown = None
         for ds in sorted(mine, key=lambda d: (d.attrs["classifier"] != scaling_kinds(config)[0], d.attrs["L"])):
             kind, L = ds.attrs["classifier"], int(ds.attrs["L"])
             values = _set_values(ds)
-            shown = values[int(np.argmin([abs(v - config["scaling"]["eps"]) for v in values]))] if values[0] else None
+            if values[0] is not None:  # the set nearest scaling.eps
+                shown = values[int(np.argmin([abs(v - config["scaling"]["eps"]) for v in values]))]
             style, _ = KIND_STYLES.get(kind, ("-", "o"))
             ax_c.plot(ds[lab].values, _curve(ds, shown), style, marker=".", color=colors[L], label=f"{kind}, L = {L}")
         for w in m.windows(config[model]):
@@ -188,7 +239,7 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
             color = SIZE_COLORS[i % len(SIZE_COLORS)]
             offset = (i - (len(curves) - 1) / 2) * spread
             iv = xr.DataArray([[r[b] for b in BOUNDS] for r in pts], dims=("L", "bound"), coords={"bound": BOUNDS})
-            _boundary_with_intervals(ax_b, np.array([r["boundary"] for r in pts]), inv, iv, color, label, False, offset)
+            boundary_with_intervals(ax_b, np.array([r["boundary"] for r in pts]), inv, iv, color, label, False, offset)
             ax_b.plot(inv + offset, [r["boundary"] for r in pts], style, color=color, lw=0.8)
             ax_w.plot(inv, [r["peak_width"] for r in pts], style, marker=marker, color=color, label=label)
             ax_h.plot(inv, [r["peak_height"] for r in pts], style, marker=marker, color=color, label=label)
@@ -213,7 +264,7 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
 
 def convergence_job(config: dict, inputs: list[str], table: str, figure: str) -> None:
     """results/checks/convergence.csv and figures/convergence.png: the boundary at scaling.eps for each R."""
-    model, L, section = convergence_sweep(config)
+    model, L, section, _ = convergence_sweep(config)
     m = get(model)
     sized = at_size(config, model, L)
     stores = []
@@ -252,14 +303,14 @@ def convergence_job(config: dict, inputs: list[str], table: str, figure: str) ->
                     "accuracy_mean": float(np.mean(fit["accuracy"])),
                 }
             )
-    _csv(table, rows)
+    _csv(table, CONVERGENCE_COLUMNS, rows)
     fig = Figure(figsize=(6.5, 4.2), layout="constrained")
     ax = fig.subplots()
     for i, kind in enumerate(scaling_kinds(config)):
         pts = [r for r in rows if r["classifier"] == kind]
         R = np.array([r["realizations"] for r in pts], dtype=float)
         iv = xr.DataArray([[r[b] for b in BOUNDS] for r in pts], dims=("R", "bound"), coords={"bound": BOUNDS})
-        _boundary_with_intervals(
+        boundary_with_intervals(
             ax, np.array([r["boundary"] for r in pts]), R * (1 + 0.04 * (i - 0.5)), iv, SIZE_COLORS[i], kind, False
         )
     ax.set_xscale("log")

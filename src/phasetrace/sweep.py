@@ -92,9 +92,15 @@ def realizations_per_job(cfg: dict) -> int:
     return cfg["realizations"] if n == "all" else min(int(n), cfg["realizations"])
 
 
-def blocks(realizations: int, per_job: int) -> list[tuple[int, int]]:
-    """Inclusive (first, last) realization indices of each job's block."""
-    return [(a, min(a + per_job, realizations) - 1) for a in range(0, realizations, per_job)]
+def blocks(realizations: int, per_job: int, upto: int | None = None) -> list[tuple[int, int]]:
+    """Inclusive (first, last) realization indices of each job's block; with ``upto``, the blocks that hold the
+    first ``upto`` realizations: those of the sweep (the last may hold more), then blocks of the same size past it."""
+    out = [(a, min(a + per_job, realizations) - 1) for a in range(0, realizations, per_job)]
+    if upto is None:
+        return out
+    return [b for b in out if b[0] < upto] + [
+        (a, min(a + per_job, upto) - 1) for a in range(realizations, upto, per_job)
+    ]
 
 
 def block_name(block: tuple[int, int], realizations: int) -> str:
@@ -173,6 +179,12 @@ def classifier_kinds(config: dict) -> list[str]:
     """The phase diagram's classifier first, then the others of ``training.compare``."""
     t = config["training"]
     return [t["classifier"]] + [c for c in t["compare"] if c != t["classifier"]]
+
+
+def finite_size_study(config: dict) -> bool:
+    """Whether the config asks for the finite-size study: a ``scaling`` section and an enabled model listing
+    several L (then the default target builds it, and its section is checked against the models')."""
+    return "scaling" in config and any(len(sizes(config[m])) > 1 for m in config["models"])
 
 
 def scaling_kinds(config: dict) -> list[str]:

@@ -14,6 +14,7 @@ from phasetrace.sweep import (
     block_name,
     blocks,
     classifier_kinds,
+    finite_size_study,
     main_size,
     scaling_kinds,
     sizes,
@@ -69,14 +70,16 @@ def sized(wildcards):
     return at_size(config, wildcards.model, wildcards.L)
 
 
-def job_targets(model, L, stage=None, cfg=None):
+def job_targets(model, L, stage=None, cfg=None, held=None):
     """Every job output of ``model`` at length L (of its ``stage``; default: the last, which the dataset gathers);
-    ``cfg``: the model's section (default: the config's), e.g. with more realizations or fewer points.
+    ``cfg``: the model's section (default: the config's) with fewer points; ``held``: its realization blocks
+    (default: the config's).
     """
     m = phasetrace.models.get(model)
     st = m.stages[-1] if stage is None else phasetrace.models.stage(m, stage)
     cfg = config[model] if cfg is None else cfg
-    R = cfg["realizations"]
+    R = config[model]["realizations"]  # the width of block names
+    held = blocks(R, realizations_per_job(cfg)) if held is None else held
     return [
         path(
             "job",
@@ -87,7 +90,7 @@ def job_targets(model, L, stage=None, cfg=None):
             block=block_name(b, R),
         )
         for p in points(phasetrace.models.grids(m, cfg, st.dims))
-        for b in blocks(R, realizations_per_job(cfg))
+        for b in held
     ]
 
 
@@ -152,7 +155,7 @@ CONVERGENCE = ["results/checks/convergence.csv", "results/figures/convergence.pn
 
 def scaling_targets():
     """The study's outputs where the config asks for it: a scaling section and a model with several L."""
-    if "scaling" not in config or all(len(sizes(config[m])) < 2 for m in MODELS):
+    if not finite_size_study(config):
         return []
     return SCALING + (CONVERGENCE if "mbl" in MODELS else [])
 
@@ -211,17 +214,22 @@ def simulation_resources(field):
     return get
 
 
-def estimate(kind, field, model=None, **fixed):
+def estimate(kind, field, model=None, cfg=None, **fixed):
     """A resource callable: phasetrace.resources.<kind>(config, model, ...)[field], growing with each retry;
-    ``model`` defaults to the job's {model} wildcard; ``sets`` may be a function of the model.
-    """
+    ``model`` defaults to the job's {model} wildcard; ``sets`` may be a function of the model; ``cfg``: the config
+    it reads (default: the job's L, else every model's largest)."""
     func = getattr(phasetrace.resources, kind)
 
     def get(wildcards, attempt):
         name = model or wildcards.model
-        cfg = sized(wildcards) if "L" in wildcards.keys() else MAIN
+        if cfg is not None:
+            given = cfg
+        elif "L" in wildcards.keys():
+            given = sized(wildcards)
+        else:
+            given = MAIN
         extra = {k: v(name) if callable(v) else v for k, v in fixed.items()}
-        return func(cfg, name, attempt=attempt, **extra)[field]
+        return func(given, name, attempt=attempt, **extra)[field]
 
     return get
 

@@ -36,22 +36,34 @@ if "scaling" in config:
 
 
 if "scaling" in config and "mbl" in config:
+    CONV_MODEL, CONV_L, CONV_SECTION, CONV_BLOCKS = phasetrace.models.convergence_sweep(
+        config
+    )
+    CONV_CONFIG = config | {CONV_MODEL: CONV_SECTION}  # 2 kinds × len(R) sets over it
 
     rule convergence:
         input:
-            job_targets(
-                "mbl",
-                config["scaling"]["convergence"]["L"],
-                cfg=phasetrace.models.convergence_sweep(config)[2],
-            ),
+            job_targets(CONV_MODEL, CONV_L, cfg=CONV_SECTION, held=CONV_BLOCKS),
         output:
             table=CONVERGENCE[0],
             figure=report(CONVERGENCE[1], caption="../report/convergence.rst"),
         log:
             "logs/scaling/convergence.log",
         resources:
-            mem_mb=estimate("training", "mem_mb", model="mbl"),
-            runtime=estimate("training", "runtime", model="mbl"),
+            mem_mb=estimate(
+                "training",
+                "mem_mb",
+                model=CONV_MODEL,
+                cfg=CONV_CONFIG,
+                sets=2 * len(config["scaling"]["convergence"]["realizations"]),
+            ),
+            runtime=estimate(
+                "training",
+                "runtime",
+                model=CONV_MODEL,
+                cfg=CONV_CONFIG,
+                sets=2 * len(config["scaling"]["convergence"]["realizations"]),
+            ),
         params:
             settings=declared("convergence"),
         run:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..sweep import ALL_SETS, point_name, points
+from ..sweep import ALL_SETS, blocks, point_name, points, realizations_per_job
 from .base import Model, Stage, grids, stage
 from .floquet import MODEL as FLOQUET
 from .mbl import MODEL as MBL
@@ -38,14 +38,17 @@ def training_sets(config: dict, model: str) -> list[tuple[str, dict[str, float]]
     return [(point_name(p), p) for p in points(grids(m, config[model], m.set_dims))]
 
 
-def convergence_sweep(config: dict) -> tuple[str, int, dict]:
-    """(model, L, section) of the realization-convergence study (``scaling.convergence``): the mbl section at its
-    L, with only the ε of ``scaling.eps`` and the largest R; its jobs are the main sweep's at those points (the same
-    realization blocks, so they are shared)."""
+def convergence_sweep(config: dict) -> tuple[str, int, dict, list[tuple[int, int]]]:
+    """(model, L, section, blocks) of the realization-convergence study (``scaling.convergence``): the mbl section
+    at its L with only the ε of ``scaling.eps`` and realizations enough for the largest R, and the realization
+    blocks that hold them: the main sweep's blocks, then blocks of the same size past them, so that the jobs the main
+    sweep computes are shared."""
     conv, cfg = config["scaling"]["convergence"], config["mbl"]
     eps = grids(MBL, cfg, ("eps",))["eps"]
     value = float(eps[np.argmin(np.abs(eps - config["scaling"]["eps"]))])
-    return "mbl", conv["L"], cfg | {"L": conv["L"], "eps": [value], "realizations": max(conv["realizations"])}
+    held = blocks(cfg["realizations"], realizations_per_job(cfg), max(conv["realizations"]))
+    section = cfg | {"L": conv["L"], "eps": [value], "realizations": held[-1][1] + 1}
+    return "mbl", conv["L"], section, held
 
 
 __all__ = ["MODELS", "Model", "Stage", "convergence_sweep", "enabled", "get", "grids", "stage", "training_sets"]
