@@ -191,15 +191,17 @@ def scaling_job(config: dict, confusions: list[str], table: str, drift_table: st
 
 
 def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], output: str) -> None:
-    """One row per model: C along the labeled dimension for every L; boundary, peak width and height vs 1/L."""
+    """One row per model: C along the labeled dimension for every L; the boundary vs 1/L in two panels (a chain:
+    at scaling.eps with the known transition, then at every ε; the Floquet drive: one transition each); the width
+    and the height of the confusion peak vs 1/L."""
     models = list(dict.fromkeys(ds.attrs["model"] for ds in confs))
-    fig = Figure(figsize=(19, 4.6 * len(models)), layout="constrained")
-    axes = fig.subplots(len(models), 4, squeeze=False)
+    fig = Figure(figsize=(24, 4.8 * len(models)), layout="constrained")
+    axes = fig.subplots(len(models), 5, squeeze=False)
     for row, model in enumerate(models):
         m = get(model)
         lab = m.label_dim
         sym = SYMBOLS.get(lab, lab)
-        ax_c, ax_b, ax_w, ax_h = axes[row]
+        ax_c, ax_b, ax_all, ax_w, ax_h = axes[row]
         mine = [ds for ds in confs if ds.attrs["model"] == model]
         Ls = sorted({int(ds.attrs["L"]) for ds in mine})
         colors = {L: SIZE_COLORS[i % len(SIZE_COLORS)] for i, L in enumerate(Ls)}
@@ -214,7 +216,7 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
         for w in m.windows(config[model]):
             x = mine[0][lab].values
             ax_c.axvspan(max(w.low, x.min()), min(w.high, x.max()), color=CLASS_COLORS.get(w.name, "grey"), alpha=0.1)
-        where = "" if shown is None else f" at {m.set_dims[0].replace('eps', 'ε')} = {shown:.2f}"
+        where = "" if shown is None else f" at {SYMBOLS.get(m.set_dims[0], m.set_dims[0])} = {shown:.2f}"
         ax_c.set_title(f"{m.title}\nconfusion{where} (shaded: training windows)", fontsize=10)
         ax_c.set_xlabel(sym)
         ax_c.set_ylabel("C (member mean)")
@@ -222,41 +224,64 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
         ax_c.legend(fontsize=7, ncol=2)
         mine_rows = [r for r in rows if r["model"] == model]
         curves = list(dict.fromkeys((r["classifier"], r["set"], r["transition"]) for r in mine_rows))
+        names = [name for _, _, name in transitions_of(mine[0])]
+        if shown is not None:  # a chain: the set at scaling.eps, then every set
+            panels = [(ax_b, [c for c in curves if c[1] == shown], where), (ax_all, curves, "")]
+        else:  # one panel per transition (each on its own scale)
+            panels = [
+                (ax, [c for c in curves if c[2] == n], f", {n}") for ax, n in zip((ax_b, ax_all), names, strict=False)
+            ]
+            if len(names) == 1:
+                ax_all.set_visible(False)
         gaps = -np.diff([1 / L for L in Ls])
-        spread = 0.3 * (gaps.min() if gaps.size else 0.05) / max(len(curves), 1)  # side by side within a size
-        for i, (kind, value, name) in enumerate(curves):
+        for ax, group, title in panels:
+            spread = 0.3 * (gaps.min() if gaps.size else 0.05) / max(len(group), 1)  # side by side within a size
+            for i, curve in enumerate(group):
+                kind, value, name = curve
+                pts = sorted(
+                    (r for r in mine_rows if (r["classifier"], r["set"], r["transition"]) == curve),
+                    key=lambda r: r["L"],
+                )
+                inv = np.array([1 / r["L"] for r in pts])
+                color = SIZE_COLORS[curves.index(curve) % len(SIZE_COLORS)]  # one colour per curve in every panel
+                style, marker = KIND_STYLES.get(kind, ("-", "o"))
+                label = kind + ("" if value is None else f", ε = {value:.2f}")
+                iv = xr.DataArray([[r[b] for b in BOUNDS] for r in pts], dims=("L", "bound"), coords={"bound": BOUNDS})
+                offset = (i - (len(group) - 1) / 2) * spread
+                boundary = np.array([r["boundary"] for r in pts])
+                boundary_with_intervals(ax, boundary, inv, iv, color, label, False, offset)
+                ax.plot(inv + offset, boundary, style, color=color, lw=0.8)
+            if m.reference is not None and ax is ax_b:
+                ax.axhline(m.reference["value"], color="grey", ls=":", lw=1.2, label=m.reference["label"])
+            ax.set_title(f"{m.title}\nboundary {sym}* vs 1/L{title}", fontsize=10)
+            ax.set_ylabel(f"boundary {sym}* (68% thick, 95% thin)")
+            ax.legend(fontsize=7)
+        for i, curve in enumerate(curves):
+            kind, value, name = curve
             pts = sorted(
-                (r for r in mine_rows if (r["classifier"], r["set"], r["transition"]) == (kind, value, name)),
-                key=lambda r: r["L"],
+                (r for r in mine_rows if (r["classifier"], r["set"], r["transition"]) == curve), key=lambda r: r["L"]
             )
-            inv = np.array([1 / r["L"] for r in pts])
             style, marker = KIND_STYLES.get(kind, ("-", "o"))
-            label = (
-                kind
-                + ("" if value is None else f", ε = {value:.2f}")
-                + (f", {name}" if len(transitions_of(mine[0])) > 1 else "")
-            )
-            color = SIZE_COLORS[i % len(SIZE_COLORS)]
-            offset = (i - (len(curves) - 1) / 2) * spread
-            iv = xr.DataArray([[r[b] for b in BOUNDS] for r in pts], dims=("L", "bound"), coords={"bound": BOUNDS})
-            boundary_with_intervals(ax_b, np.array([r["boundary"] for r in pts]), inv, iv, color, label, False, offset)
-            ax_b.plot(inv + offset, [r["boundary"] for r in pts], style, color=color, lw=0.8)
-            ax_w.plot(inv, [r["peak_width"] for r in pts], style, marker=marker, color=color, label=label)
-            ax_h.plot(inv, [r["peak_height"] for r in pts], style, marker=marker, color=color, label=label)
-        if m.reference is not None:
-            ax_b.axhline(m.reference["value"], color="grey", ls=":", lw=1.2, label=m.reference["label"])
-        for ax, what in (
-            (ax_b, f"boundary {lab}* (68% thick, 95% thin)"),
-            (ax_w, f"width of the C peak in {lab} (C > max/2)"),
-            (ax_h, "height of the C peak"),
-        ):
+            label = kind + ("" if value is None else f", ε = {value:.2f}") + (f", {name}" if len(names) > 1 else "")
+            inv = [1 / r["L"] for r in pts]
+            for ax, key in ((ax_w, "peak_width"), (ax_h, "peak_height")):
+                ax.plot(
+                    inv,
+                    [r[key] for r in pts],
+                    style,
+                    marker=marker,
+                    color=SIZE_COLORS[i % len(SIZE_COLORS)],
+                    label=label,
+                )
+        ax_w.set_ylabel(f"width of the C peak in {sym} (C > max/2)")
+        ax_h.set_ylabel("height of the C peak")
+        ax_w.set_title(f"{m.title}\nwidth of the confusion peak vs 1/L", fontsize=10)
+        ax_h.set_title(f"{m.title}\nheight of the confusion peak vs 1/L", fontsize=10)
+        ax_w.legend(fontsize=7)
+        for ax in (ax_b, ax_all, ax_w, ax_h):
             ax.set_xticks([1 / L for L in Ls], [f"1/{L}" for L in Ls])
             ax.set_xlabel("1/L")
-            ax.set_ylabel(what)
-            ax.set_title(f"{m.title}\n{what.split(' (')[0]} vs 1/L", fontsize=10)
-        ax_b.legend(fontsize=7)
-        ax_w.legend(fontsize=7)
-    fig.savefig(output, dpi=120)
+    fig.savefig(output, dpi=110)
 
 
 # ------------------------------------------------------------------------------------------- realizations
