@@ -84,14 +84,11 @@ def test_bad_scaling_config_names_key_and_allowed_values(key, value, message):
         validate(cfg)
 
 
-def test_the_presets_overlaid_on_config_yaml_are_valid():
-    """Snakemake overlays a --configfile on config.yaml: its scaling section must not refuse other lengths."""
+def test_the_l18_overlay_extends_the_scaling_preset_and_the_study_section_is_checked_where_built():
+    """config.yaml's scaling section does not refuse the paper preset's L = 20 (tests/test_config.py); where the
+    study is built, it is checked."""
     from snakemake.utils import update_config
 
-    for preset in ("paper.yaml", "scaling.yaml"):
-        cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
-        update_config(cfg, yaml.safe_load((ROOT / "config" / preset).read_text()))
-        validate(cfg)
     cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
     for overlay in ("scaling.yaml", "scaling-L18.yaml"):
         update_config(cfg, yaml.safe_load((ROOT / "config" / overlay).read_text()))
@@ -230,7 +227,7 @@ def test_a_larger_sweep_reuses_computed_points_and_its_tables_come_from_the_stor
     for kind in ("lstm", "imbalance"):
         ds = xr.open_zarr(d / f"results/mbl/L6/{kind}/confusion.zarr")
         (row,) = [r for r in conv if r["classifier"] == kind and r["realizations"] == "4"]
-        assert float(row["boundary"]) == pytest.approx(float(ds["boundary"].sel(eps=0.3).values[0]), abs=5e-5)
+        assert float(row["boundary"]) == pytest.approx(float(ds["boundary"].sel(eps=0.7).values[0]), abs=5e-5)
     for name in ("scaling", "convergence"):
         assert (d / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
 
