@@ -223,7 +223,10 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
         ax_c.set_ylim(0, 1.02)
         ax_c.legend(fontsize=7, ncol=2)
         mine_rows = [r for r in rows if r["model"] == model]
-        curves = list(dict.fromkeys((r["classifier"], r["set"], r["transition"]) for r in mine_rows))
+        series: dict[tuple, list[dict]] = {}  # (classifier, set, transition) → its rows in increasing L
+        for r in sorted(mine_rows, key=lambda r: r["L"]):
+            series.setdefault((r["classifier"], r["set"], r["transition"]), []).append(r)
+        curves = list(series)
         names = [name for _, _, name in transitions_of(mine[0])]
         if shown is not None:  # a chain: the set at scaling.eps, then every set
             panels = [(ax_b, [c for c in curves if c[1] == shown], where), (ax_all, curves, "")]
@@ -238,10 +241,7 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
             spread = 0.3 * (gaps.min() if gaps.size else 0.05) / max(len(group), 1)  # side by side within a size
             for i, curve in enumerate(group):
                 kind, value, name = curve
-                pts = sorted(
-                    (r for r in mine_rows if (r["classifier"], r["set"], r["transition"]) == curve),
-                    key=lambda r: r["L"],
-                )
+                pts = series[curve]
                 inv = np.array([1 / r["L"] for r in pts])
                 color = SIZE_COLORS[curves.index(curve) % len(SIZE_COLORS)]  # one colour per curve in every panel
                 style, marker = KIND_STYLES.get(kind, ("-", "o"))
@@ -258,9 +258,7 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
             ax.legend(fontsize=7)
         for i, curve in enumerate(curves):
             kind, value, name = curve
-            pts = sorted(
-                (r for r in mine_rows if (r["classifier"], r["set"], r["transition"]) == curve), key=lambda r: r["L"]
-            )
+            pts = series[curve]
             style, marker = KIND_STYLES.get(kind, ("-", "o"))
             label = kind + ("" if value is None else f", ε = {value:.2f}") + (f", {name}" if len(names) > 1 else "")
             inv = [1 / r["L"] for r in pts]
