@@ -91,13 +91,10 @@ def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[d
         if len(Ls) < 2:
             continue
         first, last = by_L[Ls[0]], by_L[Ls[-1]]
+        grouped = series(rows)
         for s, value in enumerate(_set_values(last)):
             for t, (_, _, name) in enumerate(transitions_of(last)):
-                key = (model, kind, value, name)
-                path = sorted(
-                    (r for r in rows if (r["model"], r["classifier"], r["set"], r["transition"]) == key),
-                    key=lambda r: r["L"],
-                )
+                path = grouped[(model, kind, value, name)]
                 steps = np.diff([r["boundary"] for r in path])
                 sel = {} if value is None else {last.attrs["set_dims"][0]: s}  # the same set grid at every L
                 lo_samples = first["boundary_bootstrap"].isel(sel).values[t].ravel()
@@ -121,6 +118,14 @@ def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[d
                     }
                 )
     return rows, drift
+
+
+def series(rows: list[dict]) -> dict[tuple, list[dict]]:
+    """Per-L rows grouped by (model, classifier, set, transition), each group in increasing L."""
+    out: dict[tuple, list[dict]] = {}
+    for r in sorted(rows, key=lambda r: r["L"]):
+        out.setdefault((r["model"], r["classifier"], r["set"], r["transition"]), []).append(r)
+    return out
 
 
 def transitions_of(ds: xr.Dataset) -> list[tuple[int, int, str]]:
@@ -222,11 +227,8 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
         ax_c.set_ylabel("C (member mean)")
         ax_c.set_ylim(0, 1.02)
         ax_c.legend(fontsize=7, ncol=2)
-        mine_rows = [r for r in rows if r["model"] == model]
-        series: dict[tuple, list[dict]] = {}  # (classifier, set, transition) → its rows in increasing L
-        for r in sorted(mine_rows, key=lambda r: r["L"]):
-            series.setdefault((r["classifier"], r["set"], r["transition"]), []).append(r)
-        curves = list(series)
+        lines = {key[1:]: pts for key, pts in series(rows).items() if key[0] == model}  # (classifier, set, transition)
+        curves = list(lines)
         names = [name for _, _, name in transitions_of(mine[0])]
         if shown is not None:  # a chain: the set at scaling.eps, then every set
             panels = [(ax_b, [c for c in curves if c[1] == shown], where), (ax_all, curves, "")]
@@ -241,7 +243,7 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
             spread = 0.3 * (gaps.min() if gaps.size else 0.05) / max(len(group), 1)  # side by side within a size
             for i, curve in enumerate(group):
                 kind, value, name = curve
-                pts = series[curve]
+                pts = lines[curve]
                 inv = np.array([1 / r["L"] for r in pts])
                 color = SIZE_COLORS[curves.index(curve) % len(SIZE_COLORS)]  # one colour per curve in every panel
                 style, marker = KIND_STYLES.get(kind, ("-", "o"))
@@ -258,7 +260,7 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
             ax.legend(fontsize=7)
         for i, curve in enumerate(curves):
             kind, value, name = curve
-            pts = series[curve]
+            pts = lines[curve]
             style, marker = KIND_STYLES.get(kind, ("-", "o"))
             label = kind + ("" if value is None else f", ε = {value:.2f}") + (f", {name}" if len(names) > 1 else "")
             inv = [1 / r["L"] for r in pts]
