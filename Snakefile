@@ -24,6 +24,7 @@ include: "workflow/rules/dataset.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/plot.smk"
 include: "workflow/rules/checks.smk"
+include: "workflow/rules/measurement.smk"
 include: "workflow/rules/scaling.smk"
 
 

@@ -268,7 +268,7 @@ def test_classify_refuses_to_write_over_its_inputs(reference_run, one_eps):
             r"time grid \(12 points",
         ),
         (lambda ds: ds.assign_coords(time=ds["time"] * 2), r"time grid .* is not the one"),
-        (lambda ds: ds.rename({"magnetization": "sz"}), r"has no variable 'magnetization' \(it has"),
+        (lambda ds: ds.rename({"magnetization": "sz"}), r"has no variable 'magnetization': it has the variables"),
         (lambda ds: ds.isel(site=slice(0, 4)), "has 4 sites, the networks were trained on 6"),
         (lambda ds: ds.assign(magnetization=0.5 * ds["magnetization"]), r"first time point must be that state"),
     ],

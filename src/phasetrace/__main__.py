@@ -1,14 +1,14 @@
 """Command line.
 
-``python -m phasetrace classify --networks SET --traces DATASET --out PREDICTIONS [--overwrite]``
-    Applies a saved set of any classifier kind (``results/<model>/L<L>/<kind>/networks/<set>.zarr.zip``) to a traces
-    dataset (Zarr) whose
-    ``magnetization`` has the (time, site) grid the set was trained on (stored with the set), e.g. new or
-    experimental traces, and writes a Zarr dataset with ``p(seed, ..., class)``, the confusion of each sample
-    (seed mean) and the confusion of the realization-averaged prediction where the dataset has a ``realization``
-    dimension. The input is checked first (variable present, time grid, number of sites, finite values in
-    [−1, 1]); ``--out`` must not exist (``--overwrite`` replaces an earlier classify output, nothing else) and
-    must not be an input.
+``python -m phasetrace classify --networks SET --traces FILE --out PREDICTIONS [--overwrite]``
+    Applies a saved set of any classifier kind (``results/<model>/L<L>/<kind>/networks/<set>.zarr.zip``) to traces,
+    e.g. new or experimental ones, in Zarr, NetCDF (``*.nc``) or CSV (``*.csv``, long form: README), and writes a
+    Zarr dataset with ``p(seed, ..., class)``, the confusion of each sample (seed mean) and the confusion of the
+    realization-averaged prediction where the traces have a ``realization`` dimension. The traces must hold the
+    observable the set was trained on (``magnetization`` (..., time, site) or ``imbalance`` (..., time): the set
+    records its measurement) on its time grid and number of sites; the input is checked first (observable, grid,
+    sites, finite values in [−1, 1]). ``--out`` must not exist (``--overwrite`` replaces an earlier classify
+    output, nothing else) and must not be an input.
 
 ``python -m phasetrace check-config FILE [FILE ...]``
     Validates config files as the workflow would read them (``config.yaml`` of the working directory, if any,
@@ -56,23 +56,44 @@ def _is_classify_output(path: Path) -> bool:
         return False
 
 
-def _checked_input(ds, traces: str, attrs: dict, times):
-    """The magnetization of ``ds`` as float32 (samples, time, site) and its leading dims, after checking it
-    against what the network set was trained on."""
+_DESCRIBE = {
+    "site": "the site-resolved magnetization <sigma^z_i>(t) (variable 'magnetization', dimensions (..., {t}, site))",
+    "imbalance": "the imbalance I(t) only (variable 'imbalance', dimensions (..., {t}))",
+}
+
+
+def _checked_input(ds, traces: str, networks: str, attrs: dict, times):
+    """The observed variable of ``ds`` as float32 (samples, time, features) and its leading dims, after checking it
+    against what the network set was trained on: observable, time grid, number of sites, values."""
     import numpy as np
 
-    variable, time_dim, n_sites = attrs["variable"], attrs["time_dim"], attrs["n_features"]
+    from .measurement import VARIABLES, features
+
+    observable, time_dim, n_sites = attrs.get("observable", "site"), attrs["time_dim"], attrs["n_features"]
+    variable = VARIABLES[observable]
+    other = next(o for o in VARIABLES if o != observable)
     if variable not in ds.data_vars:
-        raise ValueError(f"--traces {traces}: has no variable {variable!r} (it has {sorted(ds.data_vars)})")
-    mag = ds[variable]
-    if mag.ndim < 2 or mag.dims[-2:] != (time_dim, "site"):
-        raise ValueError(
-            f"--traces {traces}: {variable} must end in the dimensions ({time_dim}, site) the networks "
-            f"were trained on; it has {mag.dims}"
+        has = (
+            f"it holds {_DESCRIBE[other].format(t=time_dim)}"
+            if VARIABLES[other] in ds.data_vars
+            else f"it has the variables {sorted(ds.data_vars)}"
         )
-    if mag.sizes["site"] != n_sites:
         raise ValueError(
-            f"--traces {traces}: {variable} has {mag.sizes['site']} sites, the networks were trained on {n_sites}"
+            f"--networks {networks} was trained on {_DESCRIBE[observable].format(t=time_dim)}; --traces {traces} "
+            f"has no variable {variable!r}: {has}. Classify it with a set trained on measurement.observable: "
+            f"{other if VARIABLES[other] in ds.data_vars else observable}"
+        )
+    data = ds[variable]
+    last = (time_dim, "site") if observable == "site" else (time_dim,)
+    if not set(last) <= set(data.dims) or (observable == "imbalance" and "site" in data.dims):
+        raise ValueError(
+            f"--traces {traces}: {variable} must have the dimensions {last} the networks were trained on "
+            f"(and any others before them); it has {data.dims}"
+        )
+    data = data.transpose(..., *last)
+    if data.sizes.get("site", 1) != n_sites:
+        raise ValueError(
+            f"--traces {traces}: {variable} has {data.sizes['site']} sites, the networks were trained on {n_sites}"
         )
     grid = np.asarray(ds[time_dim].values, dtype=float) if time_dim in ds.coords else None
     if grid is None or grid.shape != times.shape or not np.allclose(grid, times, rtol=1e-9, atol=1e-12):
@@ -81,7 +102,7 @@ def _checked_input(ds, traces: str, attrs: dict, times):
             f"--traces {traces}: the {time_dim} grid ({have}) is not the one the networks were "
             f"trained on ({times.size} points in [{times.min()}, {times.max()}])"
         )
-    x = np.asarray(mag.values, dtype=np.float64)
+    x = np.asarray(features(data), dtype=np.float64)
     if not np.isfinite(x).all():
         raise ValueError(
             f"--traces {traces}: {variable} has {int((~np.isfinite(x)).sum())} non-finite values "
@@ -90,14 +111,19 @@ def _checked_input(ds, traces: str, attrs: dict, times):
     if np.abs(x).max() > 1 + 1e-9:
         raise ValueError(
             f"--traces {traces}: {variable} has values outside [-1, 1] (max |value| = "
-            f"{np.abs(x).max():.6g}); <sigma^z> lies in [-1, 1]"
+            f"{np.abs(x).max():.6g}); <sigma^z> and the imbalance lie in [-1, 1]"
         )
-    if attrs["hyper"].get("input") == "aligned" and not np.allclose(np.abs(x[..., 0, :]), 1):
+    if observable == "imbalance" and not np.allclose(x[..., 0, :], 1):
+        raise ValueError(
+            f"--traces {traces}: the imbalance at the first {time_dim} point must be 1 (I(0) = sum_i m_i(0)^2 / L "
+            "for the initial product state); it is not"
+        )
+    if observable == "site" and attrs["hyper"].get("input") == "aligned" and not np.allclose(np.abs(x[..., 0, :]), 1):
         raise ValueError(
             f"--traces {traces}: the set reads traces relative to the initial product state, so the "
             f"first {time_dim} point must be that state (every value ±1); it is not"
         )
-    return x.reshape(-1, *x.shape[-2:]).astype(np.float32), mag.dims[:-2], mag.shape[:-2]
+    return x.reshape(-1, *x.shape[-2:]).astype(np.float32), data.dims[: -len(last)], data.shape[: -len(last)]
 
 
 def classify(networks: str, traces: str, out: str, overwrite: bool = False) -> None:
@@ -107,14 +133,14 @@ def classify(networks: str, traces: str, out: str, overwrite: bool = False) -> N
     from .boundaries import confusion
     from .classifiers import predict_members
     from .runner import configure
-    from .store import open_dataset, write_dataset
+    from .store import open_traces, write_dataset
     from .training import load_networks
 
     configure()
     _check_out(Path(out), {"--networks": networks, "--traces": traces}, overwrite)
     params, hp, attrs, times = load_networks(networks)
-    ds = open_dataset(traces)
-    x, lead, shape = _checked_input(ds, traces, attrs, times)
+    ds = open_traces(traces)
+    x, lead, shape = _checked_input(ds, traces, networks, attrs, times)
     p = predict_members(params, x, hp).reshape(-1, *shape, hp.n_classes)
     coords = {d: ds[d].values for d in lead if d in ds.coords} | {"class": np.array(attrs["classes"], dtype=object)}
     data = {
@@ -156,7 +182,7 @@ def main(argv=None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("classify", help="apply a saved network set to a traces dataset")
     c.add_argument("--networks", required=True, help="saved network set (*.zarr.zip)")
-    c.add_argument("--traces", required=True, help="traces dataset (Zarr) with a magnetization variable")
+    c.add_argument("--traces", required=True, help="traces: Zarr, NetCDF (*.nc) or CSV (*.csv) (README)")
     c.add_argument("--out", required=True, help="output Zarr dataset of predictions (must not exist)")
     c.add_argument("--overwrite", action="store_true", help="replace --out if it is an earlier classify output")
     k = sub.add_parser("check-config", help="validate config files as the workflow reads them")

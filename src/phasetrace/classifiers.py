@@ -192,6 +192,30 @@ def _predict_networks(params, x, hp: Hyper, n_time: int, n_features: int):
     return jax.vmap(lambda p: jax.nn.softmax(logits(graphdef, p, x)))(params)
 
 
+def lstm_states(arrays: dict[str, np.ndarray], x: np.ndarray) -> dict[str, np.ndarray]:
+    """The LSTM's internals on encoded inputs x (n, T, F), recomputed in numpy from one member's stored parameters
+    (:func:`flat_params` names, without the member axis): gates i, f, g, o, cell state c and hidden state h, each
+    (n, T, units), and the logits (n, classes) of the last h — the recurrence of flax's ``OptimizedLSTMCell``
+    (i, f, o sigmoid; g tanh; c ← f·c + i·g; h ← o·tanh c) from c = h = 0."""
+    wi, wh = arrays["lstm.cell.dense_i.kernel.value"], arrays["lstm.cell.dense_h.kernel.value"]
+    b = arrays["lstm.cell.dense_h.bias.value"]
+    x = np.asarray(x, dtype=np.float64)
+    n, T, _ = x.shape
+    units = wh.shape[0]
+    c, h = np.zeros((n, units)), np.zeros((n, units))
+    out = {k: np.zeros((n, T, units)) for k in ("i", "f", "g", "o", "c", "h")}
+    sigmoid = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
+    for t in range(T):
+        i, f, g, o = np.split(x[:, t] @ wi + h @ wh + b, 4, axis=-1)
+        i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        for k, v in zip(("i", "f", "g", "o", "c", "h"), (i, f, g, o, c, h), strict=True):
+            out[k][:, t] = v
+    out["logits"] = h @ arrays["head.kernel.value"] + arrays["head.bias.value"]
+    return out
+
+
 # --- the imbalance threshold --------------------------------------------------------------------------------------
 
 

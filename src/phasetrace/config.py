@@ -138,11 +138,51 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
             values,
             config[model.name]["realizations"],
         )
+    _validate_measurement(config, [m for m in present if m.name in config["models"]])
     if "mbl" in config:  # the checks and scaling sections describe studies of the random-field chain
         _validate_checks(config)
         if finite_size_study(config):  # config.yaml's section is checked where the study is built
             _validate_scaling(config)
     return config
+
+
+def _validate_measurement(config: dict, built: list) -> None:
+    """The measurement keeps sites of every built chain, at least two times of every built model, and (where the
+    drive is built) odd time strides; the robustness study's ε is a point of every built chain's ε grid."""
+    from .measurement import time_index
+
+    meas, study = config["measurement"], config.get("robustness")
+    strides = [("measurement.time_stride", meas["time_stride"])]
+    strides += [(f"robustness.time_strides[{i}]", k) for i, k in enumerate(study["time_strides"])] if study else []
+    for model in built:
+        cfg = config[model.name]
+        L = min(sizes(cfg))
+        if meas["sites"] != "all" and max(meas["sites"]) >= L:
+            raise ValueError(
+                f"invalid config: measurement.sites = {meas['sites']} is not allowed: site indices 0 … {L - 1} "
+                f"({model.name}.L = {cfg['L']})"
+            )
+        times = model.times(cfg)
+        for key, k in strides:
+            kept = time_index(times, k, meas["time_max"])
+            if kept.size < 2:
+                raise ValueError(
+                    f"invalid config: {key} = {k} with measurement.time_max = {meas['time_max']} is not allowed: it "
+                    f"keeps {kept.size} of the {times.size} {model.time_dim}s of {model.name}; at least 2 are needed"
+                )
+            if model.time_dim == "period" and k % 2 == 0:
+                raise ValueError(
+                    f"invalid config: {key} = {k} is not allowed: an odd stride ({model.name} is built; an even "
+                    "stride records only even periods of the drive, where the time crystal's period doubling is "
+                    "invisible)"
+                )
+    for model in built if study else []:
+        values = grid(config[model.name]["eps"])
+        if model.set_dims and not np.any(np.isclose(values, study["eps"])):
+            raise ValueError(
+                f"invalid config: robustness.eps = {study['eps']} is not allowed: a point of {model.name}.eps "
+                f"{values.tolist()}"
+            )
 
 
 def _validate_scaling(config: dict) -> None:

@@ -4,7 +4,9 @@
 - ``blanking``: the MBL boundary per ε when the training windows are shrunk or enlarged;
 - ``calibration``: held-out accuracy per bin of confidence max(p) (is the network's confidence meaningful?);
 - ``unseen_phase``: Floquet networks trained on two of the three phases, evaluated over the whole sweep: the phase
-  they never saw should come out confused.
+  they never saw should come out confused;
+- ``single_neuron``: the paper's supplement: one LSTM unit trained on one spin's exact trace ⟨σᶻ₀⟩(t), its gates,
+  cell and hidden states over time, and the threshold on a simple quantity of the input that its decisions follow.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .boundaries import confusion
+from .classifiers import encode, flat_params, lstm_states
 from .models import FLOQUET, MBL
 from .provenance import require_same, settings
-from .seeds import CHECK_CONTEXT
+from .seeds import CHECK_CONTEXT, MODEL_IDS
 from .store import read_arrays
 from .sweep import labels
 from .training import dataset_for, fit_set, hyper, set_samples, write_csv
@@ -189,3 +192,130 @@ def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> Non
     ax.set_title("A phase never seen in training")
     ax.legend(fontsize=7, loc="upper left")
     fig.savefig(figure, dpi=130)
+
+
+def input_quantities(z: np.ndarray, late_times: int) -> dict[str, np.ndarray]:
+    """Simple quantities of encoded single-spin inputs z (n, T) a threshold could act on."""
+    n_late = min(late_times, z.shape[1] - 1)
+    return {
+        "mean over all times": z.mean(axis=1),
+        f"mean over the last {n_late} times": z[:, -n_late:].mean(axis=1),
+        "last time point": z[:, -1],
+    }
+
+
+def best_threshold(q: np.ndarray, decision: np.ndarray) -> tuple[float, str, float]:
+    """The threshold θ and direction (``>`` or ``<``: localized where q > θ, or q < θ) that reproduce the boolean
+    ``decision`` (called localized) best, and the fraction of samples they agree on."""
+    order = np.argsort(q, kind="stable")
+    qs, d = q[order], decision[order].astype(int)
+    n = q.size
+    # a threshold below the first i sorted values calls them "below": agreement of "> θ" = (not d among the first
+    # i) + (d among the rest)
+    below_not = np.concatenate([[0], np.cumsum(1 - d)])
+    above_yes = d.sum() - np.concatenate([[0], np.cumsum(d)])
+    agree_gt = (below_not + above_yes) / n
+    agree_lt = 1.0 - agree_gt
+    cuts = np.concatenate([[qs[0] - 1e-9], 0.5 * (qs[1:] + qs[:-1]), [qs[-1] + 1e-9]])
+    i_gt, i_lt = int(np.argmax(agree_gt)), int(np.argmax(agree_lt))
+    if agree_gt[i_gt] >= agree_lt[i_lt]:
+        return float(cuts[i_gt]), ">", float(agree_gt[i_gt])
+    return float(cuts[i_lt]), "<", float(agree_lt[i_lt])
+
+
+def single_neuron_job(config: dict, dataset: str, table: str, figure: str) -> None:
+    """One LSTM unit on site 0's exact trace at ε = checks.units_eps, trained on the mbl windows (k members)."""
+    t, eps_check = config["training"], config["checks"]["units_eps"]
+    ds = dataset_for(config, "mbl", dataset, exact=True)
+    e = int(np.argmin(np.abs(ds["eps"].values - eps_check)))
+    sub = ds.isel(eps=e)
+    mag = sub["magnetization"].isel(site=[0]).transpose("W", "realization", "time", "site").values
+    nW, R, T = mag.shape[:3]
+    x = mag.reshape(nW * R, T, 1)
+    lab = np.repeat(sub["label"].values, R)
+    hp = dataclasses.replace(hyper(config, 2, "lstm"), units=1)
+    context = (MODEL_IDS["mbl"], e, CHECK_CONTEXT["single_neuron"])
+    fit = fit_set(x, lab, hp, t["seeds"], config["seed"], t["holdout"], *context)
+    stacked = flat_params(fit["params"])
+    z = encode(x, hp.input)
+    W, times = ds["W"].values, ds["time"].values
+    quantities = input_quantities(z[..., 0], t["late_times"])
+    rows, states = [], []
+    for j in range(t["seeds"]):
+        member = {name: v[j] for name, v in stacked.items()}
+        st = lstm_states(member, z)
+        states.append(st)
+        dw = member["head.kernel.value"][0, 1] - member["head.kernel.value"][0, 0]
+        db = member["head.bias.value"][1] - member["head.bias.value"][0]
+        localized = st["logits"][:, 1] > st["logits"][:, 0]
+        for name, q in quantities.items():
+            theta, direction, agree = best_threshold(q, localized)
+            rows.append(
+                [
+                    j,
+                    f"{fit['accuracy'][j]:.4f}",
+                    f"{-db / dw:.4f}",
+                    ">" if dw > 0 else "<",
+                    name,
+                    direction,
+                    f"{theta:.4f}",
+                    f"{agree:.4f}",
+                ]
+            )
+    write_csv(
+        table,
+        ["member", "accuracy", "h_threshold", "h_direction", "quantity", "direction", "threshold", "agreement"],
+        rows,
+    )
+    _single_neuron_figure(config, ds, e, W, R, times, z[..., 0], states[0], rows, figure)
+
+
+def _single_neuron_figure(config, ds, e, W, R, times, z, st, rows, figure) -> None:
+    """Member 0: a typical ergodic (smallest W) and localized (largest W) input, its states and gates, and its final
+    hidden state against the quantity its decisions follow best."""
+    dlogit = st["logits"][:, 1] - st["logits"][:, 0]
+    Ws = np.repeat(W, R)
+
+    def typical(w):
+        idx = np.nonzero(Ws == w)[0]
+        return int(idx[np.argsort(dlogit[idx])[idx.size // 2]])
+
+    picks = {"ergodic": (typical(W.min()), "tab:red"), "localized": (typical(W.max()), "tab:blue")}
+    mine = [r for r in rows if r[0] == 0]
+    best = max(mine, key=lambda r: float(r[7]))
+    fig = Figure(figsize=(13, 7.2), layout="constrained")
+    ax = fig.subplots(2, 3)
+    for phase, (i, color) in picks.items():
+        label = f"{phase}: W = {Ws[i]:.2f}"
+        ax[0, 0].plot(times, z[i], "-", color=color, label=label)
+        ax[0, 1].plot(times, st["c"][i, :, 0], "-", color=color, label=label)
+        ax[0, 2].plot(times, st["h"][i, :, 0], "-", color=color, label=label)
+    ax[0, 2].axhline(float(mine[0][2]), color="k", ls="--", lw=1, label=f"h threshold {float(mine[0][2]):.3f}")
+    inputs = "m₀(t)·m₀(0)" if config["training"]["input"] == "aligned" else "m₀(t)"
+    for a, title in zip(ax[0], (f"input {inputs}", "cell state c(t)", "hidden state h(t)"), strict=True):
+        a.set_title(title, fontsize=10)
+        a.set_xlabel("time t")
+        a.legend(fontsize=7)
+    for a, (phase, (i, _)) in zip(ax[1, :2], picks.items(), strict=True):
+        for gate, name, style in (("i", "input i", "-"), ("f", "forget f", "--"), ("o", "output o", ":")):
+            a.plot(times, st[gate][i, :, 0], style, label=name)
+        a.plot(times, st["g"][i, :, 0], "-.", label="candidate g (tanh)")
+        a.set_ylim(-1.05, 1.05)
+        a.set_xlabel("time t")
+        a.set_title(f"gates, {phase} input (W = {Ws[i]:.2f})", fontsize=10)
+        a.legend(fontsize=7)
+    q = input_quantities(z, config["training"]["late_times"])[best[4]]
+    sc = ax[1, 2].scatter(q, st["h"][:, -1, 0], c=Ws, cmap="viridis", s=8)
+    ax[1, 2].axvline(float(best[6]), color="k", ls="--", lw=1)
+    ax[1, 2].axhline(float(mine[0][2]), color="grey", ls=":", lw=1)
+    ax[1, 2].set_xlabel(f"{best[4]} of the input")
+    ax[1, 2].set_ylabel("final hidden state h(T)")
+    ax[1, 2].set_title(
+        f"localized ⇔ {best[4]} {best[5]} {float(best[6]):.3f} (agrees on {100 * float(best[7]):.1f}%)", fontsize=9
+    )
+    fig.colorbar(sc, ax=ax[1, 2], label="W")
+    fig.suptitle(
+        f"One LSTM unit on one spin (site 0), ε = {float(ds['eps'][e]):.2f}, L = {ds.attrs['L']} (member 0)",
+        fontsize=11,
+    )
+    fig.savefig(figure, dpi=120)

@@ -45,15 +45,38 @@ KIND_KEYS = {
 # The stages of the paper's checks and figures: {config section: keys it reads}; "seed" is the root seed, and
 # "<model>:dataset" stands for the keys the dataset of that model depends on.
 STAGES: dict[str, dict[str, list[str] | bool]] = {
-    "checks_units": {"seed": True, "mbl": ["dataset"], "training": _NETWORK_KEYS, "checks": ["units", "units_eps"]},
+    "checks_units": {
+        "seed": True,
+        "mbl": ["dataset"],
+        "training": _NETWORK_KEYS,
+        "measurement": True,
+        "checks": ["units", "units_eps"],
+    },
     "checks_blanking": {
         "seed": True,
         "mbl": ["dataset"],
         "training": [*_TRAINING, "classifier"],
+        "measurement": True,
         "checks": ["windows"],
     },
-    "checks_calibration": {"seed": True, "mbl": ["dataset"], "training": [*_TRAINING, "classifier"]},
-    "checks_unseen_phase": {"seed": True, "floquet": ["dataset"], "training": [*_TRAINING, "classifier"]},
+    "checks_calibration": {
+        "seed": True,
+        "mbl": ["dataset"],
+        "training": [*_TRAINING, "classifier"],
+        "measurement": True,
+    },
+    "checks_single_neuron": {  # the exact traces, one unit: neither the measurement nor training.units
+        "seed": True,
+        "mbl": ["dataset"],
+        "training": [k for k in _TRAINING if k != "units"],
+        "checks": ["units_eps"],
+    },
+    "checks_unseen_phase": {
+        "seed": True,
+        "floquet": ["dataset"],
+        "training": [*_TRAINING, "classifier"],
+        "measurement": True,
+    },
 }
 GRIDS = {"eps", "W"}
 
@@ -69,7 +92,12 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
             out |= {"checks": ["units_eps"], "training": ["classifier", "compare"], "models": True}
         return out
     if stage == "scaling":  # every enabled model at every L, the phase diagram's classifier and the baseline
-        out = {"seed": True, "training": [*_TRAINING, "bootstrap", "classifier"], "scaling": ["eps"]}
+        out = {
+            "seed": True,
+            "training": [*_TRAINING, "bootstrap", "classifier"],
+            "measurement": True,
+            "scaling": ["eps"],
+        }
         return out | {m.name: list(m.dataset_keys) for m in enabled(config)}
     if stage == "convergence":  # the mbl chain at scaling.convergence.L, scaling.eps, the first R realizations
         # (mbl.eps stays: the ε's index in it keys the training draws; which blocks hold the realizations does not
@@ -78,6 +106,7 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
             "seed": True,
             "mbl": [k for k in get("mbl").dataset_keys if k not in ("L", "realizations")],
             "training": [*_TRAINING, "bootstrap", "classifier"],
+            "measurement": True,
             "scaling": ["eps", "convergence"],
         }
     if stage in STAGES:
@@ -85,10 +114,20 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
             section: list(get(section).dataset_keys) if keys == ["dataset"] else keys
             for section, keys in STAGES[stage].items()
         }
+    if stage == "measurement":  # the robustness study's table and figure: every variant of every enabled model
+        return {"models": True, "training": ["classifier"], "robustness": True}
     m = get(model)
+    if stage == "robustness":  # one measurement variant (its point) sets observable, shots and time_stride
+        out = {
+            "seed": True,
+            m.name: list(m.dataset_keys),
+            "training": [*_TRAINING, "bootstrap", "classifier"],
+            "measurement": ["sites", "time_max"],
+        }
+        return out | ({"robustness": ["eps"]} if m.set_dims else {})
     training = {"network": _TRAINING, "confusion": [*_TRAINING, "bootstrap"]}
-    if stage in training:
-        return {"seed": True, m.name: list(m.dataset_keys), "training": training[stage]}
+    if stage in training:  # the classifiers see the traces through the measurement model
+        return {"seed": True, m.name: list(m.dataset_keys), "training": training[stage], "measurement": True}
     if stage == "dataset":
         return {"seed": True, m.name: list(m.dataset_keys)}
     return {"seed": True, m.name: list(model_stage(m, stage).keys)}

@@ -11,6 +11,7 @@
   of ``scaling.convergence.realizations``; for each R, the classifiers are fitted and averaged on the first R
   realizations of each W only, as a user with R realizations would. A set fitted on all of a dataset's realizations
   has the same members as that dataset's network set (same samples, hold-out, resamples and keys).
+  The traces go through the config's measurement model, as every classifier input does.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from matplotlib.figure import Figure
 
 from .boundaries import BOUNDS, LEVELS, gap, intervals, peak, transition
 from .figures import CLASS_COLORS, SYMBOLS, boundary_with_intervals
+from .measurement import measured
 from .models import convergence_sweep, get, grids
 from .provenance import require_same, settings
 from .seeds import CHECK_CONTEXT, MODEL_IDS, stream_rng
@@ -300,6 +302,7 @@ def convergence_job(config: dict, inputs: list[str], table: str, figure: str) ->
     ds = m.dataset(sized | {model: section}, stores)
     if np.isnan(ds["magnetization"].values).any():
         raise ValueError(f"convergence: the inputs do not cover {section['realizations']} realizations of every W")
+    ds = measured(config, model, ds)
     (eps,) = section["eps"]
     index = int(np.nonzero(grids(m, config[model], ("eps",))["eps"] == eps)[0][0])
     context = (MODEL_IDS[model], index)  # the main network set's at this ε: the same draws for the same samples

@@ -18,26 +18,35 @@ refined or extended. Because each realization has its own stream, results do not
 batched into jobs.
 
 The learning stage's draws come from ``SeedSequence(root_seed, spawn_key=(stream, *context))``: one stream per
-purpose (:data:`STREAMS`, ids 3–6, which no model id takes), followed by the training set's context (model id, ε index,
-and for the paper's checks an offset from :data:`CHECK_CONTEXT`).
+purpose (:data:`STREAMS`, ids 3–6 and 8, which no model id takes), followed by the training set's context (model id,
+ε index, and for the paper's checks an offset from :data:`CHECK_CONTEXT`); the measurement model's shots follow their
+stream id with the trace's identity (:mod:`.measurement`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# The first element of every spawn key. Ids are never reused: 3–6 are the streams below, so a new model takes 8.
+# The first element of every spawn key. Ids are never reused: 3–6 and 8 are the streams below, so a new model takes 9.
 MODEL_IDS = {"mbl": 1, "floquet": 2, "quasiperiodic": 7}
 STREAMS = {
     "training": 3,  # member keys: network initialization, shuffling, dropout
     "holdout": 4,  # which labeled samples are held out
     "bootstrap": 5,  # each member's resample of the training samples
     "averaging": 6,  # resamples of the realizations averaged for the boundary intervals
+    "shots": 8,  # projective-shot noise of the measurement model (phasetrace.measurement)
 }
 # Context offsets that keep the paper's checks' training sets apart from the main ones (added to the last element;
 # checks.units ≤ 999, fewer than 1000 blanking variants and scaling.convergence.realizations ≤ 999 keep the ranges
 # apart).
-CHECK_CONTEXT = {"units": 1000, "blanking": 2000, "unseen_phase": 3000, "convergence": 4000}
+CHECK_CONTEXT = {
+    "units": 1000,
+    "blanking": 2000,
+    "unseen_phase": 3000,
+    "convergence": 4000,
+    "single_neuron": 5000,
+    "robustness": 6000,
+}
 
 
 def point_key(W: float) -> int:

@@ -1,4 +1,5 @@
-"""Zarr (v3) I/O that never leaves a half-written output.
+"""Zarr (v3) I/O that never leaves a half-written output, and the reader of traces files of every format that
+``phasetrace classify`` accepts (:func:`open_traces`: Zarr, NetCDF, CSV).
 
 A job's store is one zip file (``*.zarr.zip``): written under a temporary name beside the target and renamed into
 place only once complete, so a crash leaves either no output or a whole one. Aggregated datasets are Zarr
@@ -110,3 +111,85 @@ def write_dataset(path: str | os.PathLike, ds) -> None:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+TRACE_VARIABLES = ("magnetization", "imbalance")
+NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf")
+
+
+def open_traces(path: str | os.PathLike):
+    """A traces file as an xarray Dataset, by its name: ``*.csv`` (:func:`read_traces_csv`), NetCDF
+    (``*.nc``, ``*.nc4``, ``*.netcdf``, ``*.cdf``; NetCDF-4 or 3), else a Zarr directory store."""
+    import xarray as xr
+
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        return read_traces_csv(path)
+    if path.suffix.lower() in NETCDF_SUFFIXES:
+        try:
+            with xr.open_dataset(path) as ds:
+                return ds.load()
+        except Exception as err:
+            raise _unreadable(path, err, "NetCDF file") from err
+    return open_dataset(path)
+
+
+def read_traces_csv(path: str | os.PathLike):
+    """A CSV of traces in long form, one row per measured value, as an xarray Dataset.
+
+    One column holds the values and is named for them: ``magnetization`` (⟨σᶻᵢ⟩, with a ``site`` column) or
+    ``imbalance`` (one value per time). Every other column is a coordinate: the time axis (``time``, or ``period``
+    for the drive), ``site``, and any labels of the samples (e.g. ``W``, ``realization``, ``sample``); each distinct
+    combination of coordinates must appear exactly once, and the rows must cover the full grid of them.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        df = pd.read_csv(path)
+    except FileNotFoundError as err:
+        raise _unreadable(path, err, "CSV file") from err
+    except Exception as err:
+        raise DamagedFileError(f"{path}: cannot be read as CSV ({type(err).__name__}: {err})") from err
+    values = [c for c in df.columns if c in TRACE_VARIABLES]
+    if len(values) != 1:
+        raise ValueError(
+            f"{path}: a traces CSV needs exactly one value column, magnetization or imbalance; it has the "
+            f"columns {list(df.columns)}"
+        )
+    coords = [c for c in df.columns if c != values[0]]
+    if not coords:
+        raise ValueError(f"{path}: no coordinate columns (time or period, and site for magnetization)")
+    bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c]) and c in (values[0], "site")]
+    if bad:
+        raise ValueError(f"{path}: column(s) {bad} must hold numbers")
+    dup = df.duplicated(coords)
+    if dup.any():
+        row = df[dup].iloc[0]
+        raise ValueError(
+            f"{path}: {int(dup.sum())} row(s) repeat a combination of {coords}, e.g. "
+            + ", ".join(f"{c} = {row[c]}" for c in coords)
+        )
+    ds = df.set_index(coords).to_xarray()
+    full = int(np.prod([ds.sizes[c] for c in coords]))
+    if full != len(df):
+        raise ValueError(
+            f"{path}: the rows cover {len(df)} of the {full} combinations of {coords} (every combination of the "
+            "coordinates' values needs a row)"
+        )
+    return ds
+
+
+def write_traces_csv(ds, path: str | os.PathLike, variable: str) -> None:
+    """``ds[variable]`` in the long form :func:`read_traces_csv` reads: a column per dimension, then the values."""
+    path = Path(path)
+    da = ds[variable]
+    df = da.to_dataframe(name=variable).reset_index()[[*da.dims, variable]]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_beside(path)
+    try:
+        df.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -10,6 +10,8 @@ Target paths (all under ``results/``), for every model (:mod:`.models`):
 ``{model}/L{L}/{kind}/networks/{set}.zarr.zip``      k classifiers of one kind for one training set (``eps0.5000``
                                                      where the model trains one set per ε, ``all`` otherwise)
 ``{model}/L{L}/{kind}/confusion.zarr``, ``…/boundary.csv``  confusion and boundaries with intervals
+``{model}/L{L}/robustness/{variant}.csv``            boundaries under one measurement variant (``site-N100-t1``:
+                                                     observable, shots or ``inf``, time stride)
 ``phase_diagram.png``                                the main figure (kind: ``training.classifier``)
 ===================================================  ===========================================================
 
@@ -35,6 +37,7 @@ TEMPLATES = {
     "network": "{root}/{model}/L{L}/{classifier}/networks/{set}.zarr.zip",
     "confusion": "{root}/{model}/L{L}/{classifier}/confusion.zarr",
     "boundary": "{root}/{model}/L{L}/{classifier}/boundary.csv",
+    "robustness": "{root}/{model}/L{L}/robustness/{variant}.csv",
 }
 ALL_SETS = "all"  # the set name of a model trained once over its whole sweep
 
@@ -190,3 +193,25 @@ def finite_size_study(config: dict) -> bool:
 def scaling_kinds(config: dict) -> list[str]:
     """The classifier kinds of the finite-size study: the phase diagram's and the imbalance baseline."""
     return list(dict.fromkeys([config["training"]["classifier"], "imbalance"]))
+
+
+def robustness_variants(config: dict) -> list[str]:
+    """The measurement variants of the robustness study: every observable at every N of ``robustness.shots`` (all
+    times), and at every stride of ``robustness.time_strides`` (exact values); named by :func:`variant_name`."""
+    study = config["robustness"]
+    out = [variant_name(o, n, 1) for o in study["observables"] for n in study["shots"]]
+    out += [variant_name(o, None, k) for o in study["observables"] for k in study["time_strides"]]
+    return list(dict.fromkeys(out))
+
+
+def variant_name(observable: str, shots: int | None, stride: int) -> str:
+    return f"{observable}-N{'inf' if shots is None else shots}-t{stride}"
+
+
+def parse_variant(name: str) -> dict:
+    """The measurement keys a variant name sets: observable, shots, time_stride."""
+    match = re.fullmatch(r"(site|imbalance)-N(inf|\d+)-t(\d+)", name)
+    if not match:
+        raise ValueError(f"{name!r} is not a measurement variant (<site|imbalance>-N<shots|inf>-t<stride>)")
+    observable, shots, stride = match.groups()
+    return {"observable": observable, "shots": None if shots == "inf" else int(shots), "time_stride": int(stride)}

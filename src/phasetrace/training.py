@@ -18,6 +18,7 @@ import xarray as xr
 from . import __version__
 from .boundaries import BOUNDS, confusion, gap, intervals, transition
 from .classifiers import Hyper, fit_members, flat_params, hyper_attrs, member_keys, predict_members, unflat_params
+from .measurement import features, measured, observed
 from .models import get, training_sets
 from .provenance import record, require_same, settings
 from .runner import configure
@@ -110,8 +111,9 @@ def fit_set(x: np.ndarray, labels: np.ndarray, hp: Hyper, k: int, seed: int, hol
 
 
 def save_set(output: str, fit: dict, hp: Hyper, ds: xr.Dataset, time_dim: str, attrs: dict) -> None:
-    """A set with what it was trained on: the input's time grid (``times``, stored), its variable, the number of
-    sites (``n_features``), the class names, the kind and hyper-parameters, and the settings (in ``attrs``)."""
+    """A set with what it was trained on: the input's time grid (``times``, stored), its observable and variable,
+    the number of features (sites, or 1 for the imbalance), the class names, the kind and hyper-parameters, and the
+    settings (in ``attrs``)."""
     arrays = {f"params.{name}": v for name, v in flat_params(fit["params"]).items()}
     arrays |= {
         "p": fit["p"],
@@ -120,10 +122,12 @@ def save_set(output: str, fit: dict, hp: Hyper, ds: xr.Dataset, time_dim: str, a
         "held_out": fit["held_out"],
         "times": np.asarray(ds[time_dim].values, dtype=np.float64),
     }
+    var = observed(ds)
     input_attrs = {
-        "variable": "magnetization",
+        "observable": ds.attrs.get("observable", "site"),
+        "variable": var.name,
         "time_dim": time_dim,
-        "n_features": int(ds.sizes["site"]),
+        "n_features": int(var.sizes.get("site", 1)),
         "classes": list(ds["label"].attrs["classes"]),
     }
     write_arrays(output, arrays, attrs | input_attrs | {"hyper": hyper_attrs(hp), "version": __version__})
@@ -141,24 +145,26 @@ def load_networks(path: str):
     return unflat_params(params, times.size, attrs["n_features"], hp), hp, attrs, times
 
 
-def dataset_for(config: dict, model: str, path: str) -> xr.Dataset:
-    """The dataset of ``model`` at ``path``, refused unless it was made from the current config's settings."""
+def dataset_for(config: dict, model: str, path: str, exact: bool = False) -> xr.Dataset:
+    """The dataset of ``model`` at ``path`` as the config's measurement records it (:mod:`.measurement`; ``exact``:
+    as simulated), refused unless it was made from the current config's settings."""
     ds = open_dataset(path)
     require_same(path, ds.attrs, settings(config, "dataset", model))
-    return ds
+    return ds if exact else measured(config, model, ds)
 
 
 def set_samples(model: str, ds: xr.Dataset, point: dict[str, float]):
-    """The samples of one training set: x (n_label · R, T, sites), labels, (n_label, R), and the set's context
-    (model id, index of the point in each set dimension) that keys its random draws."""
+    """The samples of one training set: x (n_label · R, T, F) (F: sites, or 1 for the imbalance), labels,
+    (n_label, R), and the set's context (model id, index of the point in each set dimension) that keys its random
+    draws."""
     m = get(model)
     index = {d: int(np.nonzero(ds[d].values == v)[0][0]) for d, v in point.items()}
-    sub = ds.isel(index)
-    mag = sub["magnetization"].transpose(m.label_dim, "realization", m.time_dim, "site").values
+    sub = observed(ds.isel(index))
+    mag = features(sub.transpose(m.label_dim, "realization", m.time_dim, ...))
     n, R = mag.shape[:2]
     return (
         mag.reshape(n * R, *mag.shape[2:]),
-        np.repeat(sub["label"].values, R),
+        np.repeat(ds["label"].isel(index).values, R),
         (n, R),
         (MODEL_IDS[model], *index.values()),
     )
@@ -181,7 +187,7 @@ def network_job(config: dict, model: str, classifier: str, set_name: str, datase
         hp,
         ds,
         get(model).time_dim,
-        {"model": model, **point, "shape": list(shape)}
+        {"model": model, **point, "shape": list(shape), "measurement": config["measurement"]}
         | record(settings(config, "network", model, **point, classifier=classifier)),
     )
 

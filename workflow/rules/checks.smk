@@ -2,7 +2,7 @@
 # results/figures/, built by the default target where its model is enabled.
 
 PAPER_CHECKS = {
-    "mbl": ["confusion_vs_units", "blanking", "calibration"],
+    "mbl": ["confusion_vs_units", "blanking", "calibration", "single_neuron"],
     "floquet": ["unseen_phase"],
 }
 
@@ -100,6 +100,33 @@ if "mbl" in config:  # a config may leave out the sections of models it does not
                 MAIN,
                 input.dataset,
                 list(input.networks),
+                output.table,
+                output.figure,
+            )
+
+    rule check_single_neuron:
+        input:
+            dataset("mbl"),
+        output:
+            table="results/checks/single_neuron.csv",
+            figure=report(
+                "results/figures/single_neuron.png",
+                caption="../report/single_neuron.rst",
+            ),
+        log:
+            "logs/checks/single_neuron.log",
+        resources:
+            mem_mb=estimate("training", "mem_mb", model="mbl", sets=1),
+            runtime=estimate("training", "runtime", model="mbl", sets=1),
+        params:
+            settings=declared("checks_single_neuron"),
+        run:
+            run_job(
+                log[0],
+                resources,
+                "paper_checks:single_neuron_job",
+                MAIN,
+                input[0],
                 output.table,
                 output.figure,
             )

@@ -9,6 +9,7 @@ import phasetrace.provenance
 import phasetrace.resources
 from phasetrace.sweep import (
     CLASSIFIER_KINDS,
+    robustness_variants,
     at_main_sizes,
     at_size,
     block_name,
@@ -59,6 +60,7 @@ wildcard_constraints:
     block=r"r\d+-\d+",
     classifier="|".join(CLASSIFIER_KINDS),
     set=r"all|[a-zA-Z]+\d+\.\d+",
+    variant=r"(site|imbalance)-N(inf|\d+)-t\d+",
 
 
 def model_of(wildcards):
@@ -160,13 +162,33 @@ def scaling_targets():
     return SCALING + (CONVERGENCE if "mbl" in MODELS else [])
 
 
+# The robustness study's outputs (measurement.smk)
+MEASUREMENT = ["results/checks/measurement.csv", "results/figures/measurement.png"]
+
+
+def robustness_inputs():
+    """Every (enabled model, measurement variant) of the robustness study, at the model's largest L."""
+    return [
+        path("robustness", model=m, L=main_size(config[m]), variant=v)
+        for m in MODELS
+        for v in robustness_variants(config)
+    ]
+
+
+def robustness_sets(model):
+    """The share of a model's dataset one variant job reads, for each kind it fits."""
+    return len(scaling_kinds(config)) * one_set(model)
+
+
 def all_targets():
-    """The phase diagram, the classifier comparison, the paper's checks of the enabled models (checks.smk) and,
-    where a model lists several L, the finite-size study (scaling.smk)."""
+    """The phase diagram, the classifier comparison, the paper's checks of the enabled models (checks.smk), the
+    robustness study where the config has its section (measurement.smk) and, where a model lists several L, the
+    finite-size study (scaling.smk)."""
     figures = [n for m in MODELS for n in PAPER_CHECKS.get(m, [])] + ["classifiers"]
     return (
         ["results/phase_diagram.png"]
         + [f"results/figures/{n}.png" for n in figures]
+        + (MEASUREMENT if "robustness" in config else [])
         + scaling_targets()
     )
 
@@ -190,6 +212,8 @@ def declared(stage, model=None):
         st = wildcards.stage if stage == "{stage}" else stage
         if "point" in keys:
             point |= job_point(wildcards, st)
+        if "variant" in keys:
+            point |= {"variant": wildcards.variant}
         if "set" in keys and wildcards.set != "all":
             m = phasetrace.models.get(name)
             point |= parse_point(

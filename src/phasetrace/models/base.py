@@ -61,6 +61,8 @@ class Model(Protocol):
 
     def windows(self, cfg: dict) -> list[Window]: ...
 
+    def times(self, cfg: dict) -> np.ndarray: ...
+
     def validate(self, config: dict) -> None: ...
 
     def run_stage(
@@ -340,6 +342,10 @@ class HeisenbergChainModel:
         return {k: out[k] for k in keep}
 
     # --------------------------------------------------------------------------------------------- its dataset
+    def times(self, cfg: dict) -> np.ndarray:
+        """The recorded times of the model's section ``cfg``: the dataset's ``time`` coordinate."""
+        return default_times(cfg["t_max"], cfg["n_times"])
+
     def windows(self, cfg: dict) -> list[Window]:
         w = cfg["windows"]
         return [

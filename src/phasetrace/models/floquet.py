@@ -116,6 +116,10 @@ class FloquetDrive:
             cfg["boundary"],
         )
 
+    def times(self, cfg: dict) -> np.ndarray:
+        """The recorded periods n = 0 … periods: the dataset's ``period`` coordinate."""
+        return np.arange(cfg["periods"] + 1)
+
     def windows(self, cfg: dict) -> list[Window]:
         return [Window(n, k, float(cfg["windows"][n][0]), float(cfg["windows"][n][1])) for k, n in enumerate(CLASSES)]
 

@@ -1,0 +1,172 @@
+"""The boundaries as an experiment would measure them: results/checks/measurement.csv and figures/measurement.png.
+
+For each measurement variant of the config's ``robustness`` section (:func:`phasetrace.sweep.robustness_variants`:
+the observable, N shots, a time stride; every other key of ``measurement`` as configured), :func:`variant_job`
+fits the phase diagram's classifier and the imbalance baseline on the mbl set at ``robustness.eps`` and on the
+floquet set, exactly as the main network sets are fitted (same samples, hold-out, resamples and member keys: a
+variant differs from the phase diagram's set only by what is measured), and writes each transition's boundary with
+its 68%/95% bootstrap intervals. :func:`robustness_job` gathers the variants into the table and the figure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .boundaries import BOUNDS, gap, intervals, transition
+from .models import get, training_sets
+from .seeds import CHECK_CONTEXT, stream_rng
+from .sweep import parse_variant, scaling_kinds
+from .training import dataset_for, fit_set, hyper, set_samples, transitions, write_csv
+
+COLUMNS = [
+    "model",
+    "L",
+    "classifier",
+    "observable",
+    "shots",
+    "time_stride",
+    "n_times",
+    "n_features",
+    "set",
+    "transition",
+    "boundary",
+    *BOUNDS,
+    "width95",
+    "accuracy_mean",
+]
+
+
+def study_set(config: dict, model: str) -> tuple[str, dict]:
+    """The training set of ``model`` the study refits: the mbl set at robustness.eps, the drive's only set."""
+    sets = training_sets(config, model)
+    if get(model).set_dims:
+        return next((n, p) for n, p in sets if np.isclose(p["eps"], config["robustness"]["eps"]))
+    return sets[0]
+
+
+def variant_job(config: dict, model: str, variant: str, dataset: str, output: str) -> None:
+    """One measurement variant of ``model``: boundaries with intervals of each classifier kind of the study."""
+    m = get(model)
+    meas = config["measurement"] | parse_variant(variant)
+    cfg = config | {"measurement": meas}
+    ds = dataset_for(cfg, model, dataset)
+    name, point = study_set(config, model)
+    x, labels, (n, R), context = set_samples(model, ds, point)
+    values = ds[m.label_dim].values
+    set_labels = ds["label"].sel(point).values if point else ds["label"].values
+    t = config["training"]
+    rows = []
+    for kind in scaling_kinds(config):
+        hp = hyper(config, len(ds["label"].attrs["classes"]), kind)
+        fit = fit_set(x, labels, hp, t["seeds"], config["seed"], t["holdout"], *context)
+        p = fit["p"].reshape(t["seeds"], n, R, hp.n_classes).astype(np.float64)
+        rng = stream_rng(config["seed"], "averaging", *context, CHECK_CONTEXT["robustness"])
+        for a, b, tname in transitions(ds):
+            boundary, samples = transition(values, p, a, b, *gap(values, set_labels, a, b), t["bootstrap"], rng)
+            iv = dict(zip(BOUNDS, map(float, intervals(samples)), strict=True))
+            rows.append(
+                [
+                    model,
+                    ds.attrs["L"],
+                    kind,
+                    meas["observable"],
+                    "inf" if meas["shots"] is None else meas["shots"],
+                    meas["time_stride"],
+                    x.shape[1],
+                    x.shape[2],
+                    name,
+                    tname,
+                    f"{boundary:.4f}",
+                    *(f"{iv[b]:.4f}" for b in BOUNDS),
+                    f"{iv['hi95'] - iv['lo95']:.4f}",
+                    f"{np.mean(fit['accuracy']):.4f}",
+                ]
+            )
+    write_csv(output, COLUMNS, rows)
+
+
+def _read(paths: list[str]) -> list[dict]:
+    import csv
+
+    rows = []
+    for path in paths:
+        with open(path, newline="") as f:
+            rows += list(csv.DictReader(f))
+    return rows
+
+
+def robustness_job(config: dict, inputs: list[str], table: str, figure: str) -> None:
+    """Gather the variants (every model's) into results/checks/measurement.csv and draw figures/measurement.png."""
+    rows = _read(inputs)
+    write_csv(table, COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
+    _figure(config, rows, figure)
+
+
+def _shots(value: str) -> float:
+    return np.inf if value == "inf" else float(value)
+
+
+def _figure(config: dict, rows: list[dict], output: str) -> None:
+    """Top row: boundary vs N shots (all times); bottom row: vs the number of time points (exact values). One column
+    per (model, transition); the phase diagram's classifier on each observable, and the imbalance baseline."""
+    panels = list(dict.fromkeys((r["model"], r["transition"]) for r in rows))
+    kinds = scaling_kinds(config)
+    fig = Figure(figsize=(4.2 * len(panels), 7.4), layout="constrained")
+    axes = fig.subplots(2, len(panels), squeeze=False)
+    shots = sorted({_shots(r["shots"]) for r in rows})
+    finite = [s for s in shots if np.isfinite(s)]
+    at_inf = (max(finite) if finite else 1.0) * 4  # where N = ∞ is drawn
+    styles = {
+        (kinds[0], "site"): ("tab:blue", "o", "-", f"{kinds[0]}, site-resolved"),
+        (kinds[0], "imbalance"): ("tab:orange", "s", "-", f"{kinds[0]}, imbalance only"),
+    }
+    baseline = ("black", "D", ":", "imbalance threshold (either observable)")
+    for col, (model, tname) in enumerate(panels):
+        m = get(model)
+        for row, (vary, exact) in enumerate((("shots", "time_stride"), ("n_times", "shots"))):
+            ax = axes[row, col]
+            fixed = "1" if exact == "time_stride" else "inf"
+            for j, kind in enumerate(kinds):
+                observables = ["site"] if kind == "imbalance" else list(config["robustness"]["observables"])
+                for obs in observables:
+                    sel = [
+                        r
+                        for r in rows
+                        if (r["model"], r["transition"], r["classifier"]) == (model, tname, kind)
+                        and (r["observable"] == obs or kind == "imbalance")
+                        and r[exact] == fixed
+                    ]
+                    if kind == "imbalance":  # the same features from either observable: draw it once
+                        sel = list({r[vary]: r for r in sel}.values())
+                    if not sel:
+                        continue
+                    xv = np.array([_shots(r[vary]) for r in sel])
+                    xv = np.where(np.isfinite(xv), xv, at_inf)
+                    order = np.argsort(xv)
+                    y = np.array([float(sel[i]["boundary"]) for i in order])
+                    lo = np.array([[float(sel[i][b]) for i in order] for b in BOUNDS])
+                    color, marker, line, label = baseline if kind == "imbalance" else styles[(kind, obs)]
+                    shift = 1 + 0.05 * (j + (obs == "imbalance") - 1)
+                    xs = xv[order] * shift
+                    ax.vlines(xs, lo[0], lo[3], color=color, lw=1)
+                    ax.vlines(xs, lo[1], lo[2], color=color, lw=3)
+                    ax.plot(xs, y, line, marker=marker, color=color, ms=4, label=label)
+            ax.set_xscale("log")
+            ax.minorticks_off()
+            if vary == "shots":
+                ticks = finite + [at_inf]
+                ax.set_xticks(ticks, [f"{int(s)}" for s in finite] + ["∞"])
+                ax.set_xlabel("projective shots N per (site, time)")
+            else:
+                ticks = sorted({int(r["n_times"]) for r in rows if r["model"] == model})
+                ax.set_xticks(ticks, [str(v) for v in ticks])
+                ax.set_xlabel(f"recorded {m.time_dim}s (every k-th; exact values)")
+            sym = "W" if m.label_dim == "W" else "ε"
+            ax.set_ylabel(f"boundary {sym}* (68% thick, 95% thin)")
+            where = f", ε = {config['robustness']['eps']}" if m.set_dims else ""
+            ax.set_title(f"{m.title}{where}: {tname.replace('_', ' ')}", fontsize=9)
+            if row == 0 and col == 0:
+                ax.legend(fontsize=7)
+    fig.suptitle("Learned boundaries under an experiment's measurement", fontsize=11)
+    fig.savefig(output, dpi=120)
