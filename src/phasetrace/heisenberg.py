@@ -24,6 +24,7 @@ import scipy.linalg
 import scipy.special
 
 from .basis import SzSector, n_bonds
+from .precision import check_precision
 from .runner import require_configured
 from .validation import (
     MAX_L_HEISENBERG,
@@ -132,13 +133,20 @@ def _flipped(hopping, i: int) -> jax.Array:
     return jnp.where(low == high, s.shape[0] - 1, jnp.where(low == 1, rows + step, rows - step))
 
 
-def _apply(x: jax.Array, hopping, diag: jax.Array, hop) -> jax.Array:
+def _apply(x: jax.Array, hopping, diag, hop) -> jax.Array:
     """y = hop · Σ_b x[flip_b(row)] + diag ⊙ x for x (dim + 1, C); one fused gather per bond.
 
+    ``diag`` is (dim + 1, C), or (dim + 1, C/2) for packed [Re | Im] columns, whose two halves share a diagonal
+    (read once per row; the products are the same numbers); or a tuple (hi, lo) of such arrays, the diagonal
+    hi + lo split so that a float32 pair carries it to ≈ float64 accuracy (:func:`_split`).
     The padding row of x (index dim) is zero with diag 0, and every bond of the padding row points at itself, so
     that row stays exactly zero through any recursion built from this function.
     """
-    acc = diag * x
+    parts = diag if isinstance(diag, tuple) else (diag,)
+    parts = [d if d.shape[1] == x.shape[1] else jnp.concatenate([d, d], axis=1) for d in parts]
+    acc = parts[0] * x
+    for d in parts[1:]:
+        acc = acc + d * x
     for i in range(hopping["binom"].shape[0]):
         acc = acc + hop * x[_flipped(hopping, i)]
     if "wrap" in hopping:
@@ -153,6 +161,16 @@ def _pad_rows(columns: np.ndarray) -> np.ndarray:
 
 def _jax_hopping(chain: HeisenbergChain):
     return {k: jnp.asarray(v) for k, v in chain.hopping.items()}
+
+
+def _split(values: np.ndarray, dtype: str) -> tuple[jax.Array, ...]:
+    """float64 ``values`` as a tuple of ``dtype`` arrays whose sum is them: (values,) in float64; (hi, lo) with
+    hi = round(values), lo = round(values − hi) in a narrower dtype, so that a constant matrix rounded once does
+    not perturb H by the same error at every step (that error, coherent over t, would dominate the traces')."""
+    if np.dtype(dtype) == np.float64:
+        return (jnp.asarray(values),)
+    hi = values.astype(dtype)
+    return jnp.asarray(hi), jnp.asarray((values - hi).astype(dtype))
 
 
 @partial(jax.jit, static_argnames=("steps",))
@@ -266,13 +284,19 @@ def chebyshev_weights(half_width: np.ndarray, dt: float, tol: float) -> tuple[np
     return np.where(k[:K, None] % 2 == 0, c.real, c.imag), K
 
 
-@jax.jit
-def _evolve_scan(x0, hopping, diag2, hop2, diag, hop, spins, weights, phase_cos, phase_sin, npairs):
-    """Propagate x0 (dim + 1, 2C) = [Re ψ | Im ψ] through the steps; measure after each.
+@partial(jax.jit, static_argnames=("vectors", "renormalize"))
+def _evolve_scan(
+    x0, hopping, diag2, hop2, diag, hop, spins, weights, phase_cos, phase_sin, npairs, vectors, renormalize
+):
+    """Propagate x0 (dim + 1, 2C) = [Re ψ | Im ψ] (float64) through the steps; measure after each.
 
-    diag2, hop2: 2(D − b)/a and J/a per column, so that 2H̃t = _apply(t, hopping, diag2, hop2).
-    weights (S, Kpad, 2C): Chebyshev weights per step; phase_* (S, 2C): cos, sin of b dt; npairs (S,): terms/2.
-    Returns magnetization (S, L, C), norm (S, C), energy (S, C).
+    diag2 (dim + 1, C) (or its (hi, lo) split), hop2 (2C,): 2(D − b)/a and J/a per column, in the vectors' dtype,
+    so that 2H̃t = _apply(t, hopping, diag2, hop2).
+    weights (S, Kpad, 2C): Chebyshev weights per step, in the dtype the series is summed in; phase_* (S, 2C): cos,
+    sin of b dt; npairs (S,): terms/2. ``vectors``: the dtype the Chebyshev vectors are stored in (each
+    recurrence step is computed in float64 and rounded to it). ``renormalize``: divide each column by its norm
+    after every step (the norm returned is then the one before, ‖ψ(t_s)‖² given a unit ψ(t_{s−1})).
+    Returns magnetization (S, L, C), norm (S, C), energy (S, C), all from the float64 state.
     """
     C = x0.shape[1] // 2
 
@@ -283,13 +307,14 @@ def _evolve_scan(x0, hopping, diag2, hop2, diag, hop, spins, weights, phase_cos,
 
     def step(x, inputs):
         w, cos, sin, pairs = inputs
-        t0, t1 = x, 0.5 * _apply(x, hopping, diag2, hop2)
+        t0 = x.astype(vectors)
+        t1 = (0.5 * _apply(t0, hopping, diag2, hop2)).astype(vectors)
         even, odd = w[0] * t0, w[1] * t1
 
         def body(j, carry):
             t0, t1, even, odd = carry
-            t2 = _apply(t1, hopping, diag2, hop2) - t0
-            t3 = _apply(t2, hopping, diag2, hop2) - t1
+            t2 = (_apply(t1, hopping, diag2, hop2) - t0).astype(vectors)
+            t3 = (_apply(t2, hopping, diag2, hop2) - t1).astype(vectors)
             return t2, t3, even + w[2 * j] * t2, odd + w[2 * j + 1] * t3
 
         _, _, even, odd = jax.lax.fori_loop(1, pairs, body, (t0, t1, even, odd))
@@ -298,7 +323,12 @@ def _evolve_scan(x0, hopping, diag2, hop2, diag, hop, spins, weights, phase_cos,
         im = even[:, C:] + odd[:, :C]
         c, s = cos[:C], sin[:C]
         y = jnp.concatenate([c * re + s * im, c * im - s * re], axis=1)
-        return y, measure(y)
+        if not renormalize:
+            return y, measure(y)
+        n2 = jnp.sum(y[:-1, :C] ** 2 + y[:-1, C:] ** 2, axis=0)
+        y = y / jnp.sqrt(jnp.concatenate([n2, n2]))
+        mag, _, energy = measure(y)
+        return y, (mag, n2, energy)
 
     _, (mag, norm, energy) = jax.lax.scan(step, x0, (weights, phase_cos, phase_sin, npairs))
     return mag, norm, energy
@@ -322,19 +352,25 @@ def evolve(
     E0,
     Emax,
     *,
+    precision: str = "float64",
     tol: float = 1e-12,
     margin: float = 1e-3,
-    norm_tol: float = 1e-8,
-    energy_tol: float = 1e-8,
+    norm_tol: float | None = None,
+    energy_tol: float | None = None,
 ) -> Evolution:
     """⟨σᶻᵢ⟩(t) for every realization r (fields (n, L)) and initial product state ``state_index[r, e]``.
 
     Chebyshev propagation between consecutive output times: the series is rescaled to the spectrum
     [E₀, E_max] widened by ``margin`` of its width on each side and truncated at coefficient ``tol``.
-    Health checks: a column whose norm drifts by more than ``norm_tol`` or whose energy drifts by more than
-    ``energy_tol`` · (E_max − E₀) raises :class:`HealthCheckError`.
+    ``precision``: a name of :data:`phasetrace.precision.PRECISIONS` (the dtypes of the Chebyshev vectors and of
+    the series; float64 elsewhere). Health checks: a column whose norm drifts by more than ``norm_tol`` or whose
+    energy drifts by more than ``energy_tol`` · (E_max − E₀) raises :class:`HealthCheckError` (defaults: the
+    precision's tolerances).
     """
     require_configured("evolve")
+    prec = check_precision(precision)
+    norm_tol = prec.norm_tol if norm_tol is None else norm_tol
+    energy_tol = prec.energy_tol if energy_tol is None else energy_tol
     fields = np.atleast_2d(np.asarray(fields, dtype=np.float64))
     n = fields.shape[0]
     state_index = np.asarray(state_index).reshape(n, -1)
@@ -350,6 +386,10 @@ def evolve(
     real = np.repeat(np.arange(n), E)
     width = (Emax - E0)[real]
     a = 0.5 * width * (1 + 2 * margin)
+    if np.dtype(prec.vectors) != np.float64:  # widen a by < 1 ulp so that J/a is exact in the vectors' dtype
+        hop = (chain.J / a).astype(prec.vectors)
+        hop = np.where(hop > chain.J / a, np.nextafter(hop, np.zeros_like(hop)), hop)
+        a = chain.J / hop.astype(np.float64)
     b = 0.5 * (Emax + E0)[real]
     diag = chain.diagonal(fields)[real].T  # (dim, C)
     steps = np.diff(np.concatenate([[0.0], times]))
@@ -367,20 +407,20 @@ def evolve(
     x0 = np.zeros((chain.dim, 2 * C))
     x0[state_index.reshape(-1), np.arange(C)] = 1.0
     x0 = _pad_rows(x0)
-    diag2 = np.concatenate([diag, diag], axis=1)
-    a2, b2 = np.concatenate([a, a]), np.concatenate([b, b])
     mag, norm, energy = _evolve_scan(
         jnp.asarray(x0),
         _jax_hopping(chain),
-        jnp.asarray(_pad_rows(2 * (diag2 - b2) / a2)),
-        jnp.asarray(chain.J / a2),
-        jnp.asarray(_pad_rows(diag2)),
+        _split(_pad_rows(2 * (diag - b) / a), prec.vectors),
+        jnp.asarray(chain.J / np.concatenate([a, a]), dtype=prec.vectors),
+        jnp.asarray(_pad_rows(diag)),
         0.5 * chain.J,
         jnp.asarray(chain.sector.spins, dtype=jnp.float64),
-        jnp.asarray(weights),
+        jnp.asarray(weights, dtype=prec.series),
         jnp.asarray(np.cos(phase)),
         jnp.asarray(np.sin(phase)),
         jnp.asarray(np.asarray(nterms) // 2, dtype=np.int32),
+        vectors=prec.vectors,
+        renormalize=prec.renormalize,
     )
     mag, norm, energy = np.asarray(mag), np.asarray(norm), np.asarray(energy)
     e_init = diag[state_index.reshape(-1), np.arange(C)]

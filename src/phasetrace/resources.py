@@ -16,7 +16,7 @@ from __future__ import annotations
 
 BASE_MB = 1024
 BYTES_PER_ELEMENT = 640
-SECONDS_PER_ELEMENT_MATVEC = 1.5e-8
+SECONDS_PER_ELEMENT_MATVEC = {"float64": 1.5e-8, "mixed": 1.5e-8}  # by the kernel's precision
 SAFETY = 2.0
 MIN_MINUTES = 5
 
@@ -29,11 +29,26 @@ def _mb(nbytes: float, attempt: int) -> int:
     return int((BASE_MB + nbytes / 2**20) * (1.0 + 0.5 * (attempt - 1)) + 0.999)
 
 
-def job(elements: float, matvecs: float, attempt: int = 1) -> dict[str, int]:
+def seconds(elements: float, matvecs: float, precision: str = "float64") -> float:
+    """The estimated time (before SAFETY) of ``matvecs`` passes over ``elements`` amplitudes."""
+    return matvecs * elements * SECONDS_PER_ELEMENT_MATVEC[precision]
+
+
+def job(elements: float, matvecs: float, attempt: int = 1, precision: str = "float64") -> dict[str, int]:
     """A simulation job of ``matvecs`` passes over ``elements`` amplitudes (basis states × columns); the models
     count both (:meth:`phasetrace.models.Model.resources`)."""
-    seconds = matvecs * elements * SECONDS_PER_ELEMENT_MATVEC
-    return {"mem_mb": _mb(elements * BYTES_PER_ELEMENT, attempt), "runtime": _minutes(seconds, attempt)}
+    return {
+        "mem_mb": _mb(elements * BYTES_PER_ELEMENT, attempt),
+        "runtime": _minutes(seconds(elements, matvecs, precision), attempt),
+    }
+
+
+def traces_seconds(config: dict, model: str, W: float) -> float:
+    """The estimated time (before SAFETY) of one traces job of a Heisenberg-chain ``model`` at W."""
+    from .models import get
+
+    elements, matvecs = get(model).work(config, "traces", {"W": W})
+    return seconds(elements, matvecs, config[model]["precision"])
 
 
 def simulation(config: dict, model: str, stage: str, attempt: int = 1, **point: float) -> dict[str, int]:

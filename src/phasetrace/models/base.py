@@ -28,6 +28,7 @@ import xarray as xr
 
 from .. import resources as res
 from ..basis import n_bonds
+from ..precision import PRECISIONS
 from ..sweep import Window, check_windows, grid, labels, realizations_per_job
 
 
@@ -167,6 +168,7 @@ HEISENBERG_SCHEMA = {
         "realizations_per_job",
         "t_max",
         "n_times",
+        "precision",
         "windows",
     ],
     "properties": {
@@ -179,6 +181,7 @@ HEISENBERG_SCHEMA = {
         "realizations_per_job": {"$ref": "#/$defs/per_job"},
         "t_max": {"type": "number", "exclusiveMinimum": 0},
         "n_times": {"type": "integer", "minimum": 2, "maximum": 10000},
+        "precision": {"enum": list(PRECISIONS)},
         "windows": {
             "type": "object",
             "additionalProperties": False,
@@ -207,9 +210,9 @@ class HeisenbergChainModel:
     time_dim = "time"
     stages = (
         Stage("bounds", ("W",), ("L", "J", "boundary")),
-        Stage("traces", ("eps", "W"), ("L", "J", "boundary", "t_max", "n_times"), needs="bounds"),
+        Stage("traces", ("eps", "W"), ("L", "J", "boundary", "t_max", "n_times", "precision"), needs="bounds"),
     )
-    dataset_keys = ("L", "J", "boundary", "t_max", "n_times", "eps", "W", "realizations", "windows")
+    dataset_keys = ("L", "J", "boundary", "t_max", "n_times", "precision", "eps", "W", "realizations", "windows")
     schema = HEISENBERG_SCHEMA
     field_name = "field w_i"
     # Ranges of W outside the default windows where C should stay low (results/checks/classifiers.csv)
@@ -259,12 +262,14 @@ class HeisenbergChainModel:
         J: float = 1.0,
         boundary: str = "periodic",
         bounds=None,
+        precision: str = "float64",
     ) -> dict[str, np.ndarray]:
         """Traces of realizations ``realizations`` at strength W for every energy density in ``eps``.
 
         Returns arrays: ``magnetization (n, E, T, L)`` = ⟨σᶻᵢ⟩(t); ``field (n, L)``; ``initial_state (n, E, L)``
         ±1; ``initial_energy (n, E)``; ``E0, Emax, E0_error, Emax_error (n,)``; ``times (T,)``; health figures.
-        ``bounds`` (from :meth:`bounds` for the same realizations) skips the Lanczos step.
+        ``bounds`` (from :meth:`bounds` for the same realizations) skips the Lanczos step. ``precision``: the
+        evolution kernel's arithmetic (:data:`phasetrace.precision.PRECISIONS`).
         """
         from .. import heisenberg
         from ..runner import configure
@@ -283,7 +288,7 @@ class HeisenbergChainModel:
             bounds.E0.shape,
         )
         index, energy = heisenberg.initial_states(chain, fields, eps, bounds.E0, bounds.Emax)
-        evo = heisenberg.evolve(chain, fields, index, times, bounds.E0, bounds.Emax)
+        evo = heisenberg.evolve(chain, fields, index, times, bounds.E0, bounds.Emax, precision=precision)
         return {
             "magnetization": evo.magnetization,
             "field": fields,
@@ -327,6 +332,7 @@ class HeisenbergChainModel:
             cfg["J"],
             cfg["boundary"],
             bounds,
+            cfg["precision"],
         )
         keep = (
             "magnetization",
@@ -410,15 +416,20 @@ class HeisenbergChainModel:
         check_model_windows(self.name, self.windows(cfg), W)
 
     # ------------------------------------------------------------------------------------ what it costs, shows
-    def resources(self, config, stage, attempt, point):
+    def work(self, config, stage, point) -> tuple[float, float]:
+        """(elements, matvecs) of one job of ``stage`` at ``point``: amplitudes (basis states × realizations per
+        job) and passes over them."""
         cfg = config[self.name]
         elements = comb(cfg["L"], cfg["L"] // 2) * realizations_per_job(cfg)
         if stage == "bounds":
-            matvecs = 600  # ≤ 300 Lanczos steps for each end
-        else:  # the spectral half-width bound (3/4 J per bond + W/4 per site) times t_max, plus measurements
-            half_width = 0.75 * cfg["J"] * n_bonds(cfg["L"], cfg["boundary"]) + 0.25 * point.get("W", 8.0) * cfg["L"]
-            matvecs = half_width * cfg["t_max"] + 2 * cfg["n_times"] + 300
-        return res.job(elements, matvecs, attempt)
+            return elements, 600  # ≤ 300 Lanczos steps for each end
+        # the spectral half-width bound (3/4 J per bond + W/4 per site) times t_max, plus measurements
+        half_width = 0.75 * cfg["J"] * n_bonds(cfg["L"], cfg["boundary"]) + 0.25 * point.get("W", 8.0) * cfg["L"]
+        return elements, half_width * cfg["t_max"] + 2 * cfg["n_times"] + 300
+
+    def resources(self, config, stage, attempt, point):
+        precision = config[self.name]["precision"] if stage == "traces" else "float64"
+        return res.job(*self.work(config, stage, point), attempt, precision)
 
     def values(self, config: dict) -> int:
         cfg = config[self.name]

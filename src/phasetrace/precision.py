@@ -1,0 +1,39 @@
+"""The arithmetic the Heisenberg evolution kernel runs in: one entry per value of a model's ``precision`` key.
+
+Imported when the workflow is parsed (the config schema lists the names): no JAX. The kernel is
+:func:`phasetrace.heisenberg.evolve`; the error figures behind each entry's tolerances are measured in the README
+(Kernels and their accuracy) and by ``python -m phasetrace.bench --precision``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Precision:
+    """``vectors``: dtype of the Chebyshev vectors T_k(H̃)ψ, what the recurrence's gathers read and write (the
+    memory traffic). ``series``: dtype of the partial sums Σ_k w_k T_k ψ. The state between output times, the
+    Hamiltonian's diagonal, the phases e^{−i b dt} and every measurement are float64 in both.
+    ``renormalize``: divide the state by its norm after every output step (removes the norm's share of the
+    rounding error, which otherwise accumulates coherently); the norm check then bounds each step's drift.
+    ``norm_tol``, ``energy_tol``: the health check's bounds on max_t |‖ψ(t)‖² − 1| (per step when
+    renormalizing) and on max_t |⟨H⟩(t) − ⟨H⟩(0)| / (E_max − E₀)."""
+
+    vectors: str
+    series: str
+    renormalize: bool
+    norm_tol: float
+    energy_tol: float
+
+
+PRECISIONS = {
+    "float64": Precision("float64", "float64", False, norm_tol=1e-8, energy_tol=1e-8),
+    "mixed": Precision("float32", "float64", True, norm_tol=1e-4, energy_tol=1e-4),
+}
+
+
+def check_precision(name) -> Precision:
+    if name not in PRECISIONS:
+        raise ValueError(f"precision = {name!r} is outside the allowed range: one of {list(PRECISIONS)}")
+    return PRECISIONS[name]
