@@ -86,6 +86,41 @@ def test_default_target_builds_the_paper_checks_and_the_report(reference_run):
     assert "phase_diagram.png" in html and "unseen_phase.png" in html
 
 
+def test_robustness_study_at_exact_values_is_the_phase_diagram_set(reference_run):
+    """The variant site, N = ∞, every time refits the phase diagram's set with the same draws: same boundaries; the
+    imbalance threshold reads the same feature from either observable; the single-neuron check covers every member."""
+    import csv
+
+    rows = list(csv.DictReader(open(reference_run / "results/checks/measurement.csv")))
+    study = TINY["robustness"]
+    per_model = len(study["observables"]) * (len(study["shots"]) + len(study["time_strides"]) - 1) * 2  # 2 kinds
+    assert len(rows) == per_model * (1 + 2)  # mbl: one transition, floquet: two
+    for model, L, eps in (("mbl", 6, study["eps"]), ("floquet", 4, None)):
+        main = list(csv.DictReader(open(reference_run / f"results/{model}/L{L}/lstm/boundary.csv")))
+        main = [r for r in main if eps is None or float(r["eps"]) == eps]
+        exact = [
+            r
+            for r in rows
+            if (r["model"], r["classifier"], r["observable"], r["shots"], r["time_stride"])
+            == (model, "lstm", "site", "inf", "1")
+        ]
+        label = "W" if model == "mbl" else "eps"
+        assert [r["boundary"] for r in exact] == [r[f"{label}_boundary"] for r in main] and len(exact) == len(main)
+        for shots, stride in {(r["shots"], r["time_stride"]) for r in rows}:
+            base = {
+                r["observable"]: (r["transition"], r["boundary"], r["lo95"], r["hi95"])
+                for r in rows
+                if (r["model"], r["classifier"], r["shots"], r["time_stride"]) == (model, "imbalance", shots, stride)
+            }
+            if len(base) == 2 and shots == "inf":
+                assert base["site"] == base["imbalance"], (model, shots, stride)
+    assert {(r["n_features"]) for r in rows if r["observable"] == "imbalance"} == {"1"}
+    neuron = list(csv.DictReader(open(reference_run / "results/checks/single_neuron.csv")))
+    assert len(neuron) == 3 * TINY["training"]["seeds"] and all(0.5 <= float(r["agreement"]) <= 1 for r in neuron)
+    for name in ("measurement", "single_neuron"):
+        assert (reference_run / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
+
+
 def test_dataset_equals_direct_kernel_calls(reference_run):
     """The workflow adds no physics: its dataset equals the public API called directly."""
     ds = xr.open_zarr(reference_run / MBL_DS)

@@ -194,6 +194,19 @@ def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> Non
     fig.savefig(figure, dpi=130)
 
 
+SINGLE_NEURON_COLUMNS = [
+    "member",
+    "accuracy",
+    "called_localized",
+    "h_threshold",
+    "h_direction",
+    "quantity",
+    "direction",
+    "threshold",
+    "agreement",
+]
+
+
 def input_quantities(z: np.ndarray, late_times: int) -> dict[str, np.ndarray]:
     """Simple quantities of encoded single-spin inputs z (n, T) a threshold could act on."""
     n_late = min(late_times, z.shape[1] - 1)
@@ -251,22 +264,19 @@ def single_neuron_job(config: dict, dataset: str, table: str, figure: str) -> No
         for name, q in quantities.items():
             theta, direction, agree = best_threshold(q, localized)
             rows.append(
-                [
-                    j,
-                    f"{fit['accuracy'][j]:.4f}",
-                    f"{-db / dw:.4f}",
-                    ">" if dw > 0 else "<",
-                    name,
-                    direction,
-                    f"{theta:.4f}",
-                    f"{agree:.4f}",
-                ]
+                {
+                    "member": j,
+                    "accuracy": f"{fit['accuracy'][j]:.4f}",
+                    "called_localized": f"{localized.mean():.4f}",
+                    "h_threshold": f"{-db / dw:.4f}",
+                    "h_direction": ">" if dw > 0 else "<",
+                    "quantity": name,
+                    "direction": direction,
+                    "threshold": f"{theta:.4f}",
+                    "agreement": f"{agree:.4f}",
+                }
             )
-    write_csv(
-        table,
-        ["member", "accuracy", "h_threshold", "h_direction", "quantity", "direction", "threshold", "agreement"],
-        rows,
-    )
+    write_csv(table, SINGLE_NEURON_COLUMNS, [[r[c] for c in SINGLE_NEURON_COLUMNS] for r in rows])
     _single_neuron_figure(config, ds, e, W, R, times, z[..., 0], states[0], rows, figure)
 
 
@@ -281,8 +291,8 @@ def _single_neuron_figure(config, ds, e, W, R, times, z, st, rows, figure) -> No
         return int(idx[np.argsort(dlogit[idx])[idx.size // 2]])
 
     picks = {"ergodic": (typical(W.min()), "tab:red"), "localized": (typical(W.max()), "tab:blue")}
-    mine = [r for r in rows if r[0] == 0]
-    best = max(mine, key=lambda r: float(r[7]))
+    mine = [r for r in rows if r["member"] == 0]
+    best = max(mine, key=lambda r: float(r["agreement"]))
     fig = Figure(figsize=(13, 7.2), layout="constrained")
     ax = fig.subplots(2, 3)
     for phase, (i, color) in picks.items():
@@ -290,7 +300,13 @@ def _single_neuron_figure(config, ds, e, W, R, times, z, st, rows, figure) -> No
         ax[0, 0].plot(times, z[i], "-", color=color, label=label)
         ax[0, 1].plot(times, st["c"][i, :, 0], "-", color=color, label=label)
         ax[0, 2].plot(times, st["h"][i, :, 0], "-", color=color, label=label)
-    ax[0, 2].axhline(float(mine[0][2]), color="k", ls="--", lw=1, label=f"h threshold {float(mine[0][2]):.3f}")
+    ax[0, 2].axhline(
+        float(mine[0]["h_threshold"]),
+        color="k",
+        ls="--",
+        lw=1,
+        label=f"h threshold {float(mine[0]['h_threshold']):.3f}",
+    )
     inputs = "m₀(t)·m₀(0)" if config["training"]["input"] == "aligned" else "m₀(t)"
     for a, title in zip(ax[0], (f"input {inputs}", "cell state c(t)", "hidden state h(t)"), strict=True):
         a.set_title(title, fontsize=10)
@@ -304,18 +320,23 @@ def _single_neuron_figure(config, ds, e, W, R, times, z, st, rows, figure) -> No
         a.set_xlabel("time t")
         a.set_title(f"gates, {phase} input (W = {Ws[i]:.2f})", fontsize=10)
         a.legend(fontsize=7)
-    q = input_quantities(z, config["training"]["late_times"])[best[4]]
+    q = input_quantities(z, config["training"]["late_times"])[best["quantity"]]
     sc = ax[1, 2].scatter(q, st["h"][:, -1, 0], c=Ws, cmap="viridis", s=8)
-    ax[1, 2].axvline(float(best[6]), color="k", ls="--", lw=1)
-    ax[1, 2].axhline(float(mine[0][2]), color="grey", ls=":", lw=1)
-    ax[1, 2].set_xlabel(f"{best[4]} of the input")
+    ax[1, 2].axvline(float(best["threshold"]), color="k", ls="--", lw=1)
+    ax[1, 2].axhline(float(mine[0]["h_threshold"]), color="grey", ls=":", lw=1)
+    ax[1, 2].set_xlabel(f"{best['quantity']} of the input")
     ax[1, 2].set_ylabel("final hidden state h(T)")
     ax[1, 2].set_title(
-        f"localized ⇔ {best[4]} {best[5]} {float(best[6]):.3f} (agrees on {100 * float(best[7]):.1f}%)", fontsize=9
+        f"localized ⇔ {best['quantity']} {best['direction']} {float(best['threshold']):.3f} "
+        f"(agrees on {100 * float(best['agreement']):.1f}%)",
+        fontsize=9,
     )
     fig.colorbar(sc, ax=ax[1, 2], label="W")
+    each = [r for r in rows if r["quantity"] == best["quantity"]]
+    learned = sum(0 < float(r["called_localized"]) < 1 for r in each)
     fig.suptitle(
-        f"One LSTM unit on one spin (site 0), ε = {float(ds['eps'][e]):.2f}, L = {ds.attrs['L']} (member 0)",
+        f"One LSTM unit on one spin (site 0), ε = {float(ds['eps'][e]):.2f}, L = {ds.attrs['L']}: member 0 "
+        f"({learned} of {len(each)} members separate the samples; the others call every sample one class)",
         fontsize=11,
     )
     fig.savefig(figure, dpi=120)
