@@ -293,9 +293,9 @@ def _evolve_scan(
     diag2 (dim + 1, C) (or its (hi, lo) split), hop2 (2C,): 2(D − b)/a and J/a per column, in the vectors' dtype,
     so that 2H̃t = _apply(t, hopping, diag2, hop2).
     weights (S, Kpad, 2C): Chebyshev weights per step, in the dtype the series is summed in; phase_* (S, 2C): cos,
-    sin of b dt; npairs (S,): terms/2. ``vectors``: the dtype the Chebyshev vectors are stored in (each
-    recurrence step is computed in float64 and rounded to it). ``renormalize``: divide each column by its norm
-    after every step (the norm returned is then the one before, ‖ψ(t_s)‖² given a unit ψ(t_{s−1})).
+    sin of b dt; npairs (S,): terms/2. ``vectors``: the dtype the Chebyshev vectors are stored and computed in.
+    ``renormalize``: divide each column by its norm after every step (the norm returned is then the one before,
+    ‖ψ(t_s)‖² given a unit ψ(t_{s−1})).
     Returns magnetization (S, L, C), norm (S, C), energy (S, C), all from the float64 state.
     """
     C = x0.shape[1] // 2
