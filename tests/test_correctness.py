@@ -59,7 +59,10 @@ TRAINING = {
     "check_blanking",
     "check_calibration",
     "check_unseen_phase",
+    "check_single_neuron",
     "classifiers_figure",
+    "measurement_variant",
+    "measurement",
     "all",
 }
 
@@ -85,7 +88,25 @@ def test_training_change_reruns_networks_and_downstream_only(reference_run):
 @pytest.mark.workflow
 def test_interval_resamples_rerun_the_confusion_only(reference_run):
     jobs_ = planned(reference_run, changed("training.bootstrap", 60))
-    assert jobs_ == {"mbl_confusion": 4, "floquet_confusion": 4, "phase_diagram": 1, "classifiers_figure": 1, "all": 1}
+    assert jobs_ == {
+        "mbl_confusion": 4, "floquet_confusion": 4, "phase_diagram": 1, "classifiers_figure": 1,
+        "measurement_variant": 12, "measurement": 1, "all": 1,
+    }  # fmt: skip
+
+
+@pytest.mark.workflow
+def test_measurement_change_retrains_and_simulates_nothing(reference_run):
+    """What the classifiers see changed: every set and check that reads traces reruns, not the simulation, not the
+    robustness variants (they set the shots themselves) and not the single-neuron check (exact traces)."""
+    jobs_ = planned(reference_run, changed("measurement.shots", 30))
+    assert set(jobs_) == TRAINING - {"measurement_variant", "measurement", "check_single_neuron"}
+    assert jobs_["mbl_network"] == 2 * 4  # every kind, the threshold too
+
+
+@pytest.mark.workflow
+def test_a_new_robustness_value_computes_only_its_variants(reference_run):
+    jobs_ = planned(reference_run, changed("robustness.shots", [10, 30, None]))
+    assert jobs_ == {"measurement_variant": 2 * 2, "measurement": 1, "all": 1}  # 2 observables × 2 models
 
 
 @pytest.mark.workflow

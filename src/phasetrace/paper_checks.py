@@ -112,7 +112,7 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
 
 def calibration_job(config: dict, dataset: str, networks: list[str], table: str, figure: str) -> None:
     """Held-out accuracy per confidence bin, pooled over every MBL network set and seed."""
-    ds = dataset_for(config, "mbl", dataset)
+    ds = dataset_for(config, "mbl", dataset, exact=True)  # its labels only
     R = ds.sizes["realization"]
     conf_all, correct_all = [], []
     for path in networks:

@@ -227,7 +227,7 @@ def confusion_job(
 ) -> None:
     """Every training set's predictions → confusion over the sweep and the boundaries with their intervals."""
     m = get(model)
-    ds = dataset_for(config, model, dataset)
+    ds = dataset_for(config, model, dataset, exact=True)  # its sweep and labels only: no shots to draw
     sets = training_sets(config, model)
     by_point = {}
     for path in networks:
