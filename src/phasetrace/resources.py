@@ -3,20 +3,31 @@
 Used by the rules' ``resources:`` (so SLURM requests scale with L and the block size) and by the README's
 projection of the paper preset. Imported when the workflow is parsed: no JAX.
 
-The figures are upper estimates calibrated on measurements (2-core x86 CPU, double precision):
-- memory: peak RSS of an MBL traces job is ≈ 350 MB (Python, JAX, XLA) plus ≈ 480 bytes per
-  (basis state × column) at L = 16–18; we ask for 1 GiB plus 640 bytes per (basis state × column).
-- time: one Chebyshev matvec costs ≤ 1.5e-8 s per (basis state × column) on one core (L = 20: 1.2e-8),
-  and the number of matvecs to ``t_max`` is the spectral half-width times ``t_max``; the half-width is
-  bounded by (3/4)·J per bond + W/4 per site for the typical field (measured widths are 60–75% of it).
-  Requests are twice the estimate, at least 5 minutes, and double with every retry (``attempt``).
+The figures are calibrated on measurements (2-core x86 CPU):
+- memory (an upper estimate): peak RSS of an MBL traces job is ≈ 350 MB (Python, JAX, XLA) plus ≈ 480 bytes per
+  (basis state × column) at L = 16–18, float64; we ask for 1 GiB plus 640 bytes per (basis state × column).
+- time (a typical estimate; ``python -m phasetrace.bench --jobs`` times traces jobs against it): a job costs
+  JOB_SECONDS (start-up and the kernel's compilation) plus, per Chebyshev matvec, SECONDS_PER_ELEMENT_MATVEC
+  per (basis state × realization) on one core, by the kernel's precision and L. The matvecs to ``t_max`` are the
+  spectral half-width times ``t_max`` plus the measurements; the typical half-width of the random-field chain
+  is hypot(HALF_WIDTH_BOND · J · bonds, HALF_WIDTH_FIELD · W · L), fitted to the Lanczos bounds of 25
+  realizations at L = 14, 16, 18 and W = 0.5, 3, 8 (within 4% of each). Requests are SAFETY times the
+  estimate, at least 5 minutes, and double with every retry (``attempt``).
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 BASE_MB = 1024
 BYTES_PER_ELEMENT = 640
-SECONDS_PER_ELEMENT_MATVEC = {"float64": 1.5e-8, "mixed": 1.5e-8}  # by the kernel's precision
+# Seconds per (basis state × realization) per modeled matvec on one core, by precision and chain length: the entry
+# of the smallest tabulated L ≥ the job's (the largest beyond). L ≤ 18: fitted to 25-realization traces jobs at
+# L = 16, 18 (bench --jobs). L = 20: mixed from a 25-realization job at W = 3 (349 s); float64 from the benchmark's
+# batch of 8 (19.8 s per realization) times the 1.16 that mixed lost from a batch of 8 to 25 (not measured directly)
+SECONDS_PER_ELEMENT_MATVEC = {"float64": {18: 9.0e-9, 20: 1.5e-8}, "mixed": {18: 5.1e-9, 20: 9.0e-9}}
+JOB_SECONDS = 1.5
+HALF_WIDTH_BOND, HALF_WIDTH_FIELD = 0.36, 0.236
 SAFETY = 2.0
 MIN_MINUTES = 5
 
@@ -29,17 +40,27 @@ def _mb(nbytes: float, attempt: int) -> int:
     return int((BASE_MB + nbytes / 2**20) * (1.0 + 0.5 * (attempt - 1)) + 0.999)
 
 
-def seconds(elements: float, matvecs: float, precision: str = "float64") -> float:
-    """The estimated time (before SAFETY) of ``matvecs`` passes over ``elements`` amplitudes."""
-    return matvecs * elements * SECONDS_PER_ELEMENT_MATVEC[precision]
+def seconds(elements: float, matvecs: float, precision: str = "float64", L: int | None = None) -> float:
+    """The estimated time (before SAFETY) of a job of ``matvecs`` passes over ``elements`` amplitudes of a chain of
+    length ``L`` (None: the smallest tabulated)."""
+    table = SECONDS_PER_ELEMENT_MATVEC[precision]
+    per = table[min([k for k in table if L is None or k >= L], default=max(table))]
+    return JOB_SECONDS + matvecs * elements * per
 
 
-def job(elements: float, matvecs: float, attempt: int = 1, precision: str = "float64") -> dict[str, int]:
-    """A simulation job of ``matvecs`` passes over ``elements`` amplitudes (basis states × columns); the models
-    count both (:meth:`phasetrace.models.Model.resources`)."""
+def half_width(J: float, bonds: int, W: float, L: int) -> float:
+    """The typical spectral half-width (E_max − E₀)/2 of the Heisenberg chain with fields of strength W."""
+    return float(np.hypot(HALF_WIDTH_BOND * J * bonds, HALF_WIDTH_FIELD * W * L))
+
+
+def job(
+    elements: float, matvecs: float, attempt: int = 1, precision: str = "float64", L: int | None = None
+) -> dict[str, int]:
+    """A simulation job of ``matvecs`` passes over ``elements`` amplitudes (basis states × columns) of a chain of
+    length ``L``; the models count them (:meth:`phasetrace.models.Model.resources`)."""
     return {
         "mem_mb": _mb(elements * BYTES_PER_ELEMENT, attempt),
-        "runtime": _minutes(seconds(elements, matvecs, precision), attempt),
+        "runtime": _minutes(seconds(elements, matvecs, precision, L), attempt),
     }
 
 
@@ -48,7 +69,7 @@ def traces_seconds(config: dict, model: str, W: float) -> float:
     from .models import get
 
     elements, matvecs = get(model).work(config, "traces", {"W": W})
-    return seconds(elements, matvecs, config[model]["precision"])
+    return seconds(elements, matvecs, config[model]["precision"], config[model]["L"])
 
 
 def simulation(config: dict, model: str, stage: str, attempt: int = 1, **point: float) -> dict[str, int]:

@@ -423,13 +423,13 @@ class HeisenbergChainModel:
         elements = comb(cfg["L"], cfg["L"] // 2) * realizations_per_job(cfg)
         if stage == "bounds":
             return elements, 600  # ≤ 300 Lanczos steps for each end
-        # the spectral half-width bound (3/4 J per bond + W/4 per site) times t_max, plus measurements
-        half_width = 0.75 * cfg["J"] * n_bonds(cfg["L"], cfg["boundary"]) + 0.25 * point.get("W", 8.0) * cfg["L"]
+        # the typical spectral half-width times t_max, plus measurements
+        half_width = res.half_width(cfg["J"], n_bonds(cfg["L"], cfg["boundary"]), point.get("W", 8.0), cfg["L"])
         return elements, half_width * cfg["t_max"] + 2 * cfg["n_times"] + 300
 
     def resources(self, config, stage, attempt, point):
         precision = config[self.name]["precision"] if stage == "traces" else "float64"
-        return res.job(*self.work(config, stage, point), attempt, precision)
+        return res.job(*self.work(config, stage, point), attempt, precision, config[self.name]["L"])
 
     def values(self, config: dict) -> int:
         cfg = config[self.name]
