@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from phasetrace import resources, runner
-from phasetrace.sweep import grid
+from phasetrace.sweep import grid, robustness_variants
 from tiny import ROOT, SNAKEMAKE, TINY, snakemake, workdir
 
 PROFILES = ROOT / "profiles"
@@ -51,9 +51,12 @@ def test_paper_preset_goes_to_slurm_in_a_bounded_number_of_submissions():
     jobs_total = int(re.search(r"^total\s+(\d+)", out, re.M).group(1))
     submitted_alone = len([line for line in out.splitlines() if re.match(r"rule (?!all:)\w+:", line)])
     submissions = out.count("Group job") + submitted_alone
-    # 4 classifier kinds: 13 MBL sets and 1 Floquet set each, in training groups of 16
-    assert out.count("Group job training") == math.ceil(4 * 14 / int(comps["training"]))
-    assert jobs_total == 1034 and submissions <= 60, (jobs_total, submissions)
+    # 4 classifier kinds: 13 MBL sets and 1 Floquet set each, and one robustness variant per (model, variant), in
+    # training groups of 16
+    variants = 2 * len(robustness_variants(paper))
+    assert out.count("Group job training") == math.ceil((4 * 14 + variants) / int(comps["training"]))
+    # 961 simulate, 56 classifier sets, the variants, 19 others (datasets, confusion, figures, checks, gathers)
+    assert jobs_total == 961 + 56 + variants + 19 and submissions <= 60, (jobs_total, submissions)
 
 
 @pytest.mark.workflow
