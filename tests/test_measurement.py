@@ -92,6 +92,9 @@ def test_shot_noise_is_seeded_per_trace():
         measure(part, meas, 5, "mbl")["magnetization"].values,
         a["magnetization"].isel(eps=[1], realization=[0, 1]).values,
     )
+    # and under any selection of its times and sites: the selected values are those of the full record
+    fewer = measure(ds, meas | {"sites": [2, 5], "time_stride": 3}, 5, "mbl")
+    assert np.array_equal(fewer["magnetization"].values, a["magnetization"].isel(time=[0, 3, 6], site=[2, 5]).values)
 
 
 def test_measurement_config_errors_name_the_key():
@@ -207,6 +210,15 @@ def test_a_bad_csv_is_named_with_what_is_wrong(tmp_path):
         f.write_text(text)
         with pytest.raises(ValueError, match=message):
             read_traces_csv(f)
+    f = tmp_path / "text-times.csv"
+    f.write_text("realization,time,imbalance\n0,early,1.0\n")
+    with pytest.raises(ValueError, match=r"column\(s\) \['time'\] must hold numbers"):
+        read_traces_csv(f)
+    with pytest.raises(ValueError, match=r"no row for realization = 1, time = 1.0"):
+        read_traces_csv(tmp_path / "missing.csv")
+    (tmp_path / "good.txt").write_text(good)
+    with pytest.raises(ValueError, match=r"cannot be read as a Zarr dataset .* by the file name"):
+        open_traces(tmp_path / "good.txt")
     (tmp_path / "good.csv").write_text(good)
     ds = open_traces(tmp_path / "good.csv")
     assert ds["imbalance"].dims == ("realization", "time") and ds["imbalance"].values.tolist() == [[1, 0.5], [1, 0.2]]

@@ -73,15 +73,16 @@ def _checked_input(ds, traces: str, networks: str, attrs: dict, times):
     variable = VARIABLES[observable]
     other = next(o for o in VARIABLES if o != observable)
     if variable not in ds.data_vars:
-        has = (
-            f"it holds {_DESCRIBE[other].format(t=time_dim)}"
-            if VARIABLES[other] in ds.data_vars
-            else f"it has the variables {sorted(ds.data_vars)}"
-        )
+        if VARIABLES[other] in ds.data_vars:
+            advice = (
+                f"it holds {_DESCRIBE[other].format(t=time_dim)}. Classify it with a set trained on "
+                f"measurement.observable: {other}"
+            )
+        else:
+            advice = f"it has the variables {sorted(ds.data_vars)}; name the traces' variable {variable!r}"
         raise ValueError(
             f"--networks {networks} was trained on {_DESCRIBE[observable].format(t=time_dim)}; --traces {traces} "
-            f"has no variable {variable!r}: {has}. Classify it with a set trained on measurement.observable: "
-            f"{other if VARIABLES[other] in ds.data_vars else observable}"
+            f"has no variable {variable!r}: {advice}"
         )
     data = ds[variable]
     last = (time_dim, "site") if observable == "site" else (time_dim,)
@@ -95,7 +96,10 @@ def _checked_input(ds, traces: str, networks: str, attrs: dict, times):
         raise ValueError(
             f"--traces {traces}: {variable} has {data.sizes['site']} sites, the networks were trained on {n_sites}"
         )
-    grid = np.asarray(ds[time_dim].values, dtype=float) if time_dim in ds.coords else None
+    try:
+        grid = np.asarray(ds[time_dim].values, dtype=float) if time_dim in ds.coords else None
+    except (TypeError, ValueError):
+        raise ValueError(f"--traces {traces}: the {time_dim} coordinate must hold numbers") from None
     if grid is None or grid.shape != times.shape or not np.allclose(grid, times, rtol=1e-9, atol=1e-12):
         have = "no coordinate" if grid is None else f"{grid.size} points in [{grid.min()}, {grid.max()}]"
         raise ValueError(

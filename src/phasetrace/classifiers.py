@@ -36,6 +36,7 @@ import numpy as np
 import optax
 from flax import nnx
 
+from .measurement import imbalance
 from .runner import require_configured
 
 NETWORKS = ("lstm", "mlp", "logistic")
@@ -223,7 +224,7 @@ def imbalance_features(x: np.ndarray, late_times: int) -> np.ndarray:
     """(n, 2): the late-time mean of I(t) = Σᵢ mᵢ(t) mᵢ(0)/L, and of (−1)ⁿ I(tₙ) (period doubling), over the
     last ``late_times`` points of raw traces x (n, T, F)."""
     x = np.asarray(x, dtype=np.float64)
-    imb = (x * x[:, :1, :]).mean(axis=-1)  # (n, T)
+    imb = imbalance(x)  # (n, T)
     n_late = min(late_times, x.shape[1] - 1)
     late = imb[:, -n_late:]
     sign = (-1.0) ** np.arange(x.shape[1])[-n_late:]

@@ -12,15 +12,17 @@ time_stride    keep every k-th recorded time from t = 0 (a coarser grid)
 time_max       keep times ≤ this (a shorter record); ``null``: all
 =============  ======================================================================================================
 
-Order: times and sites are selected, shot noise is drawn on what is kept, then the observable is formed — so the
-imbalance of N shots averages the noisy per-site estimates. Sites are sampled independently: the per-site marginal
+Order: shot noise is drawn on every recorded (time, site), then times and sites are selected, then the observable
+is formed — so the imbalance of N shots averages the noisy per-site estimates, and a selection keeps the very values
+the full record has. Sites are sampled independently: the per-site marginal
 of a shot is exact, the correlations between sites within one shot are not modelled (they change the imbalance's
 variance, not its mean). The first time point is the initial product state: mᵢ(0) = ±1 is measured exactly by any
 N, so the ``aligned`` input encoding and the imbalance stay defined.
 
 The shots of each trace come from their own stream of the root seed (:mod:`.seeds`: stream ``shots``, model id, L,
 the trace's sweep values in micro-units (ε, W) and realization, N): the same trace gets the same noise whatever
-dataset holds it (the full sweep, one ε of a study, the first R realizations). With ``observable: site``, N = ∞,
+dataset holds it (the full sweep, one ε of a study, the first R realizations) and under any selection of its times
+and sites. With ``observable: site``, N = ∞,
 all sites and all times the model is the identity.
 """
 
@@ -88,17 +90,18 @@ def measure(ds: xr.Dataset, measurement: dict, seed: int, model: str) -> xr.Data
     if "site" not in mag.coords:  # the kept sites are named by their index in the chain
         mag = mag.assign_coords(site=np.arange(mag.sizes["site"]))
     time_dim = mag.dims[-2]
-    t = time_index(ds[time_dim].values, measurement["time_stride"], measurement["time_max"])
-    s = site_index(mag.sizes["site"], measurement["sites"])
-    kept = mag.isel({time_dim: t, "site": s})
-    values = np.asarray(kept.values, dtype=np.float64)
-    if measurement["shots"] is not None:
-        lead = kept.dims[:-2]
-        keys = [[point_key(v) for v in kept[d].values] for d in lead]
+    if measurement["shots"] is not None:  # on every recorded (time, site) of a trace: selections are nested
+        values = np.asarray(mag.values, dtype=np.float64).copy()
+        keys = [[point_key(v) for v in mag[d].values] for d in mag.dims[:-2]]
         for cell in np.ndindex(*values.shape[:-2]):
             where = [keys[a][i] for a, i in enumerate(cell)]
             rng = stream_rng(seed, "shots", MODEL_IDS[model], ds.attrs["L"], *where, measurement["shots"])
             values[cell] = shot_noise(values[cell], measurement["shots"], rng)
+        mag = mag.copy(data=values)
+    t = time_index(ds[time_dim].values, measurement["time_stride"], measurement["time_max"])
+    s = site_index(mag.sizes["site"], measurement["sites"])
+    kept = mag.isel({time_dim: t, "site": s})
+    values = np.asarray(kept.values, dtype=np.float64)
     if measurement["observable"] == "imbalance":
         out = xr.DataArray(imbalance(values), dims=kept.dims[:-1], coords={d: kept[d] for d in kept.dims[:-1]})
     else:

@@ -21,7 +21,7 @@ from .boundaries import confusion
 from .classifiers import encode, flat_params, lstm_states
 from .models import FLOQUET, MBL
 from .provenance import require_same, settings
-from .seeds import CHECK_CONTEXT, MODEL_IDS
+from .seeds import CHECK_CONTEXT
 from .store import read_arrays
 from .sweep import labels
 from .training import dataset_for, fit_set, hyper, set_samples, write_csv
@@ -241,14 +241,9 @@ def single_neuron_job(config: dict, dataset: str, table: str, figure: str) -> No
     t, eps_check = config["training"], config["checks"]["units_eps"]
     ds = dataset_for(config, "mbl", dataset, exact=True)
     e = int(np.argmin(np.abs(ds["eps"].values - eps_check)))
-    sub = ds.isel(eps=e)
-    mag = sub["magnetization"].isel(site=[0]).transpose("W", "realization", "time", "site").values
-    nW, R, T = mag.shape[:3]
-    x = mag.reshape(nW * R, T, 1)
-    lab = np.repeat(sub["label"].values, R)
+    x, lab, (_, R), context = set_samples("mbl", ds.isel(site=[0]), {"eps": float(ds["eps"][e])})
     hp = dataclasses.replace(hyper(config, 2, "lstm"), units=1)
-    context = (MODEL_IDS["mbl"], e, CHECK_CONTEXT["single_neuron"])
-    fit = fit_set(x, lab, hp, t["seeds"], config["seed"], t["holdout"], *context)
+    fit = fit_set(x, lab, hp, t["seeds"], config["seed"], t["holdout"], *context, CHECK_CONTEXT["single_neuron"])
     stacked = flat_params(fit["params"])
     z = encode(x, hp.input)
     W, times = ds["W"].values, ds["time"].values

@@ -5,7 +5,8 @@ the observable, N shots, a time stride; every other key of ``measurement`` as co
 fits the phase diagram's classifier and the imbalance baseline on the mbl set at ``robustness.eps`` and on the
 floquet set, exactly as the main network sets are fitted (same samples, hold-out, resamples and member keys: a
 variant differs from the phase diagram's set only by what is measured), and writes each transition's boundary with
-its 68%/95% bootstrap intervals. :func:`robustness_job` gathers the variants into the table and the figure.
+its 68%/95% bootstrap intervals, and the digest of the settings it was made from. :func:`robustness_job` gathers the
+variants into the table and the figure, refusing a variant made from other settings.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from matplotlib.figure import Figure
 
 from .boundaries import BOUNDS, gap, intervals, transition
 from .models import get, training_sets
+from .provenance import digest, settings
 from .seeds import CHECK_CONTEXT, stream_rng
-from .sweep import parse_variant, scaling_kinds
+from .sweep import parse_variant, scaling_kinds, variant_name
 from .training import dataset_for, fit_set, hyper, set_samples, transitions, write_csv
 
 COLUMNS = [
@@ -34,6 +36,7 @@ COLUMNS = [
     *BOUNDS,
     "width95",
     "accuracy_mean",
+    "settings_digest",
 ]
 
 
@@ -56,6 +59,7 @@ def variant_job(config: dict, model: str, variant: str, dataset: str, output: st
     values = ds[m.label_dim].values
     set_labels = ds["label"].sel(point).values if point else ds["label"].values
     t = config["training"]
+    made_from = digest(settings(config, "robustness", model, variant=variant))
     rows = []
     for kind in scaling_kinds(config):
         hp = hyper(config, len(ds["label"].attrs["classes"]), kind)
@@ -81,24 +85,36 @@ def variant_job(config: dict, model: str, variant: str, dataset: str, output: st
                     *(f"{iv[b]:.4f}" for b in BOUNDS),
                     f"{iv['hi95'] - iv['lo95']:.4f}",
                     f"{np.mean(fit['accuracy']):.4f}",
+                    made_from,
                 ]
             )
     write_csv(output, COLUMNS, rows)
 
 
-def _read(paths: list[str]) -> list[dict]:
+def _read(config: dict, paths: list[str]) -> list[dict]:
+    """The rows of every variant table, each refused unless it was made from the settings ``config`` gives it."""
     import csv
 
     rows = []
     for path in paths:
         with open(path, newline="") as f:
-            rows += list(csv.DictReader(f))
+            these = list(csv.DictReader(f))
+        for r in these:
+            shots = None if r["shots"] == "inf" else int(r["shots"])
+            variant = variant_name(r["observable"], shots, int(r["time_stride"]))
+            expected = digest(settings(config, "robustness", r["model"], variant=variant))
+            if r.get("settings_digest") != expected:
+                raise ValueError(
+                    f"{path} was made from another configuration (settings digest {r.get('settings_digest')}, the "
+                    f"config gives {expected}). Rerun the workflow, which rebuilds outputs whose configuration changed"
+                )
+        rows += these
     return rows
 
 
 def robustness_job(config: dict, inputs: list[str], table: str, figure: str) -> None:
     """Gather the variants (every model's) into results/checks/measurement.csv and draw figures/measurement.png."""
-    rows = _read(inputs)
+    rows = _read(config, inputs)
     write_csv(table, COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
     _figure(config, rows, figure)
 

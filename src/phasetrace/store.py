@@ -113,8 +113,8 @@ def write_dataset(path: str | os.PathLike, ds) -> None:
             shutil.rmtree(tmp)
 
 
-TRACE_VARIABLES = ("magnetization", "imbalance")
 NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf")
+_NUMERIC = ("time", "period", "site")  # coordinates a classifier reads as numbers
 
 
 def open_traces(path: str | os.PathLike):
@@ -125,13 +125,20 @@ def open_traces(path: str | os.PathLike):
     path = Path(path)
     if path.suffix.lower() == ".csv":
         return read_traces_csv(path)
-    if path.suffix.lower() in NETCDF_SUFFIXES:
-        try:
+    if not path.exists():
+        raise DamagedFileError(f"{path}: no such file or directory")
+    try:
+        if path.suffix.lower() in NETCDF_SUFFIXES:
             with xr.open_dataset(path) as ds:
                 return ds.load()
-        except Exception as err:
-            raise _unreadable(path, err, "NetCDF file") from err
-    return open_dataset(path)
+        with xr.open_zarr(path) as ds:
+            return ds.load()
+    except Exception as err:
+        kind = "NetCDF file" if path.suffix.lower() in NETCDF_SUFFIXES else "Zarr dataset (a directory)"
+        raise DamagedFileError(
+            f"{path}: cannot be read as a {kind} ({type(err).__name__}: {err}); traces are read as CSV (*.csv), "
+            "NetCDF (*.nc, *.nc4, *.netcdf, *.cdf) or Zarr, by the file name"
+        ) from err
 
 
 def read_traces_csv(path: str | os.PathLike):
@@ -144,6 +151,8 @@ def read_traces_csv(path: str | os.PathLike):
     """
     import pandas as pd
 
+    from .measurement import VARIABLES
+
     path = Path(path)
     try:
         df = pd.read_csv(path)
@@ -151,7 +160,7 @@ def read_traces_csv(path: str | os.PathLike):
         raise _unreadable(path, err, "CSV file") from err
     except Exception as err:
         raise DamagedFileError(f"{path}: cannot be read as CSV ({type(err).__name__}: {err})") from err
-    values = [c for c in df.columns if c in TRACE_VARIABLES]
+    values = [c for c in df.columns if c in VARIABLES.values()]
     if len(values) != 1:
         raise ValueError(
             f"{path}: a traces CSV needs exactly one value column, magnetization or imbalance; it has the "
@@ -160,7 +169,7 @@ def read_traces_csv(path: str | os.PathLike):
     coords = [c for c in df.columns if c != values[0]]
     if not coords:
         raise ValueError(f"{path}: no coordinate columns (time or period, and site for magnetization)")
-    bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c]) and c in (values[0], "site")]
+    bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c]) and c in (values[0], *_NUMERIC)]
     if bad:
         raise ValueError(f"{path}: column(s) {bad} must hold numbers")
     dup = df.duplicated(coords)
@@ -170,14 +179,16 @@ def read_traces_csv(path: str | os.PathLike):
             f"{path}: {int(dup.sum())} row(s) repeat a combination of {coords}, e.g. "
             + ", ".join(f"{c} = {row[c]}" for c in coords)
         )
-    ds = df.set_index(coords).to_xarray()
-    full = int(np.prod([ds.sizes[c] for c in coords]))
-    if full != len(df):
+    index = pd.MultiIndex.from_frame(df[coords])
+    full = pd.MultiIndex.from_product([index.unique(c) for c in coords], names=coords)
+    if len(full) != len(df):
+        first = full.difference(index)[0]
         raise ValueError(
-            f"{path}: the rows cover {len(df)} of the {full} combinations of {coords} (every combination of the "
-            "coordinates' values needs a row)"
+            f"{path}: the rows cover {len(df)} of the {len(full)} combinations of {coords} (every combination of the "
+            "coordinates' values needs a row); no row for "
+            + ", ".join(f"{c} = {v}" for c, v in zip(coords, first, strict=True))
         )
-    return ds
+    return df.set_index(coords).to_xarray()
 
 
 def write_traces_csv(ds, path: str | os.PathLike, variable: str) -> None:

@@ -321,7 +321,7 @@ class HeisenbergChainModel:
         bounds = SpectralBounds(
             arrays["E0"], arrays["Emax"], arrays["E0_error"], arrays["Emax_error"], arrays["iterations"]
         )
-        times = default_times(cfg["t_max"], cfg["n_times"])
+        times = self.times(cfg)
         out = self.simulate(
             config["seed"],
             cfg["L"],
@@ -369,7 +369,7 @@ class HeisenbergChainModel:
         energy = np.full((eps.size, W.size, R), np.nan)
         field = np.full((W.size, R, L), np.nan)
         E0, Emax = np.full((W.size, R), np.nan), np.full((W.size, R), np.nan)
-        times = default_times(cfg["t_max"], cfg["n_times"])
+        times = self.times(cfg)
         for arr, attrs in stores:
             e, w = int(np.nonzero(eps == attrs["eps"])[0][0]), int(np.nonzero(W == attrs["W"])[0][0])
             r = slice(attrs["realizations"][0], attrs["realizations"][1] + 1)
