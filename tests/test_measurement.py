@@ -251,3 +251,23 @@ def test_best_threshold_recovers_a_planted_rule():
     assert direction == "<" and agree == 1.0 and abs(theta + 0.2) < 0.02
     noisy = (q > 0.1) ^ (rng.uniform(size=500) < 0.1)
     assert 0.85 < best_threshold(q, noisy)[2] < 0.95
+
+
+def test_the_robustness_table_refuses_a_variant_made_from_other_settings(tmp_path):
+    from phasetrace.provenance import digest, settings
+    from phasetrace.robustness import COLUMNS, _read
+    from phasetrace.training import write_csv
+    from tiny import TINY
+
+    row = dict.fromkeys(COLUMNS, "0") | {"model": "mbl", "observable": "site", "shots": "30", "time_stride": "1"}
+    good = digest(settings(TINY, "robustness", "mbl", variant="site-N30-t1"))
+    other = copy.deepcopy(TINY)
+    other["training"]["epochs"] += 1
+    for name, made_from in (
+        ("good", good),
+        ("stale", digest(settings(other, "robustness", "mbl", variant="site-N30-t1"))),
+    ):
+        write_csv(tmp_path / f"{name}.csv", COLUMNS, [[(row | {"settings_digest": made_from})[c] for c in COLUMNS]])
+    assert len(_read(TINY, [str(tmp_path / "good.csv")])) == 1
+    with pytest.raises(ValueError, match=r"stale.csv was made from another configuration"):
+        _read(TINY, [str(tmp_path / "good.csv"), str(tmp_path / "stale.csv")])
