@@ -81,6 +81,22 @@ def test_batch_agrees_with_single_realizations():
         assert np.abs(one["magnetization"][0] - both["magnetization"][k]).max() < 1e-10
 
 
+@pytest.mark.parametrize("per_call", [1, 4, 5])
+def test_calls_of_a_few_columns_agree_with_one_call(per_call):
+    """24 columns (6 realizations × 4 ε) in calls of near-equal width (at most 5: 5 + 5 + 4 + 5 + 5; 4: six of 4;
+    1: one per call) give the one-call traces in the columns' order, to the series' truncation."""
+    chain = heisenberg_chain(10)
+    fields, _ = MBL.disorder(9, 10, 3.0, range(6))
+    bounds = MBL.bounds(9, 10, 3.0, range(6))
+    index, _ = heisenberg.initial_states(chain, fields, [0.2, 0.5, 0.8, 0.9], bounds.E0, bounds.Emax)
+    args = (chain, fields, index, TIMES, bounds.E0, bounds.Emax)
+    whole = heisenberg.evolve(*args, columns_per_call=24)
+    split = heisenberg.evolve(*args, columns_per_call=per_call)
+    assert split.magnetization.shape == whole.magnetization.shape == (6, 4, TIMES.size, 10)
+    assert np.abs(split.magnetization - whole.magnetization).max() < 1e-10
+    assert np.abs(split.norm_drift - whole.norm_drift).max() < 1e-10
+
+
 def test_same_inputs_give_bit_identical_traces():
     a = MBL.simulate(seed=3, L=8, W=2.0, eps=[0.5], realizations=[0, 1])
     b = MBL.simulate(seed=3, L=8, W=2.0, eps=[0.5], realizations=[0, 1])

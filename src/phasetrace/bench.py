@@ -15,11 +15,10 @@ Each (L, threads) cell runs in a child process pinned with ``taskset`` to that m
 the same thread count. Kernel rows are timed on a second, identical call: the first call's extra time (the
 compilation) is the "compile s" column. Memory bandwidth: the same process first times a numpy copy of a
 512 MB array (bytes read + written per second) and a streaming read (``sum``), best of 5. A kernel row's
-"streamed GB/s" counts the bytes one Chebyshev matvec must move if no vector stays in cache,
-dim · (8 + C · (3·v + 2·s) + C/2 · d) for C real columns ([Re | Im]), vectors of v bytes (read t_{k−1}
-gathered, read t_{k−2}, write t_k), the series of s bytes (read and write), the diagonal of d bytes (per
-realization, shared by Re and Im; mixed: its hi and lo parts), and the int32 state and wrap tables; "of copy" is
-that figure over the copy bandwidth.
+"streamed GB/s" counts the bytes one Clenshaw term must move if no vector stays in cache,
+dim · (8 + C · 4·v + C/2 · d) for C real columns ([Re | Im]), vectors of v bytes (read b_{k+1} gathered, read
+b_{k+2} and ψ, write b_k), the diagonal of d bytes (per realization, shared by Re and Im; mixed: its hi and lo
+parts), and the int32 state and wrap tables; "of copy" is that figure over the copy bandwidth.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -37,6 +37,7 @@ W_BENCH, EPS_BENCH, SEED = 3.0, 0.5, 2024
 BUDGET_W = (0.5, 3.0, 8.0)
 BUDGET_EPS = (0.2, 0.5, 0.8)
 ED_MAX_L = 12  # dense ED in the error budget up to this length
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"  # the repository's embedded default
 
 
 def _csr(chain, fields):
@@ -70,13 +71,12 @@ def memory_bandwidth(nbytes: int = 2**29, repeats: int = 5) -> dict[str, float]:
 
 
 def streamed_bytes(chain, columns: int, precision: str) -> float:
-    """Bytes one Chebyshev matvec of ``columns`` real columns moves if no vector stays in cache (module doc)."""
+    """Bytes one Clenshaw term of ``columns`` real columns moves if no vector stays in cache (module doc)."""
     from .precision import PRECISIONS
 
-    prec = PRECISIONS[precision]
-    v, s = np.dtype(prec.vectors).itemsize, np.dtype(prec.series).itemsize
+    v = np.dtype(PRECISIONS[precision].vectors).itemsize
     d = 8 if v == 8 else 2 * v  # float64, or the (hi, lo) pair of the narrower dtype
-    return chain.dim * (8 + columns * (3 * v + 2 * s) + columns / 2 * d)
+    return chain.dim * (8 + columns * 4 * v + columns / 2 * d)
 
 
 def _problem(L: int, n: int, W: float = W_BENCH, eps=(EPS_BENCH,)):
@@ -275,18 +275,17 @@ def _budget_table(rows: list[dict], precision: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------- job times vs cost
-def job_worker(L: int, W: float, realizations: int, precision: str) -> dict:
+def job_worker(L: int, W: float, realizations: int, precision: str, config_path: str) -> dict:
     """One MBL traces job (the workflow's code path: :meth:`run_stage`) of ``realizations`` at (ε = 0.5, W), timed
     in this fresh process as a cluster job runs it (its kernel compilation included); its bounds come first,
     untimed. Returns the time and what :mod:`phasetrace.resources` predicts for it."""
-    import yaml
-
+    from . import config as config_mod
     from . import resources
     from .models import MBL
     from .runner import configure
 
     configure()
-    config = yaml.safe_load(open(os.path.join(os.path.dirname(__file__), "..", "..", "config.yaml")))
+    config = config_mod.load(config_path)
     cfg = config["mbl"] | {"L": L, "realizations": realizations, "realizations_per_job": realizations}
     config["mbl"] = cfg | {"precision": precision}
     block = (0, realizations - 1)
@@ -344,6 +343,11 @@ def main(argv=None) -> None:
     p.add_argument("--realizations", type=int, default=2, help="--budget: realizations per (L, W); --jobs: per job")
     p.add_argument("--jobs", action="store_true", help="time MBL traces jobs (1 thread) against the cost model")
     p.add_argument("--W", type=float, nargs="+", default=list(BUDGET_W), help="--jobs: disorder strengths")
+    p.add_argument(
+        "--config",
+        default=str(DEFAULT_CONFIG),
+        help="--jobs: the config whose mbl section the jobs use (default: %(default)s)",
+    )
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     from .runner import configure
@@ -353,7 +357,7 @@ def main(argv=None) -> None:
         if args.budget:
             res = budget_worker(args.L[0], args.realizations, args.precision[0])
         elif args.jobs:
-            res = job_worker(args.L[0], args.W[0], args.realizations, args.precision[0])
+            res = job_worker(args.L[0], args.W[0], args.realizations, args.precision[0], args.config)
         else:
             res = worker(args.L[0], args.batch, args.peers, args.precision)
         print(json.dumps(res))
@@ -361,7 +365,9 @@ def main(argv=None) -> None:
     ncpu = len(os.sched_getaffinity(0))
     threads = args.threads or sorted({1, ncpu})
     if args.budget:
-        precision = next(q for q in args.precision if q != "float64")
+        precision = next((q for q in args.precision if q != "float64"), None)
+        if precision is None:
+            p.error("--budget measures a precision against float64: pass one besides float64, e.g. --precision mixed")
         rows = []
         for L in args.L:
             print(f"error budget L={L} ...", file=sys.stderr, flush=True)
@@ -390,6 +396,8 @@ def main(argv=None) -> None:
                                 str(args.realizations),
                                 "--precision",
                                 q,
+                                "--config",
+                                args.config,
                             ],
                         )
                     )

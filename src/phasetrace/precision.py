@@ -12,28 +12,25 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Precision:
-    """``vectors``: dtype of the Chebyshev vectors T_k(H̃)ψ, what the recurrence's gathers read and write (the
-    memory traffic). ``series``: dtype of the partial sums Σ_k w_k T_k ψ and of their weights. The state between
-    output times, the Hamiltonian's diagonal (in float32 as a hi + lo pair), the phases e^{−i b dt} and every
-    measurement are float64 in both.
+    """``vectors``: dtype of the Clenshaw vectors b_k = c_k ψ + 2H̃ b_{k+1} − b_{k+2} and of the series' weights,
+    what the recurrence's gathers read and write (the memory traffic). The state between output times, the
+    Hamiltonian's diagonal (in float32 as a hi + lo pair), the phases e^{−i b dt} and every measurement are
+    float64 in both.
     ``renormalize``: divide the state by its norm after every output step (removes the norm's share of the
     rounding error, which otherwise accumulates coherently); the norm check then bounds each step's drift.
     ``norm_tol``, ``energy_tol``: the health check's bounds on max_t |‖ψ(t)‖² − 1| (per step when
     renormalizing) and on max_t |⟨H⟩(t) − ⟨H⟩(0)| / (E_max − E₀)."""
 
     vectors: str
-    series: str
     renormalize: bool
     norm_tol: float
     energy_tol: float
 
 
 PRECISIONS = {
-    "float64": Precision("float64", "float64", False, norm_tol=1e-8, energy_tol=1e-8),
-    # float32 series: once renormalized, the same error as float64 series (measured ×0.8–1.2 at L = 12, 16, W = 8)
-    # for a quarter less of a matvec's memory traffic. Tolerances: measured ≤ 4.4e-6 (norm, per step), ≤ 2.5e-7
-    # (energy) at L = 12 … 20, W ≤ 8 to t = 500
-    "mixed": Precision("float32", "float32", True, norm_tol=1e-4, energy_tol=1e-5),
+    "float64": Precision("float64", False, norm_tol=1e-8, energy_tol=1e-8),
+    # Tolerances: measured ≤ 4.4e-6 (norm, per step), ≤ 2.5e-7 (energy) at L = 12 … 20, W ≤ 8 to t = 500
+    "mixed": Precision("float32", True, norm_tol=1e-4, energy_tol=1e-5),
 }
 
 
