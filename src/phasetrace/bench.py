@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -302,19 +303,22 @@ def job_worker(L: int, W: float, realizations: int, precision: str, config_path:
         "half_width": float(np.mean(bounds["Emax"] - bounds["E0"]) / 2),
         "predicted_s": resources.traces_seconds(config, "mbl", W),
         "requested_min": resources.simulation(config, "mbl", "traces", W=W)["runtime"],
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # bounds and traces stages
+        "requested_mb": resources.simulation(config, "mbl", "traces", W=W)["mem_mb"],
     }
 
 
 def _jobs_table(rows: list[dict]) -> str:
     lines = [
-        "| L | W | precision | realizations | measured s | predicted s | predicted / measured | requested / measured |",
-        "|---|---|---|---|---|---|---|---|",
+        "| L | W | precision | realizations | measured s | predicted s | predicted / measured | requested / measured "
+        "| peak RSS MB (requested) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['L']} | {r['W']:g} | {r['precision']} | {r['realizations']} | {r['seconds']:.1f} | "
             f"{r['predicted_s']:.1f} | {r['predicted_s'] / r['seconds']:.2f} | "
-            f"{60 * r['requested_min'] / r['seconds']:.2f} |"
+            f"{60 * r['requested_min'] / r['seconds']:.2f} | {r['peak_rss_mb']:.0f} ({r['requested_mb']}) |"
         )
     return "\n".join(lines)
 

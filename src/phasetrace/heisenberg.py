@@ -286,13 +286,19 @@ def chebyshev_weights(half_width: np.ndarray, dt: float, tol: float) -> tuple[np
     return np.where(k[:K, None] % 2 == 0, c.real, c.imag), K
 
 
-# Code generation for the evolution kernel: 512-bit vectors where the CPU has them (AVX-512; LLVM falls back to what
-# the CPU has). The gathers' loads and multiply-adds are the kernel's cost: measured 10-20% faster at L = 20 than
-# XLA's default of 256 (README, Kernels). Set per compilation, so that every entry point compiles the same code.
-KERNEL_COMPILER_OPTIONS = {"xla_cpu_prefer_vector_width": "512"}
+# Code generation for the evolution kernel: the vector width LLVM may use, by the bytes of one row of a call's
+# vectors. At L = 20, one thread: 512 bits make float64 rows of 8 columns (128 bytes) 6% faster than XLA's default
+# of 256, leave mixed rows of 8 columns (64 bytes) unchanged, and make single-column rows (16 bytes) 15% slower.
+# Where the CPU has no AVX-512, LLVM uses what it has. Set per compilation, so that every entry point compiles the
+# same code for the same call.
+WIDE_ROW_BYTES = 64
 
 
-@partial(jax.jit, static_argnames=("vectors", "renormalize"), compiler_options=KERNEL_COMPILER_OPTIONS)
+def _scan_for(row_bytes: int):
+    """The jitted :func:`_evolve_scan` compiled with the vector width for rows of ``row_bytes``."""
+    return _EVOLVE_SCAN[512 if row_bytes >= WIDE_ROW_BYTES else 256]
+
+
 def _evolve_scan(
     x0, hopping, diag2, hop2, diag, hop, spins, weights, phase_cos, phase_sin, npairs, vectors, renormalize
 ):
@@ -348,9 +354,19 @@ def _evolve_scan(
     return mag, norm, energy
 
 
+_EVOLVE_SCAN = {
+    width: jax.jit(
+        _evolve_scan,
+        static_argnames=("vectors", "renormalize"),
+        compiler_options={"xla_cpu_prefer_vector_width": str(width)},
+    )
+    for width in (256, 512)
+}
+
+
 # Columns per kernel call on the CPU. Per (basis state × column) and matvec, L = 20, one thread: 4.7 / 5.4 / 5.8 ns
-# (mixed) at 8 / 16 / 25 columns, 7.9 / 9.4 ns (float64) at 8 / 16; at L = 16, 18 within 10% from 8 to 16 (4 is
-# slower: 8-30%). A wider call's vectors leave the cache between the gathers that reuse them.
+# (mixed) at 8 / 16 / 25 columns, 7.9 / 9.4 ns (float64) at 8 / 16; at L = 16, 18 within 7% from 8 to 16, and 4
+# columns 4-25% slower than 8. A wider call's vectors leave the cache between the gathers that reuse them.
 CPU_COLUMNS_PER_CALL = 8
 
 
@@ -443,7 +459,7 @@ def evolve(
         x0 = np.zeros((chain.dim, 2 * width_c))
         x0[state_index.reshape(-1)[cols], np.arange(width_c)] = 1.0
         out.append(
-            _evolve_scan(
+            _scan_for(2 * width_c * np.dtype(prec.vectors).itemsize)(
                 jnp.asarray(_pad_rows(x0)),
                 hopping,
                 _split(_pad_rows(2 * (diag[:, cols] - b[cols]) / a[cols]), prec.vectors),
