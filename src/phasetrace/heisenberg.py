@@ -189,9 +189,9 @@ def _lanczos_chunk(v_prev, v, beta, hopping, diag, hop, steps: int):
     def body(carry, _):
         v_prev, v, beta = carry
         w = _apply(v, hopping, diag, hop) - beta * v_prev
-        alpha = _column_sums(v * w)
+        alpha = jnp.sum(v * w, axis=0)
         w = w - alpha * v
-        beta_new = jnp.sqrt(_column_sums(w * w))
+        beta_new = jnp.sqrt(jnp.sum(w * w, axis=0))
         v_new = w / jnp.where(beta_new > 0, beta_new, 1.0)
         return (v, v_new, beta_new), (alpha, beta_new)
 

@@ -22,10 +22,13 @@ import numpy as np
 BASE_MB = 1024
 BYTES_PER_ELEMENT = 640
 # Seconds per (basis state × realization) per modeled matvec on one core, by precision and chain length: the entry
-# of the smallest tabulated L ≥ the job's (the largest beyond). L ≤ 18: fitted to 25-realization traces jobs at
-# L = 16, 18 (bench --jobs). L = 20: mixed from a 25-realization job at W = 3 (349 s); float64 from the benchmark's
-# batch of 8 (19.8 s per realization) times the 1.16 that mixed lost from a batch of 8 to 25 (not measured directly)
-SECONDS_PER_ELEMENT_MATVEC = {"float64": {18: 9.0e-9, 20: 1.5e-8}, "mixed": {18: 5.1e-9, 20: 9.0e-9}}
+# of the smallest tabulated L ≥ the job's (the largest beyond). Fitted (geometric mean over W = 0.5, 3, 8) to traces
+# jobs of 16 realizations at L = 16, 18 and of 8 at L = 20 (W = 3 only), measured by bench --jobs; the kernel runs
+# a job's realizations 8 at a time (heisenberg.CPU_COLUMNS_PER_CALL), so the figure does not depend on the job's size
+SECONDS_PER_ELEMENT_MATVEC = {
+    "float64": {16: 5.8e-9, 18: 6.6e-9, 20: 9.9e-9},
+    "mixed": {16: 4.0e-9, 18: 4.2e-9, 20: 5.3e-9},
+}
 JOB_SECONDS = 1.5
 HALF_WIDTH_BOND, HALF_WIDTH_FIELD = 0.36, 0.236
 SAFETY = 2.0
