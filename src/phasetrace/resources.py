@@ -23,11 +23,12 @@ BASE_MB = 1024
 BYTES_PER_ELEMENT = 640
 # Seconds per (basis state × realization) per modeled matvec on one core, by precision and chain length: the entry
 # of the smallest tabulated L ≥ the job's (the largest beyond). Fitted (geometric mean over W = 0.5, 3, 8) to traces
-# jobs of 16 realizations at L = 16, 18 and of 8 at L = 20 (W = 3 only), measured by bench --jobs; the kernel runs
-# a job's realizations 8 at a time (heisenberg.CPU_COLUMNS_PER_CALL), so the figure does not depend on the job's size
+# jobs of 16 realizations at L = 16, 18 and of 8 at L = 20 (W = 3 only; measured before the kernel's Chebyshev
+# weights were cached again, ≈ 3% slower), by bench --jobs. From L = 18 the kernel runs a job's realizations 8 at a
+# time (heisenberg.CPU_COLUMNS_PER_CALL), so the figure does not depend on the job's size there
 SECONDS_PER_ELEMENT_MATVEC = {
-    "float64": {16: 5.8e-9, 18: 6.6e-9, 20: 9.9e-9},
-    "mixed": {16: 4.0e-9, 18: 4.2e-9, 20: 5.3e-9},
+    "float64": {16: 5.2e-9, 18: 6.1e-9, 20: 9.9e-9},
+    "mixed": {16: 3.2e-9, 18: 3.9e-9, 20: 5.3e-9},
 }
 JOB_SECONDS = 1.5
 HALF_WIDTH_BOND, HALF_WIDTH_FIELD = 0.36, 0.236
