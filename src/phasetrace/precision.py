@@ -29,7 +29,7 @@ class Precision:
 
 PRECISIONS = {
     "float64": Precision("float64", False, norm_tol=1e-8, energy_tol=1e-8),
-    # Tolerances: measured ≤ 4.4e-6 (norm, per step), ≤ 2.5e-7 (energy) at L = 12 … 20, W ≤ 8 to t = 500
+    # Tolerances: measured ≤ 2.2e-6 (norm, per step), ≤ 2.7e-7 (energy) at L = 12 … 20, W ≤ 8 to t = 500
     "mixed": Precision("float32", True, norm_tol=1e-4, energy_tol=1e-5),
 }
 
