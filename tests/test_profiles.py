@@ -90,7 +90,7 @@ def test_requests_grow_with_the_problem_and_with_each_retry():
     cfg["mbl"]["L"], cfg["mbl"]["realizations_per_job"] = 20, 50
     cfg["mbl"]["realizations"], cfg["mbl"]["t_max"] = 50, 500.0
     big = resources.simulation(cfg, "mbl", "traces", W=8.0)
-    assert big["mem_mb"] > 4 * small["mem_mb"] and big["runtime"] > 60
+    assert big["mem_mb"] > 4 * small["mem_mb"] and big["runtime"] >= 10 * small["runtime"]
 
 
 # Peak RSS of this process's own memory (VmHWM): ru_maxrss would also count the pytest process it was forked from,
