@@ -384,7 +384,7 @@ _EVOLVE_SCAN = {
 # (L ≥ 18), every column at once below. Per (basis state × column) and matvec, L = 20, one thread: 4.7 / 5.4 / 5.8 ns
 # (mixed) at 8 / 16 / 25 columns, 7.9 / 9.4 ns (float64) at 8 / 16 (a wider call's vectors leave the cache between
 # the gathers that reuse them); at L = 16, 18 within 7% from 8 to 16 columns and 4 columns 4-25% slower than 8. At
-# L = 12 a job's 20 columns in one call run 2.6x faster than in three (each call pays every output step's fixed cost).
+# L = 12 a job's 20 columns in one call run 1.5-1.6x faster than in three (each call pays every step's fixed cost).
 CPU_SPLIT_DIM = 20_000
 CPU_COLUMNS_PER_CALL = 8
 
