@@ -472,7 +472,7 @@ def evolve(
     kpad = 64 * (-(-max(K for chunk in series for _, K in chunk) // 64))  # nearby spectra share one compilation
     hopping, spins = _jax_hopping(chain), jnp.asarray(chain.sector.spins, dtype=jnp.float64)
     check_memory(
-        chain.dim * (8 * 2 * (edges[1] - edges[0]) * 9 + 4 * len(chain.bonds)),
+        chain.dim * (8 * 2 * max(c.stop - c.start for c in chunks) * 9 + 4 * len(chain.bonds)),
         "the evolution's working set",
         "the batch",
     )
