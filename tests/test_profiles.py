@@ -90,27 +90,43 @@ def test_requests_grow_with_the_problem_and_with_each_retry():
     cfg["mbl"]["L"], cfg["mbl"]["realizations_per_job"] = 20, 50
     cfg["mbl"]["realizations"], cfg["mbl"]["t_max"] = 50, 500.0
     big = resources.simulation(cfg, "mbl", "traces", W=8.0)
-    assert big["mem_mb"] > 4 * small["mem_mb"] and big["runtime"] >= 10 * small["runtime"]
+    assert big["mem_mb"] > small["mem_mb"] and big["runtime"] >= 10 * small["runtime"]
+    cfg["mbl"]["realizations_per_job"] = 25  # half the job: less memory although its kernel calls are as wide
+    assert resources.simulation(cfg, "mbl", "traces", W=8.0)["mem_mb"] < big["mem_mb"]
+    assert (
+        resources.simulation(cfg, "mbl", "bounds", W=8.0)["mem_mb"]
+        > resources.simulation(cfg, "mbl", "traces", W=8.0)["mem_mb"]
+    )  # the bounds' Lanczos holds every column at once
 
 
-# Peak RSS of this process's own memory (VmHWM): ru_maxrss would also count the pytest process it was forked from,
-# which Linux carries across exec.
+# Peak RSS of the measuring process's own memory (VmHWM): ru_maxrss would also count the pytest process it was forked
+# from, which Linux carries across exec. A bounds job writes its bounds for the traces job, as the workflow's do.
 MEASURE = """
 import sys, numpy as np
+from phasetrace.heisenberg import SpectralBounds
 from phasetrace.models import MBL
-L, n = int(sys.argv[1]), int(sys.argv[2])
-b = MBL.bounds(1, L, 4.0, range(n))
-MBL.simulate(1, L, 4.0, [0.5], range(n), times=np.linspace(0, 2, 3), bounds=b)
+stage, L, n, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+if stage == "bounds":
+    b = MBL.bounds(1, L, 4.0, range(n))
+    np.savez(path, E0=b.E0, Emax=b.Emax, err0=b.err0, errmax=b.errmax, iterations=b.iterations)
+else:
+    with np.load(path) as f:
+        b = SpectralBounds(*(f[k] for k in ("E0", "Emax", "err0", "errmax", "iterations")))
+    MBL.simulate(1, L, 4.0, [0.5], range(n), times=np.linspace(0, 2, 3), bounds=b)
 status = open("/proc/self/status").read()
 print(int(status.split("VmHWM:")[1].split()[0]) // 1024)
 """
 
 
 @pytest.mark.slow
-def test_memory_request_covers_a_measured_traces_job():
-    """Peak RSS of a real traces job (L = 16, 20 realizations) against what the rule asks SLURM for."""
-    cfg = {**TINY, "mbl": {**TINY["mbl"], "L": 16, "realizations": 20, "realizations_per_job": 20}}
-    proc = subprocess.run([sys.executable, "-c", MEASURE, "16", "20"], capture_output=True, text=True, check=True)
-    peak_mb = int(proc.stdout.split()[-1])
-    asked = resources.simulation(cfg, "mbl", "traces", W=4.0)["mem_mb"]
-    assert peak_mb < asked, (peak_mb, asked)
+@pytest.mark.parametrize("L", [16, 18])
+def test_memory_requests_cover_measured_jobs(tmp_path, L):
+    """Peak RSS of real bounds and traces jobs of 20 realizations (L = 18: traces in calls of 7, 7 and 6 columns)
+    against what the rules ask SLURM for."""
+    n = 20
+    cfg = {**TINY, "mbl": {**TINY["mbl"], "L": L, "realizations": n, "realizations_per_job": n}}
+    for stage in ("bounds", "traces"):
+        cmd = [sys.executable, "-c", MEASURE, stage, str(L), str(n), str(tmp_path / "bounds.npz")]
+        peak_mb = int(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()[-1])
+        asked = resources.simulation(cfg, "mbl", stage, W=4.0)["mem_mb"]
+        assert peak_mb < asked, (stage, peak_mb, asked)

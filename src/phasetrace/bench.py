@@ -5,7 +5,8 @@ the error budget of the kernel's precisions; the measured time of MBL traces job
     python -m phasetrace.bench --L 20          # add L = 20 (minutes per peer)
     python -m phasetrace.bench --batch 16      # realizations per batched kernel call
     python -m phasetrace.bench --budget --L 12 16 20        # mixed vs float64 (and dense ED at L <= 12)
-    python -m phasetrace.bench --jobs --L 14 16 18          # traces jobs timed vs phasetrace.resources
+    python -m phasetrace.bench --jobs --L 14 16 18          # MBL bounds and traces jobs vs phasetrace.resources
+    python -m phasetrace.bench --jobs --model floquet --L 14 --realizations 50             # Floquet traces jobs
 
 Every row evolves realization(s) of the random-field chain at W = 3 from the ε = 0.5 product state to t = 0 … 500
 at 50 points, after E₀/E_max are known (their Lanczos cost is reported separately). All tools get the same
@@ -26,9 +27,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -276,49 +277,69 @@ def _budget_table(rows: list[dict], precision: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------- job times vs cost
-def job_worker(L: int, W: float, realizations: int, precision: str, config_path: str) -> dict:
-    """One MBL traces job (the workflow's code path: :meth:`run_stage`) of ``realizations`` at (ε = 0.5, W), timed
-    in this fresh process as a cluster job runs it (its kernel compilation included); its bounds come first,
-    untimed. Returns the time and what :mod:`phasetrace.resources` predicts for it."""
+def job_worker(
+    stage: str, model: str, L: int, W: float, realizations: int, precision: str, config_path: str, bounds_path: str
+) -> dict:
+    """One ``stage`` job of ``model`` (the workflow's code path: :meth:`run_stage`) of ``realizations``, timed in
+    this fresh process as a cluster job runs it (its kernel compilation included), with the process's peak RSS and
+    what :mod:`phasetrace.resources` predicts and requests for it. MBL: bounds at W, written to ``bounds_path``;
+    traces at (ε = 0.5, W) from those bounds. Floquet: traces at ε = 0.1 (W and precision unused)."""
     from . import config as config_mod
     from . import resources
-    from .models import MBL
+    from .models import get
     from .runner import configure
 
     configure()
     config = config_mod.load(config_path)
-    cfg = config["mbl"] | {"L": L, "realizations": realizations, "realizations_per_job": realizations}
-    config["mbl"] = cfg | {"precision": precision}
-    block = (0, realizations - 1)
-    bounds = MBL.run_stage(config, "bounds", {"W": W}, block, [])
+    m = get(model)
+    cfg = config[model] | {"L": L, "realizations": realizations, "realizations_per_job": realizations}
+    config[model] = cfg | ({"precision": precision} if model == "mbl" else {})
+    block, point, inputs = (0, realizations - 1), {"W": W} if model == "mbl" else {"eps": 0.1}, []
+    if stage == "traces" and model == "mbl":
+        with np.load(bounds_path) as f:
+            inputs = [(dict(f), {})]
+        point = point | {"eps": EPS_BENCH}
     t = time.perf_counter()
-    MBL.run_stage(config, "traces", {"eps": EPS_BENCH, "W": W}, block, [(bounds, {})])
+    out = m.run_stage(config, stage, point, block, inputs)
     sec = time.perf_counter() - t
+    if stage == "bounds":
+        np.savez(bounds_path, **out)
+    request = resources.simulation(config, model, stage, **point)
     return {
+        "model": model,
+        "stage": stage,
         "L": L,
-        "W": W,
+        "W": W if model == "mbl" else None,
         "realizations": realizations,
-        "precision": precision,
+        "precision": precision if stage == "traces" and model == "mbl" else "float64",
         "seconds": sec,
-        "half_width": float(np.mean(bounds["Emax"] - bounds["E0"]) / 2),
-        "predicted_s": resources.traces_seconds(config, "mbl", W),
-        "requested_min": resources.simulation(config, "mbl", "traces", W=W)["runtime"],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # bounds and traces stages
-        "requested_mb": resources.simulation(config, "mbl", "traces", W=W)["mem_mb"],
+        "predicted_s": resources.stage_seconds(config, model, stage, point),
+        "requested_min": request["runtime"],
+        "peak_rss_mb": _peak_rss_mb(),
+        "requested_mb": request["mem_mb"],
     }
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM): ``ru_maxrss`` would also count the parent it was forked from, which
+    Linux carries across exec."""
+    with open("/proc/self/status") as f:
+        return int(f.read().split("VmHWM:")[1].split()[0]) / 1024
 
 
 def _jobs_table(rows: list[dict]) -> str:
     lines = [
-        "| L | W | precision | realizations | measured s | predicted s | predicted / measured | requested / measured "
-        "| peak RSS MB (requested) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | stage | L | W | precision | realizations | measured s | predicted s | predicted / measured "
+        "| requested / measured | peak RSS MB | requested MB | requested / peak |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        W = "" if r["W"] is None else f"{r['W']:g}"
         lines.append(
-            f"| {r['L']} | {r['W']:g} | {r['precision']} | {r['realizations']} | {r['seconds']:.1f} | "
-            f"{r['predicted_s']:.1f} | {r['predicted_s'] / r['seconds']:.2f} | "
-            f"{60 * r['requested_min'] / r['seconds']:.2f} | {r['peak_rss_mb']:.0f} ({r['requested_mb']}) |"
+            f"| {r['model']} | {r['stage']} | {r['L']} | {W} | "
+            f"{r['precision']} | {r['realizations']} | {r['seconds']:.1f} | {r['predicted_s']:.1f} | "
+            f"{r['predicted_s'] / r['seconds']:.2f} | {60 * r['requested_min'] / r['seconds']:.1f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['requested_mb']} | {r['requested_mb'] / r['peak_rss_mb']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -352,7 +373,10 @@ def main(argv=None) -> None:
         default=str(DEFAULT_CONFIG),
         help="--jobs: the config whose mbl section the jobs use (default: %(default)s)",
     )
+    p.add_argument("--model", default="mbl", choices=["mbl", "floquet"], help="--jobs: the model (default: mbl)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--stage", default="traces", help=argparse.SUPPRESS)
+    p.add_argument("--bounds-file", default="", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     from .runner import configure
 
@@ -361,7 +385,16 @@ def main(argv=None) -> None:
         if args.budget:
             res = budget_worker(args.L[0], args.realizations, args.precision[0])
         elif args.jobs:
-            res = job_worker(args.L[0], args.W[0], args.realizations, args.precision[0], args.config)
+            res = job_worker(
+                args.stage,
+                args.model,
+                args.L[0],
+                args.W[0],
+                args.realizations,
+                args.precision[0],
+                args.config,
+                args.bounds_file,
+            )
         else:
             res = worker(args.L[0], args.batch, args.peers, args.precision)
         print(json.dumps(res))
@@ -383,29 +416,18 @@ def main(argv=None) -> None:
         return
     if args.jobs:
         rows = []
-        for L in args.L:
-            for W in args.W:
-                for q in args.precision:
-                    print(f"traces job L={L} W={W} {q} ...", file=sys.stderr, flush=True)
-                    rows.append(
-                        _child(
-                            1,
-                            [
-                                "--jobs",
-                                "--L",
-                                str(L),
-                                "--W",
-                                str(W),
-                                "--realizations",
-                                str(args.realizations),
-                                "--precision",
-                                q,
-                                "--config",
-                                args.config,
-                            ],
-                        )
-                    )
-                    print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            for L in args.L:
+                for W in args.W if args.model == "mbl" else [0.0]:
+                    common = ["--jobs", "--model", args.model, "--L", str(L), "--W", str(W)]
+                    common += ["--realizations", str(args.realizations), "--config", args.config]
+                    common += ["--bounds-file", os.path.join(tmp, f"bounds-L{L}-W{W}.npz")]
+                    stages = [("bounds", "float64")] if args.model == "mbl" else []
+                    precisions = args.precision if args.model == "mbl" else ["float64"]
+                    for stage, q in stages + [("traces", q) for q in precisions]:
+                        print(f"{args.model} {stage} job L={L} W={W} {q} ...", file=sys.stderr, flush=True)
+                        rows.append(_child(1, [*common, "--stage", stage, "--precision", q]))
+                        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
         print(_jobs_table(rows))
         return
     results = []

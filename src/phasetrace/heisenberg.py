@@ -25,6 +25,7 @@ import scipy.special
 
 from .basis import SzSector, n_bonds
 from .precision import check_precision
+from .resources import call_edges, cpu_columns_per_call
 from .runner import require_configured
 from .validation import (
     MAX_L_HEISENBERG,
@@ -380,19 +381,6 @@ _EVOLVE_SCAN = {
 }
 
 
-# Width of a kernel call on the CPU: CPU_COLUMNS_PER_CALL columns for chains of more than CPU_SPLIT_DIM basis states
-# (L ≥ 18), every column at once below. Per (basis state × column) and matvec, L = 20, one thread: 4.7 / 5.4 / 5.8 ns
-# (mixed) at 8 / 16 / 25 columns, 7.9 / 9.4 ns (float64) at 8 / 16 (a wider call's vectors leave the cache between
-# the gathers that reuse them); at L = 16, 18 within 7% from 8 to 16 columns and 4 columns 4-25% slower than 8. At
-# L = 12 a job's 20 columns in one call run 1.5-1.6x faster than in three (each call pays every step's fixed cost).
-CPU_SPLIT_DIM = 20_000
-CPU_COLUMNS_PER_CALL = 8
-
-
-def _cpu_columns_per_call(dim: int, columns: int) -> int:
-    return CPU_COLUMNS_PER_CALL if dim > CPU_SPLIT_DIM else columns
-
-
 def _platform() -> str:
     """The platform of the device new arrays go to (``jax.default_device``, else the default backend)."""
     device = jax.config.jax_default_device
@@ -432,8 +420,8 @@ def evolve(
     [E₀, E_max] widened by ``margin`` of its width on each side and truncated at coefficient ``tol``.
     ``precision``: a name of :data:`phasetrace.precision.PRECISIONS` (the dtype of the Clenshaw vectors; float64
     elsewhere). The columns (realization, initial state) are propagated ``columns_per_call`` at a time, in calls
-    of near-equal width (default: :data:`CPU_COLUMNS_PER_CALL` on the CPU for chains of more than
-    :data:`CPU_SPLIT_DIM` states, else all at once, as on an accelerator).
+    of near-equal width (default: :data:`.resources.CPU_COLUMNS_PER_CALL` on the CPU for chains of more than
+    :data:`.resources.CPU_SPLIT_DIM` states, else all at once, as on an accelerator).
     Health checks: a column whose norm drifts by more than ``norm_tol`` or whose energy drifts by more than
     ``energy_tol`` · (E_max − E₀) raises :class:`HealthCheckError` (defaults: the precision's tolerances).
     """
@@ -462,8 +450,8 @@ def evolve(
     b = 0.5 * (Emax + E0)[real]
     diag = chain.diagonal(fields)[real].T  # (dim, C)
     steps = np.diff(np.concatenate([[0.0], times]))
-    per_call = columns_per_call or (_cpu_columns_per_call(chain.dim, C) if _platform() == "cpu" else C)
-    edges = np.linspace(0, C, -(-C // per_call) + 1).round().astype(int)  # calls of near-equal width
+    per_call = columns_per_call or (cpu_columns_per_call(chain.dim, C) if _platform() == "cpu" else C)
+    edges = call_edges(C, per_call)
     chunks = [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
     series = []
     for cols in chunks:  # the weights of each distinct step length, computed once (the Bessel functions cost)

@@ -4,8 +4,13 @@ Used by the rules' ``resources:`` (so SLURM requests scale with L and the block 
 projection of the paper preset. Imported when the workflow is parsed: no JAX.
 
 The figures are calibrated on measurements (2-core x86 CPU):
-- memory (an upper estimate): peak RSS of an MBL traces job is ≈ 350 MB (Python, JAX, XLA) plus ≈ 480 bytes per
-  (basis state × column) at L = 16–18, float64; we ask for 1 GiB plus 640 bytes per (basis state × column).
+- memory (an upper estimate, ``python -m phasetrace.bench --jobs`` measures each job's peak RSS against it): a
+  job holds ≈ 330–370 MB at start-up (Python, JAX, XLA), plus per (basis state × column) ≈ 100 bytes for the
+  columns of its widest kernel call and ≈ 56–76 bytes for all its columns (the states, diagonals and outputs the
+  job keeps), fitted to MBL traces jobs of 16–50 realizations at L = 14–20; the bounds' Lanczos holds all columns
+  in one call at ≈ 65–100 bytes per element in all. We ask BASE_MB plus BYTES_PER_CALL_ELEMENT per element of the
+  widest call plus BYTES_PER_JOB_ELEMENT per element of the job: 1.9–3.3× the measured peaks. BASE_MB keeps
+  ≈ 650 MB over the CPU start-up for what a GPU job's CUDA runtime adds (not measured: no GPU was lent).
 - time (a typical estimate; ``python -m phasetrace.bench --jobs`` times traces jobs against it): a job costs
   JOB_SECONDS (start-up and the kernel's compilation) plus, per Chebyshev matvec, SECONDS_PER_ELEMENT_MATVEC
   per (basis state × realization) on one core, by the kernel's precision and L. The matvecs to ``t_max`` are the
@@ -17,15 +22,20 @@ The figures are calibrated on measurements (2-core x86 CPU):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+# Memory of a simulation job: BASE_MB plus, per (basis state × column), BYTES_PER_CALL_ELEMENT for the columns one
+# kernel call holds at once and BYTES_PER_JOB_ELEMENT for all the job's columns (fits: the module's docstring)
 BASE_MB = 1024
-BYTES_PER_ELEMENT = 640
+BYTES_PER_CALL_ELEMENT = 128
+BYTES_PER_JOB_ELEMENT = 96
 # Seconds per (basis state × realization) per modeled matvec on one core, by precision and chain length: the entry
 # of the smallest tabulated L ≥ the job's (the largest beyond). Fitted (geometric mean over W = 0.5, 3, 8) to traces
 # jobs of 16 realizations at L = 16, 18 and of 8 at L = 20 (W = 3 only; measured before the kernel's Chebyshev
 # weights were cached again, ≈ 3% slower), by bench --jobs. From L = 18 the kernel runs a job's realizations 8 at a
-# time (heisenberg.CPU_COLUMNS_PER_CALL), so the figure does not depend on the job's size there
+# time (CPU_COLUMNS_PER_CALL), so the figure does not depend on the job's size there
 SECONDS_PER_ELEMENT_MATVEC = {
     "float64": {16: 5.2e-9, 18: 6.1e-9, 20: 9.9e-9},
     "mixed": {16: 3.2e-9, 18: 3.9e-9, 20: 5.3e-9},
@@ -34,6 +44,39 @@ JOB_SECONDS = 1.5
 HALF_WIDTH_BOND, HALF_WIDTH_FIELD = 0.36, 0.236
 SAFETY = 2.0
 MIN_MINUTES = 5
+
+# Width of a kernel call on the CPU (heisenberg.evolve's default): CPU_COLUMNS_PER_CALL columns for chains of more
+# than CPU_SPLIT_DIM basis states (L ≥ 18), every column at once below. Per (basis state × column) and matvec,
+# L = 20, one thread: 4.7 / 5.4 / 5.8 ns (mixed) at 8 / 16 / 25 columns, 7.9 / 9.4 ns (float64) at 8 / 16 (a wider
+# call's vectors leave the cache between the gathers that reuse them); at L = 16, 18 within 7% from 8 to 16 columns
+# and 4 columns 4-25% slower than 8. At L = 12 a job's 20 columns in one call run 1.5-1.6x faster than in three
+# (each call pays every step's fixed cost).
+CPU_SPLIT_DIM = 20_000
+CPU_COLUMNS_PER_CALL = 8
+
+
+def cpu_columns_per_call(dim: int, columns: int) -> int:
+    """The most columns one CPU kernel call of a ``dim``-state chain holds (before the calls are evened out)."""
+    return CPU_COLUMNS_PER_CALL if dim > CPU_SPLIT_DIM else columns
+
+
+def call_edges(columns: int, per_call: int) -> np.ndarray:
+    """Column boundaries of the fewest calls of at most ``per_call`` columns, of near-equal width."""
+    return np.linspace(0, columns, -(-columns // per_call) + 1).round().astype(int)
+
+
+@dataclass(frozen=True)
+class Work:
+    """What one simulation job computes: ``matvecs`` passes over ``dim`` basis states × ``columns`` (realizations),
+    ``call_columns`` of them held by one kernel call at a time, in ``precision``, for a chain of ``L`` sites
+    (None: the per-element time of the smallest tabulated L)."""
+
+    dim: int
+    columns: int
+    matvecs: float
+    call_columns: int
+    precision: str = "float64"
+    L: int | None = None
 
 
 def _minutes(seconds: float, attempt: int) -> int:
@@ -44,12 +87,11 @@ def _mb(nbytes: float, attempt: int) -> int:
     return int((BASE_MB + nbytes / 2**20) * (1.0 + 0.5 * (attempt - 1)) + 0.999)
 
 
-def seconds(elements: float, matvecs: float, precision: str = "float64", L: int | None = None) -> float:
-    """The estimated time (before SAFETY) of a job of ``matvecs`` passes over ``elements`` amplitudes of a chain of
-    length ``L`` (None: the smallest tabulated)."""
-    table = SECONDS_PER_ELEMENT_MATVEC[precision]
-    per = table[min([k for k in table if L is None or k >= L], default=max(table))]
-    return JOB_SECONDS + matvecs * elements * per
+def seconds(work: Work) -> float:
+    """The estimated time (before SAFETY) of a job."""
+    table = SECONDS_PER_ELEMENT_MATVEC[work.precision]
+    per = table[min([k for k in table if work.L is None or k >= work.L], default=max(table))]
+    return JOB_SECONDS + work.matvecs * work.dim * work.columns * per
 
 
 def half_width(J: float, bonds: int, W: float, L: int) -> float:
@@ -57,30 +99,25 @@ def half_width(J: float, bonds: int, W: float, L: int) -> float:
     return float(np.hypot(HALF_WIDTH_BOND * J * bonds, HALF_WIDTH_FIELD * W * L))
 
 
-def job(
-    elements: float, matvecs: float, attempt: int = 1, precision: str = "float64", L: int | None = None
-) -> dict[str, int]:
-    """A simulation job of ``matvecs`` passes over ``elements`` amplitudes (basis states × columns) of a chain of
-    length ``L``; the models count them (:meth:`phasetrace.models.Model.resources`)."""
-    return {
-        "mem_mb": _mb(elements * BYTES_PER_ELEMENT, attempt),
-        "runtime": _minutes(seconds(elements, matvecs, precision, L), attempt),
-    }
+def job(work: Work, attempt: int = 1) -> dict[str, int]:
+    """A simulation job's request; the models count its work (:meth:`phasetrace.models.Model.work`)."""
+    widest = int(np.diff(call_edges(work.columns, work.call_columns)).max())
+    nbytes = work.dim * (widest * BYTES_PER_CALL_ELEMENT + work.columns * BYTES_PER_JOB_ELEMENT)
+    return {"mem_mb": _mb(nbytes, attempt), "runtime": _minutes(seconds(work), attempt)}
 
 
-def traces_seconds(config: dict, model: str, W: float) -> float:
-    """The estimated time (before SAFETY) of one traces job of a Heisenberg-chain ``model`` at W."""
+def stage_seconds(config: dict, model: str, stage: str, point: dict) -> float:
+    """The estimated time (before SAFETY) of one ``stage`` job of ``model`` at ``point``."""
     from .models import get
 
-    elements, matvecs = get(model).work(config, "traces", {"W": W})
-    return seconds(elements, matvecs, config[model]["precision"], config[model]["L"])
+    return seconds(get(model).work(config, stage, point))
 
 
 def simulation(config: dict, model: str, stage: str, attempt: int = 1, **point: float) -> dict[str, int]:
     """One job of ``stage`` of ``model`` at ``point`` (the W of a traces job sets its length)."""
     from .models import get
 
-    return get(model).resources(config, stage, attempt, point)
+    return job(get(model).work(config, stage, point), attempt)
 
 
 def aggregate(config: dict, model: str, attempt: int = 1) -> dict[str, int]:

@@ -11,7 +11,7 @@ are generic over it:
   depends on in the config, and :meth:`Model.run_stage` (the disorder draw from the seed, the kernels);
 - the aggregation of every job's arrays into the labeled dataset (:meth:`Model.dataset`);
 - the label windows and class names (:meth:`Model.windows`), the resource estimate of a job
-  (:meth:`Model.resources`) and its panel of the phase diagram (:meth:`Model.panel`).
+  (:meth:`Model.work`) and its panel of the phase diagram (:meth:`Model.panel`).
 
 Nothing here imports JAX: the workflow imports the models when it is parsed; kernels are imported by the methods
 that run them.
@@ -72,7 +72,7 @@ class Model(Protocol):
 
     def dataset(self, config: dict, stores: list[tuple[dict, dict]]) -> xr.Dataset: ...
 
-    def resources(self, config: dict, stage: str, attempt: int, point: dict) -> dict[str, int]: ...
+    def work(self, config: dict, stage: str, point: dict) -> res.Work: ...
 
     def values(self, config: dict) -> int: ...
 
@@ -416,20 +416,17 @@ class HeisenbergChainModel:
         check_model_windows(self.name, self.windows(cfg), W)
 
     # ------------------------------------------------------------------------------------ what it costs, shows
-    def work(self, config, stage, point) -> tuple[float, float]:
-        """(elements, matvecs) of one job of ``stage`` at ``point``: amplitudes (basis states × realizations per
-        job) and passes over them."""
+    def work(self, config, stage, point) -> res.Work:
+        """What one job of ``stage`` at ``point`` computes: its realizations' vectors (the bounds' Lanczos holds them
+        all at once, the traces kernel :func:`.resources.cpu_columns_per_call` of them) and the passes over them."""
         cfg = config[self.name]
-        elements = comb(cfg["L"], cfg["L"] // 2) * realizations_per_job(cfg)
+        dim, columns = comb(cfg["L"], cfg["L"] // 2), realizations_per_job(cfg)
         if stage == "bounds":
-            return elements, 600  # ≤ 300 Lanczos steps for each end
+            return res.Work(dim, columns, 600, columns, "float64", cfg["L"])  # ≤ 300 Lanczos steps for each end
         # the typical spectral half-width times t_max, plus measurements
         half_width = res.half_width(cfg["J"], n_bonds(cfg["L"], cfg["boundary"]), point.get("W", 8.0), cfg["L"])
-        return elements, half_width * cfg["t_max"] + 2 * cfg["n_times"] + 300
-
-    def resources(self, config, stage, attempt, point):
-        precision = config[self.name]["precision"] if stage == "traces" else "float64"
-        return res.job(*self.work(config, stage, point), attempt, precision, config[self.name]["L"])
+        matvecs = half_width * cfg["t_max"] + 2 * cfg["n_times"] + 300
+        return res.Work(dim, columns, matvecs, res.cpu_columns_per_call(dim, columns), cfg["precision"], cfg["L"])
 
     def values(self, config: dict) -> int:
         cfg = config[self.name]

@@ -179,10 +179,11 @@ class FloquetDrive:
                     "Floquet-MBL)"
                 )
 
-    def resources(self, config, stage, attempt, point):
+    def work(self, config, stage, point) -> res.Work:
         cfg = config[self.name]
-        # one period: L single-site rotations and one diagonal phase, each a pass over the state
-        return res.job(2 ** cfg["L"] * realizations_per_job(cfg), cfg["periods"] * (cfg["L"] + 1), attempt)
+        # one period: L single-site rotations and one diagonal phase, each a pass over every realization's state
+        columns = realizations_per_job(cfg)
+        return res.Work(2 ** cfg["L"], columns, cfg["periods"] * (cfg["L"] + 1), columns)
 
     def values(self, config: dict) -> int:
         cfg = config[self.name]
