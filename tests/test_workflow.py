@@ -226,13 +226,17 @@ def test_a_single_energy_density_draws_the_phase_diagram(tmp_path):
     assert (d / "results" / "phase_diagram.png").stat().st_size > 10_000
 
 
-def interrupt(proc, sig, patience=5.0, tries=12):
-    """Send ``sig`` to the run's process group until it exits, as a user presses Ctrl-C again.
+def as_from_a_terminal():
+    """Give the child SIGINT's default disposition, as a terminal's foreground job has it. A shell without job
+    control starts background commands with SIGINT ignored (CI's runner does), and a Python started so installs no
+    KeyboardInterrupt handler: Snakemake would then ignore every SIGINT and finish the run."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
-    Snakemake's log handler swallows a KeyboardInterrupt raised while it writes a log line
-    (``except (KeyboardInterrupt, SystemExit): pass`` in snakemake/logging.py), and a run of tiny jobs logs
-    most of the time: one SIGINT let a CI run finish all 52 stores.
-    """
+
+def interrupt(proc, sig, patience=5.0, tries=12):
+    """Send ``sig`` to the run's process group until it exits, as a user presses Ctrl-C again: Snakemake's log
+    handler drops a KeyboardInterrupt raised while it writes a line (``except (KeyboardInterrupt, SystemExit):
+    pass`` in snakemake/logging.py)."""
     for _ in range(tries):
         os.killpg(proc.pid, sig)
         try:
@@ -247,7 +251,13 @@ def interrupt(proc, sig, patience=5.0, tries=12):
 def test_interrupted_run_resumes_to_the_same_dataset(reference_run, tmp_path, sig):
     d = workdir(tmp_path, TINY)
     cmd = SNAKEMAKE + ["--directory", str(d), "--configfile", str(d / "config.yaml"), "--cores", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=as_from_a_terminal,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and len(list((d / "results").rglob("*.zarr.zip"))) < 4:
         time.sleep(0.05)
