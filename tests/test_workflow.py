@@ -3,6 +3,7 @@ single-point targets, interrupted runs, lint and formatting."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import shutil
@@ -226,11 +227,17 @@ def test_a_single_energy_density_draws_the_phase_diagram(tmp_path):
     assert (d / "results" / "phase_diagram.png").stat().st_size > 10_000
 
 
-def as_from_a_terminal():
-    """Give the child SIGINT's default disposition, as a terminal's foreground job has it. A shell without job
-    control starts background commands with SIGINT ignored (CI's runner does), and a Python started so installs no
-    KeyboardInterrupt handler: Snakemake would then ignore every SIGINT and finish the run."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+@contextlib.contextmanager
+def sigint_as_in_a_terminal():
+    """Start children with SIGINT's default disposition, as a terminal's foreground job has it. A shell without job
+    control starts background commands with SIGINT ignored (CI's runner does), children inherit that across exec,
+    and a Python started so installs no KeyboardInterrupt handler: Snakemake would ignore every SIGINT and finish
+    the run. A handled signal, unlike an ignored one, is reset to the default on exec."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def interrupt(proc, sig, patience=5.0, tries=12):
@@ -251,13 +258,8 @@ def interrupt(proc, sig, patience=5.0, tries=12):
 def test_interrupted_run_resumes_to_the_same_dataset(reference_run, tmp_path, sig):
     d = workdir(tmp_path, TINY)
     cmd = SNAKEMAKE + ["--directory", str(d), "--configfile", str(d / "config.yaml"), "--cores", "1"]
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        preexec_fn=as_from_a_terminal,
-    )
+    with sigint_as_in_a_terminal():
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and len(list((d / "results").rglob("*.zarr.zip"))) < 4:
         time.sleep(0.05)
