@@ -25,7 +25,7 @@ import scipy.special
 
 from .basis import SzSector, n_bonds
 from .precision import check_precision
-from .resources import call_edges, cpu_columns_per_call
+from .resources import call_edges, cpu_columns_per_call, widest_call
 from .runner import require_configured
 from .validation import (
     MAX_L_HEISENBERG,
@@ -460,7 +460,7 @@ def evolve(
     kpad = 64 * (-(-max(K for chunk in series for _, K in chunk) // 64))  # nearby spectra share one compilation
     hopping, spins = _jax_hopping(chain), jnp.asarray(chain.sector.spins, dtype=jnp.float64)
     check_memory(
-        chain.dim * (8 * 2 * max(c.stop - c.start for c in chunks) * 9 + 4 * len(chain.bonds)),
+        chain.dim * (8 * 2 * widest_call(C, per_call) * 9 + 4 * len(chain.bonds)),
         "the evolution's working set",
         "the batch",
     )

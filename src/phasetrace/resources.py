@@ -65,6 +65,11 @@ def call_edges(columns: int, per_call: int) -> np.ndarray:
     return np.linspace(0, columns, -(-columns // per_call) + 1).round().astype(int)
 
 
+def widest_call(columns: int, per_call: int) -> int:
+    """The columns of the widest of those calls (near-equal widths can differ by one)."""
+    return int(np.diff(call_edges(columns, per_call)).max())
+
+
 @dataclass(frozen=True)
 class Work:
     """What one simulation job computes: ``matvecs`` passes over ``dim`` basis states × ``columns`` (realizations),
@@ -101,8 +106,9 @@ def half_width(J: float, bonds: int, W: float, L: int) -> float:
 
 def job(work: Work, attempt: int = 1) -> dict[str, int]:
     """A simulation job's request; the models count its work (:meth:`phasetrace.models.Model.work`)."""
-    widest = int(np.diff(call_edges(work.columns, work.call_columns)).max())
-    nbytes = work.dim * (widest * BYTES_PER_CALL_ELEMENT + work.columns * BYTES_PER_JOB_ELEMENT)
+    nbytes = work.dim * (
+        widest_call(work.columns, work.call_columns) * BYTES_PER_CALL_ELEMENT + work.columns * BYTES_PER_JOB_ELEMENT
+    )
     return {"mem_mb": _mb(nbytes, attempt), "runtime": _minutes(seconds(work), attempt)}
 
 
