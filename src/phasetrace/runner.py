@@ -88,3 +88,25 @@ def logged(log_path: str, func, *args, gpus: int = 0) -> None:
             log.write(traceback.format_exc())
             raise
         log.write(f"done in {time.perf_counter() - start:.2f} s\n")
+
+
+def rebuild_command(
+    paths: list[str], snakefile: str, workdir: str, configfiles=(), config_args=(), cores: str = "all"
+) -> str:
+    """The command that rebuilds workflow outputs ``paths`` and everything made from them, as the run that asked
+    for them was started (its Snakefile, working directory, config files and ``--config`` values): ``snakemake
+    --forcerun PATH …`` reruns the jobs of ``paths`` and every job downstream of them, so the default target built
+    afterwards finds nothing left to do. ``--snakefile`` and ``--directory`` are named only where the Snakefile is
+    not the working directory's own."""
+    import os
+    import shlex
+
+    cmd = ["snakemake", "--cores", cores]
+    workdir = os.path.abspath(workdir)
+    if os.path.abspath(snakefile) != os.path.join(workdir, "Snakefile"):
+        cmd += ["--snakefile", os.path.abspath(snakefile), "--directory", workdir]
+    if configfiles:
+        cmd += ["--configfile", *(os.path.abspath(f) for f in configfiles)]
+    if config_args:
+        cmd += ["--config", *map(str, config_args)]
+    return shlex.join([*cmd, "--forcerun", *map(str, paths)])

@@ -5,15 +5,25 @@ A job's store is one zip file (``*.zarr.zip``): written under a temporary name b
 place only once complete, so a crash leaves either no output or a whole one. Aggregated datasets are Zarr
 directory stores written by xarray the same way (temporary directory, then rename), with consolidated metadata
 so that ``xarray.open_zarr(path)`` opens them in one read and without warnings.
+
+Every store written here carries a manifest (:data:`MANIFEST`, written last): each key of the store (metadata and
+chunks) with its size and BLAKE2b digest, the names of its arrays, and a digest of the manifest itself. Every
+reader checks it before use (:func:`verify_store`), so a missing or truncated chunk, a missing array or a chunk
+from another store is a :class:`DamagedFileError` naming the store and what is wrong, never fill values read as
+data. A store without a manifest (written before phasetrace recorded them) is refused by the workflow's readers;
+``python -m phasetrace verify --adopt`` accepts such stores as they are (see :mod:`.verify`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import shutil
 import uuid
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +43,200 @@ def _tmp_beside(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
 
 
+MANIFEST = "phasetrace-manifest.json"  # the key of a store's manifest, in zip and directory stores alike
+MANIFEST_FORMAT = 1
+REBUILD = "snakemake --cores all --forcerun {path}"  # rebuilds a workflow output and everything made from it
+
+
+class DamagedFileError(ValueError):
+    """A file phasetrace should read is missing, truncated or not what it claims to be (the path is named).
+
+    ``path``: the damaged file or store; ``problem``: what is wrong with it. The message ends with how to rebuild
+    it: the workflow's jobs replace the generic advice by the exact command of the run (:meth:`with_command`).
+    """
+
+    def __init__(self, message: str, path: str | os.PathLike | None = None, problem: str | None = None):
+        super().__init__(message)
+        self.path, self.problem = (None if path is None else str(path)), problem
+
+    @classmethod
+    def of(cls, path, problem: str, command: str | None = None) -> DamagedFileError:
+        """``{path}: {problem}; rebuild it and everything made from it: {command}``."""
+        command = command or REBUILD.format(path=path)
+        return cls(f"{path}: {problem}; rebuild it and everything made from it: {command}", path, problem)
+
+    def with_command(self, command: str) -> DamagedFileError:
+        """The same error, advising ``command`` (which must rebuild :attr:`path`)."""
+        if self.path is None or self.problem is None:
+            return self
+        return DamagedFileError.of(self.path, self.problem, command)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class _DirKeys:
+    """The keys of a Zarr directory store (paths relative to it, '/'-separated), their sizes and bytes; hidden files
+    (Snakemake's ``.snakemake_timestamp`` in a directory output) are no keys of the store."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def keys(self) -> list[str]:
+        keys = (p.relative_to(self.root) for p in self.root.rglob("*") if p.is_file())
+        return sorted(k.as_posix() for k in keys if k.name != MANIFEST and not k.name.startswith("."))
+
+    def size(self, key: str) -> int | None:
+        with contextlib.suppress(FileNotFoundError):
+            return (self.root / key).stat().st_size
+        return None
+
+    def read(self, key: str) -> bytes:
+        return (self.root / key).read_bytes()
+
+    def manifest(self) -> bytes | None:
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            return (self.root / MANIFEST).read_bytes()
+        return None
+
+
+class _ZipKeys:
+    """The keys of a zip Zarr store (its entries; the last of repeated names, as zipfile reads them)."""
+
+    def __init__(self, zf: zipfile.ZipFile):
+        self.zf, self.info = zf, {i.filename: i for i in zf.infolist() if not i.is_dir()}
+
+    def keys(self) -> list[str]:
+        return sorted(k for k in self.info if k != MANIFEST)
+
+    def size(self, key: str) -> int | None:
+        return self.info[key].file_size if key in self.info else None
+
+    def read(self, key: str) -> bytes:
+        return self.zf.read(self.info[key])
+
+    def manifest(self) -> bytes | None:
+        return self.read(MANIFEST) if MANIFEST in self.info else None
+
+
+def _arrays_of(src) -> list[str]:
+    """Names (paths) of the arrays of a store: the keys ``<name>/zarr.json`` whose node_type is array."""
+    out = []
+    for key in src.keys():
+        if key.endswith("/zarr.json") and json.loads(src.read(key)).get("node_type") == "array":
+            out.append(key.removesuffix("/zarr.json"))
+    return out
+
+
+def _sealed(body: dict) -> dict:
+    return body | {"digest": _digest(json.dumps(body, sort_keys=True).encode())}
+
+
+def manifest_of(src) -> dict:
+    """The manifest of a store as it is now: every key with [size, digest], its arrays, and the manifest's digest."""
+    entries = {key: [src.size(key), _digest(src.read(key))] for key in src.keys()}
+    return _sealed({"format": MANIFEST_FORMAT, "arrays": _arrays_of(src), "entries": entries})
+
+
+def _manifest_bytes(src) -> bytes:
+    return json.dumps(manifest_of(src), sort_keys=True, indent=0).encode()
+
+
+def _where(key: str, arrays: list[str]) -> str:
+    """``chunk c/0/0 of array 'magnetization'`` or ``metadata zarr.json`` of a store key."""
+    owner = max((a for a in arrays if key.startswith(a + "/")), key=len, default=None)
+    if owner is None or key == f"{owner}/zarr.json":
+        return f"metadata {key}"
+    return f"chunk {key} of array {owner!r}"
+
+
+def store_problems(src, content: bool = True) -> list[str]:
+    """What is wrong with a store against its manifest (empty: nothing): missing manifest, arrays or chunks, chunks
+    of another size, (``content``) chunks whose bytes differ from those written, keys the manifest does not list."""
+    raw = src.manifest()
+    if raw is None:
+        return [
+            f"it has no integrity manifest ({MANIFEST}): it was written before phasetrace recorded one, or not by "
+            "phasetrace, so lost chunks cannot be detected (adopt such stores as they are with `python -m phasetrace "
+            "verify --adopt`, or rebuild it)"
+        ]
+    try:
+        man = json.loads(raw)
+        body = {k: man[k] for k in ("format", "arrays", "entries")}
+        intact = man["digest"] == _digest(json.dumps(body, sort_keys=True).encode())
+    except (ValueError, KeyError, TypeError):
+        intact = False
+    if not intact:
+        return [f"its manifest ({MANIFEST}) is damaged"]
+    arrays, entries = man["arrays"], man["entries"]
+    present = set(src.keys())
+    problems = [f"array {a!r} is missing" for a in arrays if f"{a}/zarr.json" not in present]
+    gone = {a for a in arrays if f"{a}/zarr.json" not in present}
+    for key, (size, digest) in entries.items():
+        if any(key.startswith(a + "/") for a in gone):
+            continue
+        have = src.size(key)
+        if have is None:
+            problems.append(f"{_where(key, arrays)} is missing")
+        elif have != size:
+            problems.append(f"{_where(key, arrays)} is truncated or altered ({have} bytes; {size} were written)")
+        elif content and _digest(src.read(key)) != digest:
+            problems.append(
+                f"{_where(key, arrays)} is not the one written (its digest differs: altered, or copied "
+                "from another store)"
+            )
+    problems += [
+        f"{_where(key, arrays)} is not one this store was written with (copied from another store?)"
+        for key in sorted(present - set(entries))
+    ]
+    return problems
+
+
+def _raise_problems(path, problems: list[str]) -> None:
+    if problems:
+        more = f" (and {len(problems) - 3} more problems)" if len(problems) > 3 else ""
+        raise DamagedFileError.of(path, "; ".join(problems[:3]) + more)
+
+
+def verify_store(path: str | os.PathLike, content: bool = True, required: bool = True) -> None:
+    """Check a zip or directory Zarr store against its manifest; :class:`DamagedFileError` names it and what is
+    wrong. ``content``: compare every key's digest (else sizes only); ``required``: a store without a manifest is
+    damaged (else it is accepted: traces from elsewhere, for ``classify``)."""
+    path = Path(path)
+    if not path.exists():
+        raise DamagedFileError.of(path, "no such file or directory")
+    if path.is_dir():
+        problems = store_problems(_DirKeys(path), content)
+    else:
+        try:
+            with zipfile.ZipFile(path) as zf:
+                problems = store_problems(_ZipKeys(zf), content)
+        except (zipfile.BadZipFile, OSError) as err:
+            raise _unreadable(path, err, "zip Zarr store (*.zarr.zip)") from err
+    if not required and problems and problems[0].startswith("it has no integrity manifest"):
+        return
+    _raise_problems(path, problems)
+
+
+def seal(path: str | os.PathLike) -> None:
+    """Write the manifest of the store at ``path`` (zip or directory) as it is now, last; mtimes are kept as they
+    were (Snakemake must not see a sealed store as newer than what was made from it)."""
+    path = Path(path)
+    stat = path.stat()
+    if path.is_dir():
+        newest = max((p.stat().st_mtime_ns for p in path.rglob("*")), default=stat.st_mtime_ns)
+        (path / MANIFEST).write_bytes(_manifest_bytes(_DirKeys(path)))
+        os.utime(path / MANIFEST, ns=(newest, newest))
+    else:
+        with zipfile.ZipFile(path, "a") as zf:
+            zf.writestr(zipfile.ZipInfo(MANIFEST, date_time=(1980, 1, 1, 0, 0, 0)), _manifest_bytes(_ZipKeys(zf)))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
 def write_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], attrs: dict) -> None:
-    """Write ``arrays`` (name → ndarray) and ``attrs`` (JSON-serializable) to a zip Zarr store, atomically."""
+    """Write ``arrays`` (name → ndarray) and ``attrs`` (JSON-serializable) to a zip Zarr store, atomically, with
+    its manifest."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_beside(path)
@@ -45,33 +247,36 @@ def write_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], attrs: 
             value = np.asarray(value)
             root.create_array(name, shape=value.shape, dtype=value.dtype, chunks=value.shape or None)[...] = value
         store.close()
+        with zipfile.ZipFile(tmp, "a") as zf:
+            zf.writestr(zipfile.ZipInfo(MANIFEST, date_time=(1980, 1, 1, 0, 0, 0)), _manifest_bytes(_ZipKeys(zf)))
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
 
 
-class DamagedFileError(ValueError):
-    """A file phasetrace should read is missing, truncated or not what it claims to be (the path is named)."""
-
-
 def _unreadable(path, err: Exception, what: str) -> DamagedFileError:
     if isinstance(err, FileNotFoundError) or not Path(path).exists():
-        return DamagedFileError(f"{path}: no such {what}")
-    return DamagedFileError(
-        f"{path}: cannot be read as a {what} ({type(err).__name__}: {err}); it is damaged or not a phasetrace "
-        "output: delete it and rebuild it (snakemake rebuilds a deleted target)"
+        return DamagedFileError.of(path, f"no such {what}")
+    return DamagedFileError.of(
+        path, f"cannot be read as a {what} ({type(err).__name__}: {err}); it is damaged or not a phasetrace output"
     )
 
 
 def read_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
-    """(arrays, attrs) of a store written by :func:`write_arrays`; :class:`DamagedFileError` names an unreadable one."""
+    """(arrays, attrs) of a store written by :func:`write_arrays`, after checking it against its manifest;
+    :class:`DamagedFileError` names an unreadable or damaged one and what is wrong."""
     path = Path(path)
+    if path.is_dir():
+        raise _unreadable(path, IsADirectoryError(f"{path} is a directory"), "zip Zarr store (*.zarr.zip)")
+    verify_store(path)
     try:
         store = ZipStore(path, mode="r")
         try:
             root = zarr.open_group(store=store, mode="r")
-            return {name: np.asarray(arr[...]) for name, arr in root.arrays()}, dict(root.attrs)
+            with warnings.catch_warnings():  # the manifest is a key of the store, not a node of the hierarchy
+                warnings.filterwarnings("ignore", f"Object at {MANIFEST} is not recognized", UserWarning)
+                return {name: np.asarray(arr[...]) for name, arr in root.arrays()}, dict(root.attrs)
         finally:
             with contextlib.suppress(Exception):  # a store that never opened fails to close too
                 store.close()
@@ -81,9 +286,11 @@ def read_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
 
 def open_dataset(path: str | os.PathLike, load: bool = True):
     """An xarray Dataset from a Zarr directory store, loaded (``load=False``: read lazily, for a few variables of a
-    large one); :class:`DamagedFileError` names an unreadable one."""
+    large one, after checking its chunks' sizes only), after checking it against its manifest;
+    :class:`DamagedFileError` names an unreadable or damaged one and what is wrong."""
     import xarray as xr
 
+    verify_store(path, content=load)
     try:
         if not load:
             return xr.open_zarr(path)
@@ -94,7 +301,8 @@ def open_dataset(path: str | os.PathLike, load: bool = True):
 
 
 def write_dataset(path: str | os.PathLike, ds) -> None:
-    """Write an xarray Dataset as a Zarr v3 directory store, atomically (temporary directory, then rename)."""
+    """Write an xarray Dataset as a Zarr v3 directory store with its manifest, atomically (temporary directory,
+    then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_beside(path)
@@ -102,6 +310,7 @@ def write_dataset(path: str | os.PathLike, ds) -> None:
         with warnings.catch_warnings():  # consolidated metadata is a zarr-python extension to v3; readers use it
             warnings.filterwarnings("ignore", "Consolidated metadata", UserWarning)
             ds.to_zarr(tmp, mode="w", zarr_format=3, consolidated=True)
+        (tmp / MANIFEST).write_bytes(_manifest_bytes(_DirKeys(tmp)))
         old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
         if path.exists():  # moved aside, not deleted, until the new dataset is in place
             os.replace(path, old)
@@ -131,8 +340,11 @@ def open_traces(path: str | os.PathLike):
         if path.suffix.lower() in NETCDF_SUFFIXES:
             with xr.open_dataset(path) as ds:
                 return ds.load()
+        verify_store(path, required=False)  # a phasetrace output is checked; traces from elsewhere have no manifest
         with xr.open_zarr(path) as ds:
             return ds.load()
+    except DamagedFileError:
+        raise
     except Exception as err:
         kind = "NetCDF file" if path.suffix.lower() in NETCDF_SUFFIXES else "Zarr dataset (a directory)"
         raise DamagedFileError(
@@ -160,6 +372,10 @@ def read_traces_csv(path: str | os.PathLike):
         raise _unreadable(path, err, "CSV file") from err
     except Exception as err:
         raise DamagedFileError(f"{path}: cannot be read as CSV ({type(err).__name__}: {err})") from err
+    if df.empty:
+        raise ValueError(
+            f"{path}: no data rows (only the header {list(df.columns)}); a traces CSV needs one row per measured value"
+        )
     values = [c for c in df.columns if c in VARIABLES.values()]
     if len(values) != 1:
         raise ValueError(

@@ -49,10 +49,13 @@ def path(kind: str, root: str = "results", **fields) -> str:
 
 
 def grid(spec) -> np.ndarray:
-    """A grid from ``{start, stop, num}`` (inclusive linspace) or from an explicit list of values."""
+    """A grid from ``{start, stop, num}`` (inclusive linspace) or from an explicit list of values; ``-0.0`` is
+    read as 0.0 (it would be written ``-0.000`` in paths, a point no rule makes)."""
     if isinstance(spec, dict):
-        return np.linspace(float(spec["start"]), float(spec["stop"]), int(spec["num"]))
-    return np.asarray(spec, dtype=float)
+        values = np.linspace(float(spec["start"]), float(spec["stop"]), int(spec["num"]))
+    else:
+        values = np.asarray(spec, dtype=float)
+    return values + 0.0  # IEEE 754: -0.0 + 0.0 = +0.0; every other value unchanged
 
 
 def sizes(cfg: dict) -> list[int]:
@@ -116,6 +119,20 @@ def parse_block(name: str) -> tuple[int, int]:
     return int(a), int(b)
 
 
+def check_block(name: str, held: list[tuple[int, int]], realizations: int, key: str) -> tuple[int, int]:
+    """The (first, last) realizations of block ``name``, refused unless it is one of the blocks ``held`` that the
+    config builds (a target outside them would simulate realizations no dataset reads)."""
+    block = parse_block(name)
+    if block not in held:
+        names = [block_name(b, realizations) for b in held]
+        shown = ", ".join(names[:6]) + (f", … ({len(names)} blocks)" if len(names) > 6 else "")
+        raise ValueError(
+            f"realization block {name} is not one of this config's ({key}.realizations = {realizations}, "
+            f"{key}.realizations_per_job: blocks {shown})"
+        )
+    return block
+
+
 def lookup(values: np.ndarray, fmt: str, text: str, name: str) -> float:
     """The grid value whose formatted form is ``text`` (paths carry formatted values; jobs use exact ones)."""
     for v in values:
@@ -126,7 +143,7 @@ def lookup(values: np.ndarray, fmt: str, text: str, name: str) -> float:
 
 def point_name(point: dict[str, float]) -> str:
     """``{"eps": 0.5, "W": 3}`` → ``eps0.5000/W3.000`` (dimensions in the given order)."""
-    return "/".join(f"{dim}{FORMATS[dim].format(v)}" for dim, v in point.items())
+    return "/".join(f"{dim}{FORMATS[dim].format(v + 0.0)}" for dim, v in point.items())  # + 0.0: no -0.000
 
 
 def parse_point(text: str, grids: dict[str, np.ndarray]) -> dict[str, float]:

@@ -1,5 +1,6 @@
 # Config validation and target helpers. Logic lives in the phasetrace package; rules only wire files.
 # Only light modules are imported here (no JAX): every dry run and every cluster job parses the workflow.
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from phasetrace.sweep import (
     at_size,
     block_name,
     blocks,
+    check_block,
     classifier_kinds,
     finite_size_study,
     main_size,
@@ -128,8 +130,22 @@ def job_point(wildcards, stage):
     )
 
 
+def job_block(wildcards):
+    """The realization block of a simulation job, refused unless the config builds it: the model's blocks, and
+    at the convergence study's L those past them (phasetrace.models.convergence_sweep).
+    """
+    cfg = config[wildcards.model]
+    held = blocks(cfg["realizations"], realizations_per_job(cfg))
+    if "scaling" in config and wildcards.model == "mbl":
+        _, conv_L, _, conv_blocks = phasetrace.models.convergence_sweep(config)
+        held += conv_blocks if int(wildcards.L) == conv_L else []
+    return check_block(wildcards.block, held, cfg["realizations"], wildcards.model)
+
+
 def stage_inputs(wildcards):
-    """The input of a simulation job: the output of the stage it needs at its block, if any."""
+    """The input of a simulation job: the output of the stage it needs at its block, if any (the job's block
+    checked first: job_block)."""
+    job_block(wildcards)
     m = model_of(wildcards)
     st = phasetrace.models.stage(m, wildcards.stage)
     if st.needs is None:
@@ -288,11 +304,30 @@ def run_job(log, resources, target, *args):
     import importlib
 
     from phasetrace.runner import logged
+    from phasetrace.store import DamagedFileError
 
     module_name, function = target.split(":")
-    logged(
-        log,
-        getattr(importlib.import_module(f"phasetrace.{module_name}"), function),
-        *args,
-        gpus=resources.get("gpu", 0),
+    try:
+        logged(
+            log,
+            getattr(importlib.import_module(f"phasetrace.{module_name}"), function),
+            *args,
+            gpus=resources.get("gpu", 0),
+        )
+    except DamagedFileError as err:
+        # advise the command that rebuilds it, as this run was started
+        raise err.with_command(rebuild_command([err.path])) from err
+
+
+def rebuild_command(paths):
+    """The command that rebuilds ``paths`` and everything made from them (phasetrace.runner.rebuild_command)."""
+    from phasetrace.runner import rebuild_command as command
+
+    cfg = workflow.config_settings
+    return command(
+        paths,
+        workflow.main_snakefile,
+        os.getcwd(),
+        cfg.configfiles or (),
+        cfg.config_args or (),
     )
