@@ -10,18 +10,28 @@
     sites, finite values in [−1, 1]). ``--out`` must not exist (``--overwrite`` replaces an earlier classify
     output, nothing else) and must not be an input.
 
-``python -m phasetrace check-config FILE [FILE ...]``
-    Validates config files as the workflow would read them (``config.yaml`` of the working directory, if any,
-    overlaid by FILEs in order), naming a YAML error's line and any key taken from ``config.yaml``.
+``python -m phasetrace verify [DIR ...] [--adopt]``
+    Checks every Zarr store under DIR (default ``results``) against its manifest, without a job reading it (a
+    deleted chunk leaves every timestamp as it was, so Snakemake reruns nothing by itself); names each damaged store
+    with what is wrong, prints the command that rebuilds them and what was made from them, and exits 1. ``--adopt``
+    first records a manifest of each store written before phasetrace recorded them, as it is.
+
+``python -m phasetrace check-config [--directory D] FILE [FILE ...]``
+    Validates config files as the workflow would read them, naming a YAML error's line and any key taken from
+    ``config.yaml``. One rule, the workflow's: keys the FILEs (overlaid in order) leave out are filled from the
+    ``config.yaml`` of the working directory, which is the current directory or the one ``--directory D`` names,
+    for ``snakemake --directory D`` and ``check-config --directory D`` alike (none there: nothing is filled).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
 CREATED_BY = "phasetrace classify"
+WORKDIR_CONFIG = "config.yaml"  # what fills the keys config files leave out: the working directory's (Snakefile)
 
 
 def _check_out(out: Path, inputs: dict[str, str], overwrite: bool) -> None:
@@ -100,11 +110,16 @@ def _checked_input(ds, traces: str, networks: str, attrs: dict, times):
         grid = np.asarray(ds[time_dim].values, dtype=float) if time_dim in ds.coords else None
     except (TypeError, ValueError):
         raise ValueError(f"--traces {traces}: the {time_dim} coordinate must hold numbers") from None
-    if grid is None or grid.shape != times.shape or not np.allclose(grid, times, rtol=1e-9, atol=1e-12):
-        have = "no coordinate" if grid is None else f"{grid.size} points in [{grid.min()}, {grid.max()}]"
+    differs = grid_difference(grid, times, time_dim)
+    if differs:
         raise ValueError(
-            f"--traces {traces}: the {time_dim} grid ({have}) is not the one the networks were "
-            f"trained on ({times.size} points in [{times.min()}, {times.max()}])"
+            f"--traces {traces}: the {time_dim} grid is not the one the networks were trained on: {differs}"
+        )
+    empty = [d for d, n in zip(data.dims, data.shape, strict=True) if n == 0]
+    if empty:
+        raise ValueError(
+            f"--traces {traces}: {variable} holds no values: its dimension(s) {empty} have size 0 (every dimension "
+            "needs at least one entry)"
         )
     x = np.asarray(features(data), dtype=np.float64)
     if not np.isfinite(x).all():
@@ -130,18 +145,92 @@ def _checked_input(ds, traces: str, networks: str, attrs: dict, times):
     return x.reshape(-1, *x.shape[-2:]).astype(np.float32), data.dims[: -len(last)], data.shape[: -len(last)]
 
 
+def grid_difference(grid, times, time_dim: str) -> str | None:
+    """Where a traces file's time grid differs from a set's (None: they agree to 1e-9 relative): the number of
+    points, or the first point that differs and the largest difference."""
+    import numpy as np
+
+    if grid is None:
+        return f"the traces have no {time_dim} coordinate; the set was trained on {times.size} points"
+    if grid.shape != times.shape:
+        return f"it has {grid.size} points, the set was trained on {times.size}"
+    bad = ~np.isclose(grid, times, rtol=1e-9, atol=1e-12)
+    if not bad.any():
+        return None
+    i, worst = int(np.argmax(bad)), int(np.argmax(np.abs(grid - times)))
+    return (
+        f"{int(bad.sum())} of its {grid.size} points differ, the first at index {i} ({time_dim} = {grid[i]!r} here, "
+        f"{times[i]!r} in training); the largest difference is {abs(grid[worst] - times[worst]):.3g} at index {worst}"
+    )
+
+
+@contextlib.contextmanager
+def out_lock(out: Path, networks: str, traces: str):
+    """Hold ``.<out>.lock`` beside ``--out`` while writing it: a second ``classify`` of the same ``--out`` is refused,
+    naming the first (process, host, start, inputs). The lock is the kernel's (flock), so a killed writer leaves no
+    stale lock behind."""
+    import fcntl
+    import json
+    import os
+    import socket
+    import time
+
+    lock = out.with_name(f".{out.name}.lock")
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 4096).decode(errors="replace")
+                os.close(fd)
+                try:
+                    h = json.loads(holder)
+                    who = (
+                        f"pid {h['pid']} on {h['host']}, started {h['started']}, with --networks {h['networks']} "
+                        f"--traces {h['traces']}"
+                    )
+                except (ValueError, KeyError):
+                    who = f"see {lock}"
+                raise ValueError(
+                    f"--out {out} is being written by another phasetrace classify ({who}); wait for it to finish, "
+                    "or write elsewhere"
+                ) from None
+            if os.path.exists(lock) and os.stat(lock).st_ino == os.fstat(fd).st_ino:
+                break  # else the holder removed the file between our open and our lock: take the new one
+            os.close(fd)
+    except OSError as err:
+        raise ValueError(f"--out {out}: cannot write in {out.parent} ({type(err).__name__}: {err.strerror})") from None
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": started, "networks": networks, "traces": traces}
+    os.ftruncate(fd, 0)
+    os.write(fd, json.dumps(me).encode())
+    try:
+        yield
+    finally:
+        os.unlink(lock)
+        os.close(fd)
+
+
 def classify(networks: str, traces: str, out: str, overwrite: bool = False) -> None:
+    from .runner import configure
+
+    configure()
+    with out_lock(Path(out), networks, traces):
+        _check_out(Path(out), {"--networks": networks, "--traces": traces}, overwrite)
+        _classify(networks, traces, out)
+
+
+def _classify(networks: str, traces: str, out: str) -> None:
     import numpy as np
     import xarray as xr
 
     from .boundaries import confusion
     from .classifiers import predict_members
-    from .runner import configure
     from .store import open_traces, write_dataset
     from .training import load_networks
 
-    configure()
-    _check_out(Path(out), {"--networks": networks, "--traces": traces}, overwrite)
     params, hp, attrs, times = load_networks(networks)
     ds = open_traces(traces)
     x, lead, shape = _checked_input(ds, traces, networks, attrs, times)
@@ -160,12 +249,12 @@ def classify(networks: str, traces: str, out: str, overwrite: bool = False) -> N
     write_dataset(out, xr.Dataset(data, coords=coords, attrs=meta))
 
 
-def check_config(files: list[str]) -> None:
+def check_config(files: list[str], directory: str = ".") -> None:
     from snakemake.utils import update_config
 
     from .config import read_yaml, taken_from_defaults, validate
 
-    default = Path("config.yaml")
+    default = Path(directory) / WORKDIR_CONFIG
     merged = read_yaml(default) if default.exists() else {}
     given: dict = {}
     for f in files:
@@ -189,16 +278,29 @@ def main(argv=None) -> None:
     c.add_argument("--traces", required=True, help="traces: Zarr, NetCDF (*.nc) or CSV (*.csv) (README)")
     c.add_argument("--out", required=True, help="output Zarr dataset of predictions (must not exist)")
     c.add_argument("--overwrite", action="store_true", help="replace --out if it is an earlier classify output")
+    v = sub.add_parser("verify", help="check every store under results/ against its manifest")
+    v.add_argument("dirs", nargs="*", default=["results"], help="folders to check (default: results)")
+    v.add_argument("--adopt", action="store_true", help="first record manifests of stores without one, as they are")
     k = sub.add_parser("check-config", help="validate config files as the workflow reads them")
-    k.add_argument("files", nargs="*", help="config files overlaid on ./config.yaml, in order")
+    k.add_argument("files", nargs="*", help="config files overlaid on D/config.yaml, in order")
+    k.add_argument(
+        "--directory", "-d", default=".", metavar="D", help="the working directory, as snakemake's (default: .)"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "classify":
             classify(args.networks, args.traces, args.out, args.overwrite)
+        elif args.command == "verify":
+            from .verify import main as verify
+
+            sys.exit(verify(args.dirs, args.adopt))
         else:
-            check_config(args.files)
+            check_config(args.files, args.directory)
     except (ValueError, FileNotFoundError) as err:
         sys.exit(f"phasetrace {args.command}: {err}")
+    except OSError as err:  # e.g. --out in a read-only folder: one line, not a traceback
+        where = f" {err.filename}" if err.filename else ""
+        sys.exit(f"phasetrace {args.command}: cannot write{where}: {err.strerror or err}")
 
 
 if __name__ == "__main__":
