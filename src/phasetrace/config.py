@@ -170,6 +170,13 @@ def _validate_measurement(config: dict, built: list) -> None:
                     f"invalid config: {key} = {k} with measurement.time_max = {meas['time_max']} is not allowed: it "
                     f"keeps {kept.size} of the {times.size} {model.time_dim}s of {model.name}; at least 2 are needed"
                 )
+            late = config["training"]["late_times"]
+            if key == "measurement.time_stride" and late > kept.size - 1:
+                raise ValueError(
+                    f"invalid config: training.late_times = {late} is not allowed with {key} = {k}: the imbalance "
+                    f"feature averages the last late_times {model.time_dim}s after the first, and {model.name} keeps "
+                    f"{kept.size} {model.time_dim}s; at most {kept.size - 1}"
+                )
             if model.time_dim == "period" and k % 2 == 0:
                 raise ValueError(
                     f"invalid config: {key} = {k} is not allowed: an odd stride ({model.name} is built; an even "
@@ -234,6 +241,12 @@ def _check_holdout(holdout: float, key: str, windows, values: np.ndarray, realiz
                 f"invalid config: training.holdout = {holdout} is not allowed: it leaves no training sample of "
                 f"class {w.name!r} of {key} ({n} labeled samples: {points} grid point(s) x {realizations} "
                 f"realizations); use a smaller hold-out, more realizations or a wider window"
+            )
+        if round(holdout * n) < 1:  # accuracy and calibration are measured on held-out samples only
+            raise ValueError(
+                f"invalid config: training.holdout = {holdout} is not allowed: it holds out no sample of class "
+                f"{w.name!r} of {key} ({n} labeled samples), so accuracy and calibration could not be measured; "
+                f"use a hold-out above {0.5 / n:.3g} (round(holdout x {n}) samples are held out; at least one)"
             )
 
 

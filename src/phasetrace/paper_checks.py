@@ -55,6 +55,17 @@ def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
     fig.savefig(figure, dpi=130)
 
 
+def gap_peak(W: np.ndarray, labels: np.ndarray, c: np.ndarray) -> tuple[float, float]:
+    """(W of the maximal member-mean confusion, spread over members of their own maxima) of c (k, W), searched
+    only in the blanked gap between the training windows (labels −1; where no grid point is blanked, the gap's two
+    edge points): a peak inside a window where the classifier was trained is no boundary."""
+    inside = labels == -1
+    if not inside.any():
+        inside = (W >= W[labels == 0].max()) & (W <= W[labels == 1].min())
+    w, ci = W[inside], c[:, inside]
+    return float(w[ci.mean(0).argmax()]), float(w[ci.argmax(axis=1)].std())
+
+
 def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
     """Boundary W(ε) for each training-window variant [ergodic_W_max, localized_W_min] in checks.windows."""
     t = config["training"]
@@ -72,8 +83,7 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
                 CHECK_CONTEXT["blanking"] + v,
             )  # fmt: skip
             c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))
-            peaks[v, e] = W[c.mean(0).argmax()]
-            spread[v, e] = W[c.argmax(axis=1)].std()
+            peaks[v, e], spread[v, e] = gap_peak(W, wl, c)
     windows = config["mbl"]["windows"]
     default = (windows["ergodic_W_max"], windows["localized_W_min"])
     ref = variants.index(default) if default in variants else 0
