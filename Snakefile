@@ -26,6 +26,7 @@ include: "workflow/rules/plot.smk"
 include: "workflow/rules/checks.smk"
 include: "workflow/rules/measurement.smk"
 include: "workflow/rules/scaling.smk"
+include: "workflow/rules/replicates.smk"
 
 
 rule all:

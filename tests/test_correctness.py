@@ -86,12 +86,12 @@ def test_training_change_reruns_networks_and_downstream_only(reference_run):
 
 
 @pytest.mark.workflow
-def test_interval_resamples_rerun_the_confusion_only(reference_run):
-    jobs_ = planned(reference_run, changed("training.bootstrap", 60))
-    assert jobs_ == {
-        "mbl_confusion": 4, "floquet_confusion": 4, "phase_diagram": 1, "classifiers_figure": 1,
-        "measurement_variant": 12, "measurement": 1, "all": 1,
-    }  # fmt: skip
+def test_interval_resamples_retrain_every_kind(reference_run):
+    """training.resamples sets what each member group is trained on: every set of every kind reruns, the
+    simulation does not."""
+    jobs_ = planned(reference_run, changed("training.resamples", 4))
+    assert "mbl_simulate" not in jobs_ and "floquet_simulate" not in jobs_ and "mbl_dataset" not in jobs_
+    assert jobs_["mbl_network"] == 2 * 4  # 2 ε × every kind, the imbalance threshold included
 
 
 @pytest.mark.workflow

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
+from scipy import stats
 
 from phasetrace.boundaries import gap, peak
 from phasetrace.config import validate
@@ -208,9 +209,13 @@ def test_a_larger_sweep_reuses_computed_points_and_its_tables_come_from_the_stor
             for r in theirs:
                 sel = {"eps": float(r["set"])} if model == "mbl" else {}
                 t = list(stored[6]["transition"].values).index(r["transition"])
-                pairs = np.subtract.outer(*(stored[L]["boundary_bootstrap"].sel(sel).values[t].ravel() for L in (6, 4)))
-                assert float(r["drift_lo95"]) == pytest.approx(np.percentile(pairs, 2.5), abs=5e-5)
-                assert float(r["drift_hi95"]) == pytest.approx(np.percentile(pairs, 97.5), abs=5e-5)
+                se, dof = (
+                    {L: float(stored[L][v].sel(sel).values[t]) for L in (4, 6)} for v in ("boundary_se", "boundary_dof")
+                )
+                welch = (se[4] ** 2 + se[6] ** 2) ** 2 / (se[4] ** 4 / dof[4] + se[6] ** 4 / dof[6])
+                half = stats.t.ppf(0.975, welch) * np.hypot(se[4], se[6])
+                assert float(r["drift_lo95"]) == pytest.approx(float(r["drift"]) - half, abs=2e-4)
+                assert float(r["drift_hi95"]) == pytest.approx(float(r["drift"]) + half, abs=2e-4)
                 pts = {
                     int(q["L"]): float(q["boundary"])
                     for q in mine

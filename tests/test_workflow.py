@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import csv
 import os
 import shutil
 import signal
@@ -22,6 +23,7 @@ from phasetrace import simulation
 from phasetrace.models import FLOQUET, MBL, QUASIPERIODIC
 from phasetrace.provenance import record, settings
 from phasetrace.store import read_arrays, write_arrays
+from phasetrace.training import read_boundaries
 from tiny import FLQ_DS, MBL_DS, ROOT, SNAKEMAKE, TINY, planned_jobs, snakemake, workdir
 
 
@@ -55,7 +57,17 @@ def test_default_target_draws_the_phase_diagram_from_confusion_datasets(referenc
     assert conf["p"].dims == ("seed", "eps", "W", "realization", "class")
     assert conf["confusion"].dims == ("eps", "W") and float(conf["confusion"].max()) <= 1.0
     table = (reference_run / "results/mbl/L6/lstm/boundary.csv").read_text().splitlines()
-    assert table[0].startswith("eps,transition,W_boundary,W_lo95,W_lo68,W_hi68,W_hi95") and len(table) == 3
+    assert (
+        table[0].startswith("eps,transition,W_boundary,W_se,W_lo95,W_lo68,W_hi68,W_hi95,W_member_lo68")
+        and len(table) == 3
+    )
+    for row in csv.DictReader(table):  # the estimate inside its own intervals, and the reader of the columns
+        assert float(row["W_lo95"]) <= float(row["W_lo68"]) <= float(row["W_boundary"]) <= float(row["W_hi68"])
+        assert float(row["W_hi68"]) <= float(row["W_hi95"])
+    assert (
+        read_boundaries(reference_run / "results/mbl/L6/lstm/boundary.csv")[0].keys()
+        == next(csv.DictReader(table)).keys()
+    )
     assert conf["boundary_interval"].dims == ("eps", "transition", "bound")
     assert conf["transition"].values.tolist() == ["ergodic|localized"]
     iv = conf["boundary_interval"].values

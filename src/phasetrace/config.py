@@ -109,6 +109,7 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
     bad = _non_finite(config)
     if bad:
         raise ValueError(f"invalid config: {_dotted(bad[0])} = {bad[1]!r} is not allowed: it must be a finite number")
+    _refuse_removed(config)
     errors = sorted(_Validator(schema(schema_path)).iter_errors(config), key=lambda e: len(e.absolute_path))
     if errors:
         deepest = max(errors, key=lambda e: len(e.absolute_path))
@@ -129,6 +130,13 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
             )
         for length in L:  # every stage reads one L (phasetrace.sweep.at_size)
             model.validate(at_size(config, model.name, length))
+    t = config["training"]
+    if t["seeds"] % t["resamples"]:
+        raise ValueError(
+            f"invalid config: training.seeds = {t['seeds']} is not allowed with training.resamples = "
+            f"{t['resamples']}: the members form resamples groups of equal size, so seeds must be a multiple of "
+            "resamples (e.g. seeds: 40, resamples: 20)"
+        )
     for model in present:
         values = grid(config[model.name][model.label_dim])
         _check_holdout(
@@ -139,11 +147,53 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
             config[model.name]["realizations"],
         )
     _validate_measurement(config, [m for m in present if m.name in config["models"]])
+    if "replicates" in config:
+        _validate_replicates(config)
     if "mbl" in config:  # the checks and scaling sections describe studies of the random-field chain
         _validate_checks(config)
         if finite_size_study(config):  # config.yaml's section is checked where the study is built
             _validate_scaling(config)
     return config
+
+
+# Keys that were removed, with what replaced them: an old config is refused with the way forward.
+REMOVED = {
+    ("training", "bootstrap"): (
+        "training.resamples: the boundaries' intervals now come from groups of members retrained on resampled "
+        "realizations (training.seeds members in training.resamples groups), not from resampling the averaged "
+        "realizations of fixed members; remove training.bootstrap and set training.resamples (default 20)"
+    ),
+}
+
+
+def _refuse_removed(config: dict) -> None:
+    for (section, key), instead in REMOVED.items():
+        if isinstance(config.get(section), dict) and key in config[section]:
+            raise ValueError(f"invalid config: {section}.{key} was removed in phasetrace 0.2; use {instead}")
+
+
+def _validate_replicates(config: dict) -> None:
+    """The replicate study's model has a section and one training set at the study's ε."""
+    from .models import MODELS
+
+    rep = config["replicates"]
+    if rep["model"] not in MODELS or rep["model"] not in config:
+        raise ValueError(
+            f"invalid config: replicates.model = {rep['model']!r} is not allowed: one of the configured models "
+            f"{[m for m in MODELS if m in config]}"
+        )
+    m = MODELS[rep["model"]]
+    section = config[m.name] | {"L": rep["L"], "realizations": min(rep["realizations"])}
+    if m.set_dims:
+        section[m.set_dims[0]] = [float(rep["eps"])]
+    m.validate({**config, m.name: section})
+    _check_holdout(
+        config["training"]["holdout"],
+        f"{m.name}.windows (replicates.realizations = {min(rep['realizations'])})",
+        m.windows(section),
+        grid(section[m.label_dim]),
+        section["realizations"],
+    )
 
 
 def _validate_measurement(config: dict, built: list) -> None:

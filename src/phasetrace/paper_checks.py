@@ -37,7 +37,10 @@ def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
     rows, curves = [], {}
     for n in chk["units"]:
         hp = dataclasses.replace(hyper(config, 2, "lstm"), units=int(n))
-        fit = fit_set(x, lab, hp, t["seeds"], config["seed"], t["holdout"], *context, CHECK_CONTEXT["units"] + int(n))
+        fit = fit_set(
+            x, lab, hp, t["seeds"], config["seed"], t["holdout"], *context, CHECK_CONTEXT["units"] + int(n),
+            shape=(nW, R), resamples=t["resamples"],
+        )  # fmt: skip
         c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))  # (k, W)
         curves[n] = c
         rows += [[n, f"{w:.4f}", f"{m:.4f}", f"{s:.4f}"] for w, m, s in zip(W, c.mean(0), c.std(0), strict=True)]
@@ -80,7 +83,7 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
             x, _, (nW, R), context = set_samples("mbl", ds, {"eps": float(eps[e])})
             fit = fit_set(
                 x, np.repeat(wl, R), hyper(config, 2), t["seeds"], config["seed"], t["holdout"], *context,
-                CHECK_CONTEXT["blanking"] + v,
+                CHECK_CONTEXT["blanking"] + v, shape=(nW, R), resamples=t["resamples"],
             )  # fmt: skip
             c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))
             peaks[v, e], spread[v, e] = gap_peak(W, wl, c)
@@ -171,7 +174,7 @@ def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> Non
     two = labels(eps, windows[:2])  # Floquet-MBL window left unlabeled
     fit = fit_set(
         x, np.repeat(two, R), hyper(config, 2), t["seeds"], config["seed"], t["holdout"], *context,
-        CHECK_CONTEXT["unseen_phase"],
+        CHECK_CONTEXT["unseen_phase"], shape=(nE, R), resamples=t["resamples"],
     )  # fmt: skip
     c = confusion(fit["p"].reshape(-1, nE, R, 2).mean(axis=2))  # (k, eps)
     unseen = labels(eps, windows[2:]) >= 0
@@ -251,9 +254,13 @@ def single_neuron_job(config: dict, dataset: str, table: str, figure: str) -> No
     t, eps_check = config["training"], config["checks"]["units_eps"]
     ds = dataset_for(config, "mbl", dataset, exact=True)
     e = int(np.argmin(np.abs(ds["eps"].values - eps_check)))
-    x, lab, (_, R), context = set_samples("mbl", ds.isel(site=[0]), {"eps": float(ds["eps"][e])})
+    x, lab, shape, context = set_samples("mbl", ds.isel(site=[0]), {"eps": float(ds["eps"][e])})
+    R = shape[1]
     hp = dataclasses.replace(hyper(config, 2, "lstm"), units=1)
-    fit = fit_set(x, lab, hp, t["seeds"], config["seed"], t["holdout"], *context, CHECK_CONTEXT["single_neuron"])
+    fit = fit_set(
+        x, lab, hp, t["seeds"], config["seed"], t["holdout"], *context, CHECK_CONTEXT["single_neuron"], shape=shape,
+        resamples=t["resamples"],
+    )  # fmt: skip
     stacked = flat_params(fit["params"])
     z = encode(x, hp.input)
     W, times = ds["W"].values, ds["time"].values

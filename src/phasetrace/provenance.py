@@ -19,7 +19,8 @@ import json
 from .sweep import grid
 
 # What a set of classifiers depends on; its kind is part of its sweep point (``classifier``), so adding a kind to
-# training.compare trains that kind only, and training.bootstrap (the intervals' resamples) reruns confusion only.
+# training.compare trains that kind only. training.resamples (the member groups' bootstrap replicates, which the
+# intervals are made from) changes what each member is trained on, so it reruns the sets.
 # A set of one kind records only the keys that kind reads (:data:`KIND_KEYS`).
 _TRAINING = [
     "input",
@@ -30,6 +31,7 @@ _TRAINING = [
     "batch_size",
     "epochs",
     "seeds",
+    "resamples",
     "holdout",
     "confidence_weight",
     "late_times",
@@ -39,7 +41,7 @@ KIND_KEYS = {
     "lstm": _NETWORK_KEYS,
     "mlp": _NETWORK_KEYS,
     "logistic": _NETWORK_KEYS,
-    "imbalance": ["seeds", "holdout", "late_times"],
+    "imbalance": ["seeds", "resamples", "holdout", "late_times"],
 }
 
 # The stages of the paper's checks and figures: {config section: keys it reads}; "seed" is the root seed, and
@@ -94,7 +96,7 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
     if stage == "scaling":  # every enabled model at every L, the phase diagram's classifier and the baseline
         out = {
             "seed": True,
-            "training": [*_TRAINING, "bootstrap", "classifier"],
+            "training": [*_TRAINING, "classifier"],
             "measurement": True,
             "scaling": ["eps"],
         }
@@ -105,9 +107,19 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
         return {
             "seed": True,
             "mbl": [k for k in get("mbl").dataset_keys if k not in ("L", "realizations")],
-            "training": [*_TRAINING, "bootstrap", "classifier"],
+            "training": [*_TRAINING, "classifier"],
             "measurement": True,
             "scaling": ["eps", "convergence"],
+        }
+    if stage == "replicates":  # the study's model at its own L, ε and realizations (phasetrace.replicates)
+        rep = get(config["replicates"]["model"])
+        own = ("L", "realizations", *rep.set_dims)
+        return {
+            "seed": True,
+            rep.name: [k for k in rep.dataset_keys if k not in own],
+            "training": [*_TRAINING, "classifier"],
+            "measurement": True,
+            "replicates": True,
         }
     if stage in STAGES:
         return {
@@ -121,11 +133,11 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
         out = {
             "seed": True,
             m.name: list(m.dataset_keys),
-            "training": [*_TRAINING, "bootstrap", "classifier"],
+            "training": [*_TRAINING, "classifier"],
             "measurement": ["sites", "time_max"],
         }
         return out | ({"robustness": ["eps"]} if m.set_dims else {})
-    training = {"network": _TRAINING, "confusion": [*_TRAINING, "bootstrap"]}
+    training = {"network": _TRAINING, "confusion": _TRAINING}
     if stage in training:  # the classifiers see the traces through the measurement model
         return {"seed": True, m.name: list(m.dataset_keys), "training": training[stage], "measurement": True}
     if stage == "dataset":
@@ -144,7 +156,7 @@ def settings(config: dict, stage: str, model: str | None = None, **point: float 
             continue
         cfg = config[section]
         if section == "training" and "classifier" in point:
-            keys = [k for k in keys if k in KIND_KEYS[point["classifier"]] or k == "bootstrap"]
+            keys = [k for k in keys if k in KIND_KEYS[point["classifier"]]]
         out[section] = {k: grid(cfg[k]).tolist() if k in GRIDS else _number(cfg[k]) for k in keys}
     if point:
         out["point"] = {k: v if v is None or isinstance(v, str) else _number(float(v)) for k, v in point.items()}

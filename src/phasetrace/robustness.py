@@ -5,7 +5,7 @@ the observable, N shots, a time stride; every other key of ``measurement`` as co
 fits the phase diagram's classifier and the imbalance baseline on the mbl set at ``robustness.eps`` and on the
 floquet set, exactly as the main network sets are fitted (same samples, hold-out, resamples and member keys: a
 variant differs from the phase diagram's set only by what is measured), and writes each transition's boundary with
-its 68%/95% bootstrap intervals, and the digest of the settings it was made from. :func:`robustness_job` gathers the
+its calibrated 68%/95% intervals, and the digest of the settings it was made from. :func:`robustness_job` gathers the
 variants into the table and the figure, refusing a variant made from other settings.
 """
 
@@ -14,12 +14,11 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .boundaries import BOUNDS, gap, intervals, transition
+from .boundaries import BOUNDS
 from .models import get, training_sets
 from .provenance import digest, settings
-from .seeds import CHECK_CONTEXT, stream_rng
 from .sweep import parse_variant, scaling_kinds, variant_name
-from .training import dataset_for, fit_set, hyper, set_samples, transitions, write_csv
+from .training import dataset_for, fit_boundaries, fit_set, hyper, set_samples, transitions, write_csv
 
 COLUMNS = [
     "model",
@@ -63,12 +62,13 @@ def variant_job(config: dict, model: str, variant: str, dataset: str, output: st
     rows = []
     for kind in scaling_kinds(config):
         hp = hyper(config, len(ds["label"].attrs["classes"]), kind)
-        fit = fit_set(x, labels, hp, t["seeds"], config["seed"], t["holdout"], *context)
-        p = fit["p"].reshape(t["seeds"], n, R, hp.n_classes).astype(np.float64)
-        rng = stream_rng(config["seed"], "averaging", *context, CHECK_CONTEXT["robustness"])
-        for a, b, tname in transitions(ds):
-            boundary, samples = transition(values, p, a, b, *gap(values, set_labels, a, b), t["bootstrap"], rng)
-            iv = dict(zip(BOUNDS, map(float, intervals(samples)), strict=True))
+        fit = fit_set(
+            x, labels, hp, t["seeds"], config["seed"], t["holdout"], *context, shape=(n, R), resamples=t["resamples"]
+        )
+        trans = transitions(ds)
+        for (_, _, tname), found in zip(trans, fit_boundaries(values, set_labels, fit, trans), strict=True):
+            boundary = found.value
+            iv = dict(zip(BOUNDS, map(float, found.interval), strict=True))
             rows.append(
                 [
                     model,

@@ -5,7 +5,7 @@
   the boundary with its 68%/95% intervals, the height of the confusion peak between the windows and its width at
   half maximum (:func:`phasetrace.boundaries.peak`); per (model, kind, set, transition) the drift from the smallest
   to the largest L with a 95% interval and whether the boundary moves monotonically. Everything is read from the
-  stored confusion datasets (their member- and realization-averaged C, boundaries and bootstrap samples), never
+  stored confusion datasets (their member- and realization-averaged C, boundaries and their standard errors), never
   re-fitted.
 - :func:`convergence_job`: the mbl chain at ``scaling.convergence.L`` and ``scaling.eps``, simulated for the largest R
   of ``scaling.convergence.realizations``; for each R, the classifiers are fitted and averaged on the first R
@@ -19,16 +19,17 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
+from scipy import stats
 
-from .boundaries import BOUNDS, LEVELS, gap, intervals, peak, transition
+from .boundaries import BOUNDS, gap, peak
 from .figures import CLASS_COLORS, SYMBOLS, boundary_with_intervals
 from .measurement import measured
 from .models import convergence_sweep, get, grids
 from .provenance import require_same, settings
-from .seeds import CHECK_CONTEXT, MODEL_IDS, stream_rng
+from .seeds import MODEL_IDS
 from .store import open_dataset, read_arrays
 from .sweep import at_size, labels, scaling_kinds
-from .training import fit_set, hyper, set_samples, write_csv
+from .training import fit_boundaries, fit_set, hyper, set_samples, write_csv
 
 SIZE_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:cyan")
 KIND_STYLES = {"imbalance": ("--", "s")}  # line and marker; the phase diagram's classifier: solid, circles
@@ -50,8 +51,8 @@ def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[d
     models and L.
 
     The peak's half-maximum extent is searched between the two windows (``peak_clipped``: it reached an end of that
-    range). The drift is boundary(L_max) − boundary(L_min); its 95% interval are the percentiles of the differences
-    of every pair of the two sizes' bootstrap samples (independent data). ``monotonic`` compares the point estimates
+    range). The drift is boundary(L_max) − boundary(L_min); its 95% interval is the Student-t interval of the
+    difference of two independent estimates (:func:`difference_interval`). ``monotonic`` compares the point estimates
     of consecutive sizes (``steps``), without their uncertainty: read it beside the intervals.
     """
     rows, drift = [], []
@@ -99,9 +100,9 @@ def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[d
                 path = grouped[(model, kind, value, name)]
                 steps = np.diff([r["boundary"] for r in path])
                 sel = {} if value is None else {last.attrs["set_dims"][0]: s}  # the same set grid at every L
-                lo_samples = first["boundary_bootstrap"].isel(sel).values[t].ravel()
-                hi_samples = last["boundary_bootstrap"].isel(sel).values[t].ravel()
-                diff = np.subtract.outer(hi_samples, lo_samples)  # independent data: every pair of resamples
+                lo_drift, hi_drift = difference_interval(
+                    *(float(ds[v].isel(sel).values[t]) for ds in (last, first) for v in ("boundary_se", "boundary_dof"))
+                )
                 drift.append(
                     {
                         "model": model,
@@ -113,13 +114,22 @@ def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[d
                         "boundary_L_min": path[0]["boundary"],
                         "boundary_L_max": path[-1]["boundary"],
                         "drift": path[-1]["boundary"] - path[0]["boundary"],
-                        "drift_lo95": float(np.percentile(diff, LEVELS["lo95"])),
-                        "drift_hi95": float(np.percentile(diff, LEVELS["hi95"])),
+                        "drift_lo95": path[-1]["boundary"] - path[0]["boundary"] + lo_drift,
+                        "drift_hi95": path[-1]["boundary"] - path[0]["boundary"] + hi_drift,
                         "monotonic": "increasing" if np.all(steps > 0) else "decreasing" if np.all(steps < 0) else "no",
                         "steps": " ".join(f"{v:+.3f}" for v in steps),
                     }
                 )
     return rows, drift
+
+
+def difference_interval(se_a: float, dof_a: float, se_b: float, dof_b: float, level: float = 0.95):
+    """(lo, hi) offsets of a ``level`` interval of the difference of two independent estimates with standard errors
+    se and degrees of freedom dof (Welch–Satterthwaite)."""
+    va, vb = se_a**2, se_b**2
+    dof = (va + vb) ** 2 / (va**2 / dof_a + vb**2 / dof_b) if va + vb > 0 else 1.0
+    half = float(stats.t.ppf(0.5 + level / 2, dof)) * np.sqrt(va + vb)
+    return -half, half
 
 
 def series(rows: list[dict]) -> dict[tuple, list[dict]]:
@@ -313,11 +323,20 @@ def convergence_job(config: dict, inputs: list[str], table: str, figure: str) ->
     for kind in scaling_kinds(config):
         for R in config["scaling"]["convergence"]["realizations"]:
             x, lab, (n, _), _ = set_samples(model, ds.isel(realization=slice(0, R)), {"eps": eps})
-            fit = fit_set(x, lab, hyper(config, 2, kind), t["seeds"], config["seed"], t["holdout"], *context)
-            p = fit["p"].reshape(t["seeds"], n, R, 2).astype(np.float64)
-            rng = stream_rng(config["seed"], "averaging", *context, CHECK_CONTEXT["convergence"] + R)
-            boundary, samples = transition(W, p, 0, 1, *gap(W, label_W, 0, 1), t["bootstrap"], rng)
-            iv = dict(zip(BOUNDS, map(float, intervals(samples)), strict=True))
+            fit = fit_set(
+                x,
+                lab,
+                hyper(config, 2, kind),
+                t["seeds"],
+                config["seed"],
+                t["holdout"],
+                *context,
+                shape=(n, R),
+                resamples=t["resamples"],
+            )
+            (found,) = fit_boundaries(W, label_W, fit, [(0, 1, "")])
+            boundary = found.value
+            iv = dict(zip(BOUNDS, map(float, found.interval), strict=True))
             rows.append(
                 {
                     "classifier": kind,

@@ -18,34 +18,33 @@ refined or extended. Because each realization has its own stream, results do not
 batched into jobs.
 
 The learning stage's draws come from ``SeedSequence(root_seed, spawn_key=(stream, *context))``: one stream per
-purpose (:data:`STREAMS`, ids 3–6 and 8, which no model id takes), followed by the training set's context (model id,
-ε index, and for the paper's checks an offset from :data:`CHECK_CONTEXT`); the measurement model's shots follow their
-stream id with the trace's identity (:mod:`.measurement`).
+purpose (:data:`STREAMS`, ids 3–5, 8 and 9, which no model id takes), followed by the training set's context
+(model id, ε index, and for the paper's checks an offset from :data:`CHECK_CONTEXT`); the measurement model's
+shots follow their stream id with the trace's identity (:mod:`.measurement`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# The first element of every spawn key. Ids are never reused: 3–6 and 8 are the streams below, so a new model takes 9.
+# The first element of every spawn key. Ids are never reused: 3–5, 8 and 9 are the streams below, 6 was the retired
+# averaging stream (phasetrace < 0.2), so a new model takes 10.
 MODEL_IDS = {"mbl": 1, "floquet": 2, "quasiperiodic": 7}
 STREAMS = {
     "training": 3,  # member keys: network initialization, shuffling, dropout
     "holdout": 4,  # which labeled samples are held out
     "bootstrap": 5,  # each member's resample of the training samples
-    "averaging": 6,  # resamples of the realizations averaged for the boundary intervals
     "shots": 8,  # projective-shot noise of the measurement model (phasetrace.measurement)
+    "replicates": 9,  # root seeds of the replicate study's reruns (phasetrace.replicates)
 }
 # Context offsets that keep the paper's checks' training sets apart from the main ones (added to the last element;
-# checks.units ≤ 999, fewer than 1000 blanking variants and scaling.convergence.realizations ≤ 999 keep the ranges
-# apart).
+# checks.units ≤ 999 and fewer than 1000 blanking variants keep the ranges apart). 4000 and 6000 were the convergence
+# and robustness studies' averaging streams (phasetrace < 0.2): retired, never reused.
 CHECK_CONTEXT = {
     "units": 1000,
     "blanking": 2000,
     "unseen_phase": 3000,
-    "convergence": 4000,
     "single_neuron": 5000,
-    "robustness": 6000,
 }
 
 

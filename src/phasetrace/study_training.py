@@ -23,7 +23,7 @@ import numpy as np
 from . import training
 from .boundaries import confusion
 from .config import load
-from .models import training_sets
+from .models import get, training_sets
 from .runner import configure
 from .sweep import at_main_sizes, path
 
@@ -45,24 +45,23 @@ for _v in VARIANTS.values():  # every other training key as in the config; the L
 
 def fit_sets(config: dict, model: str, ds, overrides: dict) -> dict:
     """Fit every training set of ``model`` as the workflow does, with the config's training settings changed by
-    ``overrides``: p (k, sets, n_label, R, classes), accuracy (k, sets)."""
+    ``overrides``: p (k, sets, n_label, R, classes), accuracy (k, sets), boundaries (sets, 3): the first transition's
+    boundary, lo95 and hi95 per set, as the workflow computes them."""
     cfg = {**config, "training": {**config["training"], **overrides}}
     t = cfg["training"]
-    p, acc = [], []
+    p, acc, bounds = [], [], []
     for _, point in training_sets(cfg, model):
         x, labels, shape, context = training.set_samples(model, ds, point)
         hp = training.hyper(cfg, len(ds["label"].attrs["classes"]))
-        fit = training.fit_set(x, labels, hp, t["seeds"], cfg["seed"], t["holdout"], *context)
+        fit = training.fit_set(
+            x, labels, hp, t["seeds"], cfg["seed"], t["holdout"], *context, shape=shape, resamples=t["resamples"]
+        )
         p.append(fit["p"].reshape(t["seeds"], *shape, hp.n_classes))
         acc.append(fit["accuracy"])
-    return {"p": np.stack(p, axis=1), "accuracy": np.stack(acc, axis=1)}
-
-
-def boundaries(config: dict, ds, p: np.ndarray) -> np.ndarray:
-    """(eps, 3): MBL boundary, lo95, hi95 per ε, as the workflow computes them (:func:`.training.set_boundaries`)."""
-    boundary, samples = training.set_boundaries(config, "mbl", ds, p)
-    lo95, hi95 = np.percentile(samples[:, 0].reshape(samples.shape[0], -1), [2.5, 97.5], axis=1)
-    return np.stack([boundary[:, 0], lo95, hi95], axis=1)
+        found = training.fit_boundaries(ds[get(model).label_dim].values, ds["label"].sel(point).values, fit,
+                                        training.transitions(ds))  # fmt: skip
+        bounds.append([found[0].value, found[0].interval[0], found[0].interval[-1]])
+    return {"p": np.stack(p, axis=1), "accuracy": np.stack(acc, axis=1), "boundaries": np.array(bounds)}
 
 
 def main(argv=None) -> None:
@@ -77,7 +76,7 @@ def main(argv=None) -> None:
     W, eps = mbl["W"].values, mbl["eps"].values
     deep, low = (W >= 5.0) & (W <= 7.25), W <= 1.0
     e_ref = int(np.argmin(np.abs(eps - config["checks"]["units_eps"])))
-    base = boundaries(config, mbl, fit_sets(config, "mbl", mbl, VARIANTS["imbalance threshold"])["p"])
+    base = fit_sets(config, "mbl", mbl, VARIANTS["imbalance threshold"])["boundaries"]
     print(
         "| variant | MBL held-out accuracy min–mean | C on 5 ≤ W ≤ 7.25 (mean, worst ε) | C on W ≤ 1 (mean, worst ε) "
         f"| called localized on 5 ≤ W ≤ 7.25 | boundary at ε = {eps[e_ref]:.2f} [95%] | ε agreeing with the "
@@ -90,7 +89,7 @@ def main(argv=None) -> None:
         facc = fit_sets(config, "floquet", flq, VARIANTS[name])["accuracy"]
         p = fit["p"]
         conf = confusion(p.mean(axis=3)).mean(axis=0)  # (eps, W)
-        b = boundaries(config, mbl, p)
+        b = fit["boundaries"]
         agree = int(np.sum((b[:, 1] <= base[:, 2]) & (base[:, 1] <= b[:, 2])))
         localized = float((p[:, :, deep].argmax(-1) == 1).mean())
         print(

@@ -12,6 +12,7 @@ Target paths (all under ``results/``), for every model (:mod:`.models`):
 ``{model}/L{L}/{kind}/confusion.zarr``, ``…/boundary.csv``  confusion and boundaries with intervals
 ``{model}/L{L}/robustness/{variant}.csv``            boundaries under one measurement variant (``site-N100-t1``:
                                                      observable, shots or ``inf``, time stride)
+``replicates/{model}/L{L}/rep{i}.csv``               one rerun of the replicate study (:mod:`.replicates`)
 ``phase_diagram.png``                                the main figure (kind: ``training.classifier``)
 ===================================================  ===========================================================
 
@@ -38,6 +39,7 @@ TEMPLATES = {
     "confusion": "{root}/{model}/L{L}/{classifier}/confusion.zarr",
     "boundary": "{root}/{model}/L{L}/{classifier}/boundary.csv",
     "robustness": "{root}/{model}/L{L}/robustness/{variant}.csv",
+    "replicate": "{root}/replicates/{model}/L{L}/rep{replicate}.csv",
 }
 ALL_SETS = "all"  # the set name of a model trained once over its whole sweep
 

@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from . import __version__
-from .boundaries import BOUNDS, confusion, gap, intervals, transition
+from .boundaries import BOUNDS, Boundary, confusion, estimate, gap
 from .classifiers import Hyper, fit_members, flat_params, hyper_attrs, member_keys, predict_members, unflat_params
 from .measurement import features, measured, observed
 from .models import get, training_sets
@@ -66,35 +66,54 @@ def holdout_split(labels: np.ndarray, fraction: float, seed: int, *context: int)
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(held))
 
 
-def bootstrap_samples(train: np.ndarray, labels: np.ndarray, k: int, seed: int, *context: int) -> np.ndarray:
-    """(k, n_train): each member's resample, with replacement and within each class, of the training samples."""
+def realization_resamples(
+    train: np.ndarray, shape: tuple[int, int], groups: int, seed: int, *context: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each member group's bootstrap replicate of the data (:mod:`.boundaries`): its resample, with replacement, of
+    the training samples at each labeled sweep point (``train_idx`` (G, n_train); samples are ordered (point,
+    realization), ``shape`` = (points, R)), and of the realizations it averages at every point (``averaging``
+    (G, points, R))."""
+    n, R = shape
     rng = stream_rng(seed, "bootstrap", *context)
-    out = []
-    for _ in range(k):
-        out.append(
-            np.concatenate(
-                [
-                    rng.choice(train[labels[train] == c], size=int(np.sum(labels[train] == c)))
-                    for c in np.unique(labels[train])
-                ]
-            )
-        )
-    return np.stack(out)
+    point = train // R
+    train_idx = np.stack(
+        [
+            np.concatenate([rng.choice(train[point == w], size=int(np.sum(point == w))) for w in np.unique(point)])
+            for _ in range(groups)
+        ]
+    )
+    return train_idx, rng.integers(0, R, size=(groups, n, R))
 
 
-def fit_set(x: np.ndarray, labels: np.ndarray, hp: Hyper, k: int, seed: int, holdout: float, *context: int) -> dict:
-    """Fit k members on the labeled samples of x (n, T, F) (each on its own bootstrap resample of the training
-    samples) and predict every sample.
+def fit_set(
+    x: np.ndarray,
+    labels: np.ndarray,
+    hp: Hyper,
+    k: int,
+    seed: int,
+    holdout: float,
+    *context: int,
+    shape: tuple[int, int] | None = None,
+    resamples: int = 1,
+) -> dict:
+    """Fit k members on the labeled samples of x (n, T, F), ordered (point, realization) with ``shape`` = (points,
+    R), in ``resamples`` groups of k/resamples members, each group on its own bootstrap replicate of the
+    realizations (:func:`realization_resamples`), and predict every sample. Without ``shape`` every sample is a
+    point of its own, and the replicates are the training samples themselves.
 
-    Returns params (stacked), p (k, n, classes), loss (k, epochs), accuracy (k,) on the held-out labeled samples.
-    The split, the resamples and the member keys depend on (seed, context), not on the kind: every classifier of
-    a comparison sees the same data.
+    Returns params (stacked), p (k, n, classes), loss (k, epochs), accuracy (k,) on the held-out labeled samples,
+    the held-out indices and ``averaging`` (G, points, R), the groups' resamples of the averaged realizations. The
+    split, the resamples and the member keys depend on (seed, context), not on the kind: every classifier of a
+    comparison sees the same data.
     """
     configure()
+    if k % resamples:
+        raise ValueError(f"{k} members do not form {resamples} groups of equal size")
     x = np.asarray(x, dtype=np.float32)
     labels = np.asarray(labels)
     train, held = holdout_split(labels, holdout, seed, *context)
-    train_idx = bootstrap_samples(train, labels, k, seed, *context)
+    group_idx, averaging = realization_resamples(train, shape or (labels.size, 1), resamples, seed, *context)
+    train_idx = np.repeat(group_idx, k // resamples, axis=0)
     unlabeled = np.nonzero(labels < 0)[0]
     x_unl = x[unlabeled] if unlabeled.size else x[:1]
     with _XLA_TRAINING:
@@ -107,7 +126,16 @@ def fit_set(x: np.ndarray, labels: np.ndarray, hp: Hyper, k: int, seed: int, hol
             "lower training.learning_rate or check the input traces"
         )
     acc = (p[:, held].argmax(-1) == labels[held][None, :]).mean(axis=1) if held.size else np.full(k, np.nan)
-    return {"params": params, "p": p, "loss": loss, "accuracy": acc, "held_out": held}
+    return {"params": params, "p": p, "loss": loss, "accuracy": acc, "held_out": held, "averaging": averaging}
+
+
+def fit_boundaries(values: np.ndarray, set_labels: np.ndarray, fit: dict, transitions: list) -> list[Boundary]:
+    """Each transition's :class:`~.boundaries.Boundary` of a fitted set (:func:`fit_set`) along the labeled
+    sweep ``values`` with the set's labels per point."""
+    averaging = fit["averaging"]
+    p = np.asarray(fit["p"], dtype=np.float64)
+    p = p.reshape(p.shape[0], *averaging.shape[1:], p.shape[-1])
+    return [estimate(values, p, a, b, *gap(values, set_labels, a, b), averaging) for a, b, _ in transitions]
 
 
 def save_set(output: str, fit: dict, hp: Hyper, ds: xr.Dataset, time_dim: str, attrs: dict) -> None:
@@ -120,6 +148,7 @@ def save_set(output: str, fit: dict, hp: Hyper, ds: xr.Dataset, time_dim: str, a
         "loss": fit["loss"],
         "accuracy": fit["accuracy"],
         "held_out": fit["held_out"],
+        "averaging": fit["averaging"],
         "times": np.asarray(ds[time_dim].values, dtype=np.float64),
     }
     var = observed(ds)
@@ -180,7 +209,9 @@ def network_job(config: dict, model: str, classifier: str, set_name: str, datase
     x, labels, shape, context = set_samples(model, ds, point)
     hp = hyper(config, len(ds["label"].attrs["classes"]), classifier)
     t = config["training"]
-    fit = fit_set(x, labels, hp, t["seeds"], config["seed"], t["holdout"], *context)
+    fit = fit_set(
+        x, labels, hp, t["seeds"], config["seed"], t["holdout"], *context, shape=shape, resamples=t["resamples"]
+    )
     save_set(
         output,
         fit,
@@ -202,24 +233,6 @@ def transitions(ds: xr.Dataset) -> list[tuple[int, int, str]]:
     """The transitions between neighbouring classes along the labeled dimension: (a, a + 1, "a|b")."""
     names = list(ds["label"].attrs["classes"])
     return [(a, a + 1, f"{names[a]}|{names[a + 1]}") for a in range(len(names) - 1)]
-
-
-def set_boundaries(config: dict, model: str, ds: xr.Dataset, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Boundaries (sets, transitions) and their bootstrap samples (sets, transitions, k, B) of members'
-    predictions p (k, sets, n_label, R, classes) on the dataset ``ds`` of ``model``."""
-    m = get(model)
-    x = ds[m.label_dim].values
-    rng = stream_rng(config["seed"], "averaging", MODEL_IDS[model])
-    boundary, samples = [], []
-    for s, (_, point) in enumerate(training_sets(config, model)):
-        labels = ds["label"].sel(point).values
-        fits = [
-            transition(x, p[:, s], a, b, *gap(x, labels, a, b), config["training"]["bootstrap"], rng)
-            for a, b, _ in transitions(ds)
-        ]
-        boundary.append([f[0] for f in fits])
-        samples.append(np.stack([f[1] for f in fits]))
-    return np.array(boundary), np.stack(samples)
 
 
 def confusion_job(
@@ -246,54 +259,70 @@ def confusion_job(
     acc = np.stack([by_point[name]["accuracy"] for name, _ in sets], axis=1)  # (k, sets)
     loss = np.stack([by_point[name]["loss"] for name, _ in sets], axis=1)  # (k, sets, epochs)
     per_seed, conf, per_sample = _point_confusion(p)
-    boundary, samples = set_boundaries(config, model, ds, p)
-    bounds = intervals(samples)
     x = ds[m.label_dim].values
-    names = [t[2] for t in transitions(ds)]
+    trans = transitions(ds)
+    names = [t[2] for t in trans]
+    found = [
+        fit_boundaries(x, ds["label"].sel(pt).values, {"p": p[:, s], "averaging": by_point[name]["averaging"]}, trans)
+        for s, (name, pt) in enumerate(sets)
+    ]  # (sets, transitions) of Boundary
+    field = lambda f: np.array([[f(b) for b in row] for row in found])  # noqa: E731
+    boundary, se, bounds = field(lambda b: b.value), field(lambda b: b.se), field(lambda b: b.interval)
+    dof = field(lambda b: b.dof)
+    replicates, members = field(lambda b: b.replicates), field(lambda b: b.members)
     peak = np.array(
         [
             [
                 x[inside][np.argmax(conf[s][inside])]
-                for inside in [
-                    (x >= g[0]) & (x <= g[1])
-                    for g in (gap(x, ds["label"].sel(pt).values, a, b) for a, b, _ in transitions(ds))
-                ]
+                for inside in (_between(x, *gap(x, ds["label"].sel(pt).values, a, b)) for a, b, _ in trans)
             ]
             for s, (_, pt) in enumerate(sets)
         ]
     )
-    squeeze = (lambda v: v[:, 0]) if not m.set_dims else (lambda v: v)  # a model with one set has no set dimension
+    one = (lambda v: v[0]) if not m.set_dims else (lambda v: v)  # a model with one set has no set dimension
+    squeeze = (lambda v: v[:, 0]) if not m.set_dims else (lambda v: v)
     sd, lab = m.set_dims, m.label_dim
     out = xr.Dataset(
         {
-            "p": (("seed", *sd, lab, "realization", "class"), p if sd else p[:, 0]),
+            "p": (("seed", *sd, lab, "realization", "class"), squeeze(p)),
             "confusion": (
                 (*sd, lab),
-                conf if sd else conf[0],
+                one(conf),
                 {"long_name": "C of the realization-averaged prediction, member mean"},
             ),
-            "confusion_per_seed": (("seed", *sd, lab), per_seed if sd else per_seed[:, 0]),
-            "confusion_per_sample": (
-                (*sd, lab),
-                per_sample if sd else per_sample[0],
-                {"long_name": "per-sample C, mean"},
-            ),
+            "confusion_per_seed": (("seed", *sd, lab), squeeze(per_seed)),
+            "confusion_per_sample": ((*sd, lab), one(per_sample), {"long_name": "per-sample C, mean"}),
             "accuracy": (("seed", *sd), squeeze(acc), {"long_name": "held-out accuracy on the training windows"}),
             "loss": (("seed", *sd, "epoch"), squeeze(loss)),
             "boundary": (
                 (*sd, "transition"),
-                boundary if sd else boundary[0],
-                {"long_name": f"{lab} where neighbouring phases' mean p cross"},
+                one(boundary),
+                {"long_name": f"{lab} where neighbouring phases' mean p cross (logistic fit between the windows)"},
             ),
+            "boundary_se": (
+                (*sd, "transition"),
+                one(se),
+                {"long_name": "calibrated standard error (retrained bootstrap, optimizer noise corrected)"},
+            ),
+            "boundary_dof": ((*sd, "transition"), one(dof), {"long_name": "degrees of freedom of boundary_se"}),
             "boundary_interval": (
                 (*sd, "transition", "bound"),
-                bounds if sd else bounds[0],
-                {"long_name": "bootstrap percentile intervals"},
+                one(bounds),
+                {"long_name": "Student-t intervals centred on the boundary"},
             ),
-            "boundary_bootstrap": ((*sd, "transition", "seed", "resample"), samples if sd else samples[0]),
+            "boundary_replicates": (
+                (*sd, "transition", "resample"),
+                one(replicates),
+                {"long_name": "estimate of each retrained bootstrap group"},
+            ),
+            "boundary_members": (
+                (*sd, "transition", "seed"),
+                one(members),
+                {"long_name": "single members' estimates: the member-spread diagnostic, not an error bar"},
+            ),
             "boundary_grid": (
                 (*sd, "transition"),
-                peak if sd else peak[0],
+                one(peak),
                 {"long_name": f"grid {lab} of maximal confusion between the windows"},
             ),
         },
@@ -306,7 +335,7 @@ def confusion_job(
             "epoch": np.arange(loss.shape[-1]),
             "transition": names,
             "bound": BOUNDS,
-            "resample": np.arange(samples.shape[-1]),
+            "resample": np.arange(replicates.shape[-1]),
         },
         attrs={
             "model": model,
@@ -322,32 +351,57 @@ def confusion_job(
     rows = []
     for s, (_, point) in enumerate(sets):
         for t, name in enumerate(names):
+            band = found[s][t].member_band
             rows.append(
                 [
                     *(f"{v:.4f}" for v in point.values()),
                     name,
                     f"{boundary[s, t]:.4f}",
+                    f"{se[s, t]:.4f}",
                     *[f"{v:.4f}" for v in bounds[s, t]],
+                    *[f"{v:.4f}" for v in band],
                     f"{peak[s, t]:.4f}",
                     f"{conf[s].max():.4f}",
                     f"{acc[:, s].min():.4f}",
                     f"{acc[:, s].mean():.4f}",
                 ]
             )
-    write_csv(
-        table,
-        [
-            *sd,
-            "transition",
-            f"{lab}_boundary",
-            *[f"{lab}_{b}" for b in BOUNDS],
-            f"{lab}_peak_grid",
-            "confusion_peak",
-            "accuracy_min",
-            "accuracy_mean",
-        ],
-        rows,
-    )
+    write_csv(table, boundary_columns(list(sd), lab), rows)
+
+
+def boundary_columns(set_dims: list[str], lab: str) -> list[str]:
+    """The header of ``boundary.csv``."""
+    return [
+        *set_dims,
+        "transition",
+        f"{lab}_boundary",
+        f"{lab}_se",
+        *[f"{lab}_{b}" for b in BOUNDS],
+        f"{lab}_member_lo68",
+        f"{lab}_member_hi68",
+        f"{lab}_peak_grid",
+        "confusion_peak",
+        "accuracy_min",
+        "accuracy_mean",
+    ]
+
+
+def read_boundaries(path: str) -> list[dict]:
+    """The rows of a ``boundary.csv``; one written before the calibrated intervals (phasetrace < 0.2: no
+    ``*_se`` column, its lo/hi columns were percentiles of single members) is refused with what to do."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+        header = rows[0].keys() if rows else []
+    if not any(c.endswith("_se") for c in header):
+        raise ValueError(
+            f"{path} was written before phasetrace 0.2: its interval columns are percentiles of single members, not "
+            "the calibrated intervals of its boundary; rebuild it (delete it and rerun the workflow's target)"
+        )
+    return rows
+
+
+def _between(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return (x >= lo) & (x <= hi)
 
 
 def write_csv(path: str, header: list[str], rows: list[list[str]]) -> None:

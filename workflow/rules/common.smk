@@ -169,6 +169,8 @@ SCALING = [
     "results/figures/scaling.png",
 ]
 CONVERGENCE = ["results/checks/convergence.csv", "results/figures/convergence.png"]
+# The replicate study's outputs (replicates.smk; its own target, not in all)
+REPLICATES_TABLE = ["results/checks/replicates.csv", "results/figures/replicates.png"]
 
 
 def scaling_targets():
