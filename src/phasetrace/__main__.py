@@ -113,7 +113,8 @@ def _checked_input(ds, traces: str, networks: str, attrs: dict, times):
     differs = grid_difference(grid, times, time_dim)
     if differs:
         raise ValueError(
-            f"--traces {traces}: the {time_dim} grid is not the one the networks were trained on: {differs}"
+            f"--traces {traces}: the {time_dim} grid ({_span(grid)}) is not the one the networks were trained on "
+            f"({_span(times)}): {differs}"
         )
     empty = [d for d, n in zip(data.dims, data.shape, strict=True) if n == 0]
     if empty:
@@ -145,15 +146,21 @@ def _checked_input(ds, traces: str, networks: str, attrs: dict, times):
     return x.reshape(-1, *x.shape[-2:]).astype(np.float32), data.dims[: -len(last)], data.shape[: -len(last)]
 
 
+def _span(grid) -> str:
+    if grid is None:
+        return "no coordinate"
+    return f"{grid.size} points in [{grid.min()}, {grid.max()}]" if grid.size else "no points"
+
+
 def grid_difference(grid, times, time_dim: str) -> str | None:
     """Where a traces file's time grid differs from a set's (None: they agree to 1e-9 relative): the number of
     points, or the first point that differs and the largest difference."""
     import numpy as np
 
     if grid is None:
-        return f"the traces have no {time_dim} coordinate; the set was trained on {times.size} points"
+        return f"the traces have no {time_dim} coordinate"
     if grid.shape != times.shape:
-        return f"it has {grid.size} points, the set was trained on {times.size}"
+        return f"the numbers of points differ ({grid.size} here, {times.size} in training)"
     bad = ~np.isclose(grid, times, rtol=1e-9, atol=1e-12)
     if not bad.any():
         return None

@@ -340,7 +340,8 @@ def open_traces(path: str | os.PathLike):
         if path.suffix.lower() in NETCDF_SUFFIXES:
             with xr.open_dataset(path) as ds:
                 return ds.load()
-        verify_store(path, required=False)  # a phasetrace output is checked; traces from elsewhere have no manifest
+        if path.is_dir():  # a phasetrace output is checked; traces from elsewhere have no manifest
+            verify_store(path, required=False)
         with xr.open_zarr(path) as ds:
             return ds.load()
     except DamagedFileError:
