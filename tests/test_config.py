@@ -120,7 +120,10 @@ def test_holdout_is_checked_for_every_training_set():
     cfg["checks"]["windows"] = [[0.25, 8.0]]
     with pytest.raises(ValueError, match=r"holdout = 0\.6 .*class 'ergodic' of mbl\.windows \(1 labeled samples"):
         validate({**cfg, "training": {**cfg["training"], "holdout": 0.6}})
-    validate({**cfg, "training": {**cfg["training"], "holdout": 0.4}})  # round(0.4) = 0 held out: one sample trains
+    with pytest.raises(ValueError, match=r"holdout = 0\.4 .*holds out no sample of class 'ergodic'"):
+        validate({**cfg, "training": {**cfg["training"], "holdout": 0.4}})  # round(0.4) = 0: accuracy unmeasured
+    cfg["mbl"]["realizations"] = 2
+    validate({**cfg, "training": {**cfg["training"], "holdout": 0.5}})  # one of two samples trains, one is held out
 
 
 def test_yaml_errors_name_the_file_and_line(tmp_path):
@@ -171,14 +174,14 @@ def test_check_config_names_the_yaml_line_of_a_configfile(tmp_path):
     import sys
 
     bad = tmp_path / "bad.yaml"
-    bad.write_text("training:\n  epochs: [3\n  seeds: 2\n")
+    bad.write_text("training:\n  steps: [3\n  seeds: 2\n")
     proc = subprocess.run(
         [sys.executable, "-m", "phasetrace", "check-config", str(bad)], capture_output=True, text=True, cwd=ROOT
     )
     assert proc.returncode != 0 and f"{bad}, line 3, column 8: invalid YAML" in proc.stderr, proc.stderr
     assert "flow sequence at line 2" in proc.stderr
     good = tmp_path / "good.yaml"
-    good.write_text("training:\n  epochs: 3\n")
+    good.write_text("training:\n  steps: 3\n")
     proc = subprocess.run(
         [sys.executable, "-m", "phasetrace", "check-config", str(good)], capture_output=True, text=True, cwd=ROOT
     )
