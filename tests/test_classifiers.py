@@ -51,7 +51,7 @@ def synthetic(n, T=12, F=4, seed=0):
     return np.clip(x, -1, 1).astype(np.float32), y  # <σᶻ> lies in [-1, 1]
 
 
-SMALL = Hyper(n_classes=2, units=6, dropout=0.2, l2=0.01, learning_rate=0.01, batch_size=16, epochs=3)
+SMALL = Hyper(n_classes=2, units=6, dropout=0.2, l2=0.01, learning_rate=0.01, batch_size=16, steps=6)
 
 
 def test_aligned_input_is_the_trace_relative_to_the_initial_state():
@@ -158,7 +158,7 @@ def test_saved_sets_reload_and_predict_identically(tmp_path, kind):
 def test_confidence_enhancement_lowers_entropy_on_unlabeled_samples():
     x, y = synthetic(200, seed=4)
     labels = np.where(np.arange(200) < 120, y, -1)  # the last 80 samples are unlabeled
-    base = Hyper(n_classes=2, units=6, learning_rate=0.01, batch_size=32, epochs=10)
+    base = Hyper(n_classes=2, units=6, learning_rate=0.01, batch_size=32, steps=20)
     entropy = {}
     for weight in (0.0, 1.0):
         hp = Hyper(**{**base.__dict__, "confidence_weight": weight})
@@ -177,7 +177,7 @@ def test_concurrent_trainings_in_threads_finish():
     done = {}
 
     def fit(units):
-        hp = Hyper(n_classes=2, units=units, learning_rate=0.01, batch_size=16, epochs=3)
+        hp = Hyper(n_classes=2, units=units, learning_rate=0.01, batch_size=16, steps=6)
         return training.fit_set(x, y, hp, k=2, seed=units, holdout=0.2)["p"]
 
     def work(units):
@@ -284,7 +284,7 @@ def test_intervals_are_calibrated_on_a_known_transition_threshold_kind():
 @pytest.mark.slow
 def test_intervals_are_calibrated_on_a_known_transition_lstm():
     """As above for the LSTM (the optimizer's noise is part of the estimate), over 100 data sets."""
-    hp = Hyper(n_classes=2, units=4, learning_rate=0.01, batch_size=16, epochs=10)
+    hp = Hyper(n_classes=2, units=4, learning_rate=0.01, batch_size=16, steps=60)
     c95, c68, width = _coverage(hp, 100, 20, 10)
     assert 0.90 <= c95 <= 0.99 and 0.58 <= c68 <= 0.78, (c95, c68, width)
     assert width < 1.0

@@ -80,9 +80,9 @@ def test_seed_change_reruns_every_simulation(reference_run):
 
 @pytest.mark.workflow
 def test_training_change_reruns_networks_and_downstream_only(reference_run):
-    jobs_ = planned(reference_run, changed("training.epochs", 3))
+    jobs_ = planned(reference_run, changed("training.steps", 6))
     assert set(jobs_) == TRAINING
-    assert jobs_["mbl_network"] == 2 * 3  # 2 ε × the 3 network kinds; the imbalance threshold has no epochs
+    assert jobs_["mbl_network"] == 2 * 3  # 2 ε × the 3 network kinds; the imbalance threshold takes no steps
 
 
 @pytest.mark.workflow
@@ -169,10 +169,10 @@ def test_confusion_refuses_networks_trained_with_other_settings(reference_run, t
     with pytest.raises(
         ValueError,
         match=r"eps0\.3000\.zarr\.zip was made from another configuration: "
-        r"training\.epochs = 2 in the file, 3 in the config",
+        r"training\.steps = 4 in the file, 6 in the config",
     ):
         training.confusion_job(
-            changed("training.epochs", 3),
+            changed("training.steps", 6),
             "mbl",
             "lstm",
             str(reference_run / MBL_DS),
@@ -337,7 +337,7 @@ from phasetrace.classifiers import Hyper
 rng = np.random.default_rng(0)
 x = np.clip(rng.normal(size=(40, 5, 3)), -1, 1)
 y = np.repeat([0, 1], 20)
-fit = training.fit_set(x, y, Hyper(n_classes=2, units=4, batch_size=8, epochs=2), k=2, seed=3, holdout=0.2)
+fit = training.fit_set(x, y, Hyper(n_classes=2, units=4, batch_size=8, steps=4), k=2, seed=3, holdout=0.2)
 np.save(sys.argv[1], fit["p"])
 """
 

@@ -152,7 +152,7 @@ def fitted_set(tmp_path, observable):
         attrs={"L": 3},
     )
     seen = measure(ds, EXACT | {"observable": observable, "time_max": 1e9}, 0, "mbl")
-    hp = Hyper(**{**SMALL.__dict__, "epochs": 2})
+    hp = Hyper(**{**SMALL.__dict__, "steps": 4})
     xs = features(observed(seen))
     fit = training.fit_set(xs, y, hp, k=2, seed=0, holdout=0.2)
     path = tmp_path / f"{observable}.zarr.zip"
@@ -229,7 +229,7 @@ def test_a_bad_csv_is_named_with_what_is_wrong(tmp_path):
 
 def test_numpy_lstm_states_reproduce_the_network():
     x, y = synthetic(40, T=7, F=1)
-    hp = Hyper(**{**SMALL.__dict__, "units": 1, "epochs": 3})
+    hp = Hyper(**{**SMALL.__dict__, "units": 1, "steps": 6})
     fit = training.fit_set(x, y, hp, k=2, seed=1, holdout=0.2)
     stacked = flat_params(fit["params"])
     p = predict_members(fit["params"], x, hp)
@@ -262,7 +262,7 @@ def test_the_robustness_table_refuses_a_variant_made_from_other_settings(tmp_pat
     row = dict.fromkeys(COLUMNS, "0") | {"model": "mbl", "observable": "site", "shots": "30", "time_stride": "1"}
     good = digest(settings(TINY, "robustness", "mbl", variant="site-N30-t1"))
     other = copy.deepcopy(TINY)
-    other["training"]["epochs"] += 1
+    other["training"]["steps"] += 1
     for name, made_from in (
         ("good", good),
         ("stale", digest(settings(other, "robustness", "mbl", variant="site-N30-t1"))),

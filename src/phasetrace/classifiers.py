@@ -55,7 +55,7 @@ class Hyper:
     l2: float = 0.01
     learning_rate: float = 1e-3
     batch_size: int = 64
-    epochs: int = 25
+    steps: int = 50
     confidence_weight: float = 0.0
     late_times: int = 10
 
@@ -135,8 +135,11 @@ def _l2(params) -> jax.Array:
 
 def train_one(key, x, y, train_idx, x_unlabeled, hp: Hyper):
     """Train one network on the samples ``train_idx`` (with repeats: a bootstrap resample) of (x (n, T, F)
-    float32, y (n,) int); return (params, loss per epoch (epochs,)).
+    float32, y (n,) int) for ``hp.steps`` optimizer steps; return (params, loss per epoch (epochs,)), where
+    epochs = ⌈steps / batches per epoch⌉ (the last one may be cut short; its loss is the mean of its steps).
 
+    A fixed number of steps, not of epochs: the training budget does not grow with the data, so the learned function,
+    and the boundary read from it, converge as realizations are added instead of drifting with the number of updates.
     ``key`` fixes initialization, shuffling and dropout. Batches are consecutive slices of a fresh permutation of
     ``train_idx`` each epoch; the last, short batch is completed by wrapping around the permutation.
     """
@@ -148,6 +151,7 @@ def train_one(key, x, y, train_idx, x_unlabeled, hp: Hyper):
     opt = optax.adam(hp.learning_rate)
     opt_state = opt.init(params)
     n_batches = max(1, -(-n // hp.batch_size))
+    n_epochs = -(-hp.steps // n_batches)
 
     def loss_fn(params, xb, yb, xu, k_drop):
         out = logits(graphdef, params, xb, k_drop)
@@ -157,8 +161,9 @@ def train_one(key, x, y, train_idx, x_unlabeled, hp: Hyper):
             loss = loss + hp.confidence_weight * jnp.mean(-jnp.sum(p * jnp.log(p + 1e-12), axis=-1))
         return loss
 
-    def epoch(carry, k_epoch):
+    def epoch(carry, e_key):
         params, opt_state = carry
+        e, k_epoch = e_key
         k_perm, k_unl, k_drop = jax.random.split(k_epoch, 3)
         perm = jnp.resize(train_idx[jax.random.permutation(k_perm, n)], (n_batches * hp.batch_size,))
         unl = jax.random.randint(k_unl, (n_batches, hp.batch_size), 0, max(1, x_unlabeled.shape[0]))
@@ -169,13 +174,16 @@ def train_one(key, x, y, train_idx, x_unlabeled, hp: Hyper):
             loss, grads = jax.value_and_grad(loss_fn)(
                 params, x[idx], y[idx], x_unlabeled[unl[b]], jax.random.fold_in(k_drop, b)
             )
-            updates, opt_state = opt.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), loss
+            updates, new_state = opt.update(grads, opt_state, params)
+            live = e * n_batches + b < hp.steps  # the last epoch stops at the step budget
+            keep = lambda new, old: jax.tree.map(lambda a, c: jnp.where(live, a, c), new, old)  # noqa: E731
+            return (keep(optax.apply_updates(params, updates), params), keep(new_state, opt_state)), (loss, live)
 
-        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), jnp.arange(n_batches))
-        return (params, opt_state), losses.mean()
+        (params, opt_state), (losses, live) = jax.lax.scan(step, (params, opt_state), jnp.arange(n_batches))
+        return (params, opt_state), jnp.sum(losses * live) / jnp.sum(live)
 
-    (params, _), loss_curve = jax.lax.scan(epoch, (params, opt_state), jax.random.split(k_run, hp.epochs))
+    keys = jax.random.split(k_run, n_epochs)
+    (params, _), loss_curve = jax.lax.scan(epoch, (params, opt_state), (jnp.arange(n_epochs), keys))
     return params, loss_curve
 
 

@@ -163,6 +163,10 @@ REMOVED = {
         "realizations (training.seeds members in training.resamples groups), not from resampling the averaged "
         "realizations of fixed members; remove training.bootstrap and set training.resamples (default 20)"
     ),
+    ("training", "epochs"): (
+        "training.steps: the networks train for a fixed number of optimizer steps, so that the training budget does "
+        "not grow with the data (25 epochs of the default set were 50 steps; of the paper's, 150)"
+    ),
 }
 
 

@@ -29,7 +29,7 @@ _TRAINING = [
     "l2",
     "learning_rate",
     "batch_size",
-    "epochs",
+    "steps",
     "seeds",
     "resamples",
     "holdout",

@@ -30,11 +30,11 @@ from .sweep import at_main_sizes, path
 VARIANTS = {
     "paper (raw, lr 0.001)": {"input": "raw", "learning_rate": 0.001},
     "raw, lr 0.01": {"input": "raw", "learning_rate": 0.01},
-    "raw, lr 0.01, 100 epochs": {"input": "raw", "learning_rate": 0.01, "epochs": 100},
+    "raw, lr 0.01, 200 steps": {"input": "raw", "learning_rate": 0.01, "steps": 200},
     "raw, lr 0.01, l2 = 0": {"input": "raw", "learning_rate": 0.01, "l2": 0.0},
     "aligned, lr 0.01": {"input": "aligned", "learning_rate": 0.01},
     "aligned, lr 0.01, l2 = 0": {"input": "aligned", "learning_rate": 0.01, "l2": 0.0},
-    "aligned, lr 0.01, 100 epochs": {"input": "aligned", "learning_rate": 0.01, "epochs": 100},
+    "aligned, lr 0.01, 200 steps": {"input": "aligned", "learning_rate": 0.01, "steps": 200},
     "imbalance threshold": {"classifier": "imbalance"},
     "logistic, aligned": {"classifier": "logistic", "input": "aligned", "learning_rate": 0.01},
     "mlp, aligned": {"classifier": "mlp", "input": "aligned", "learning_rate": 0.01},

@@ -44,7 +44,7 @@ def hyper(config: dict, n_classes: int, kind: str | None = None) -> Hyper:
         t["l2"],
         t["learning_rate"],
         t["batch_size"],
-        t["epochs"],
+        t["steps"],
         t["confidence_weight"],
         t["late_times"],
     )
@@ -168,6 +168,11 @@ def load_networks(path: str):
     missing = [k for k in ("hyper", "n_features", "classes", "time_dim") if k not in attrs]
     if missing or "times" not in arrays:
         raise ValueError(f"{path} is not a phasetrace classifier set (missing {missing or ['times']})")
+    if "epochs" in attrs["hyper"]:
+        raise ValueError(
+            f"{path} was saved by phasetrace < 0.2 (trained for a number of epochs, without member groups for the "
+            "calibrated intervals); rebuild it with the current version (delete it and rerun its workflow target)"
+        )
     hp = Hyper(**attrs["hyper"])
     params = {k.removeprefix("params."): v for k, v in arrays.items() if k.startswith("params.")}
     times = arrays["times"]
