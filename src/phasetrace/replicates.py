@@ -110,29 +110,35 @@ def simulate(config: dict, model: str):
 def replicate_job(config: dict, replicate: int, output: str) -> None:
     """One replicate: simulate, then the boundary with its interval at each R of ``replicates.realizations``."""
     configure()
-    rep = config["replicates"]
-    model = rep["model"]
     cfg = replicate_config(config, replicate)
+    ds = simulate(cfg, config["replicates"]["model"])
+    write_csv(output, COLUMNS, replicate_rows(cfg, replicate, ds))
+
+
+def replicate_rows(cfg: dict, replicate: int, ds) -> list[list]:
+    """Rows (:data:`COLUMNS`) of one replicate's dataset ``ds`` as simulated from its config ``cfg``
+    (:func:`replicate_config`): each transition's boundary at each R of ``replicates.realizations``."""
+    model = cfg["replicates"]["model"]
     m = get(model)
-    ds = measured(cfg, model, simulate(cfg, model))
+    ds = measured(cfg, model, ds)
     ((_, point),) = training_sets(cfg, model)
     t = cfg["training"]
     hp = hyper(cfg, len(ds["label"].attrs["classes"]))
     values = ds[m.label_dim].values
     set_labels = ds["label"].sel(point).values if point else ds["label"].values
+    trans = transitions(ds)
     rows = []
-    for R in rep["realizations"]:
+    for R in cfg["replicates"]["realizations"]:
         x, labels, shape, context = set_samples(model, ds.isel(realization=slice(0, R)), point)
         fit = fit_set(
             x, labels, hp, t["seeds"], cfg["seed"], t["holdout"], *context, shape=shape, resamples=t["resamples"]
         )
-        trans = transitions(ds)
         for (_, _, name), found in zip(trans, fit_boundaries(values, set_labels, fit, trans), strict=True):
             rows.append(
                 [replicate, cfg["seed"], R, name, *(f"{v:.6g}" for v in (found.value, found.se, found.dof))]
                 + [f"{v:.6g}" for v in (*found.interval, *found.member_band)]
             )
-    write_csv(output, COLUMNS, rows)
+    return rows
 
 
 def summarize(rows: list[dict]) -> list[dict]:
