@@ -79,6 +79,35 @@ def test_default_target_draws_the_phase_diagram_from_confusion_datasets(referenc
     assert len((reference_run / "results/floquet/L4/lstm/boundary.csv").read_text().splitlines()) == 3
 
 
+def outside_own_intervals(root: Path) -> tuple[int, int]:
+    """(estimates outside their own 68% or 95% interval, estimates checked) over every table under ``root`` that
+    reports a boundary with its intervals (boundary.csv of every model and kind, the comparison, robustness, scaling
+    and convergence tables)."""
+    bad = total = 0
+    for path in sorted(root.rglob("*.csv")):
+        rows = list(csv.DictReader(open(path)))
+        if not rows:
+            continue
+        cols = rows[0].keys()
+        value = next((c for c in cols if c == "boundary" or c.endswith("_boundary")), None)
+        prefix = "" if value == "boundary" else (value or "").removesuffix("boundary")
+        if value is None or f"{prefix}lo95" not in cols:
+            continue
+        for r in rows:
+            lo95, lo68, x, hi68, hi95 = (float(r[c]) for c in (f"{prefix}lo95", f"{prefix}lo68", value,
+                                                               f"{prefix}hi68", f"{prefix}hi95"))  # fmt: skip
+            total += 1
+            bad += not (lo95 <= lo68 <= x <= hi68 <= hi95)
+    return bad, total
+
+
+def test_no_estimate_lies_outside_its_own_intervals(reference_run):
+    """Every boundary the tiny default target reports lies inside its own 68% and 95% intervals (issue 21: a point
+    estimate was seen outside its own 95% interval)."""
+    bad, total = outside_own_intervals(reference_run / "results")
+    assert total >= 40 and bad == 0, (bad, total)
+
+
 def test_default_target_builds_the_paper_checks_and_the_report(reference_run):
     import csv
 

@@ -22,10 +22,13 @@ replicate that of m: the variance of the replicates is corrected by the optimize
 
     V = var_g(x*_g) − (1/m − 1/k) · v₁,   v₁ = mean_g (x*_{g,A} − x*_{g,B})² / (1/m_A + 1/m_B)
 
-(floored at v₁/k, the optimizer's share of the reported value). The intervals are Student-t intervals centred on the
-reported value, x* ± t_ν(q) √V, with ν from Satterthwaite's formula for the two estimated terms; they are clipped
-to the search range (the estimate never leaves it). So the value lies inside its own intervals by construction, and
-replicates of the whole pipeline land inside the 68% interval about 68% of the time (measured: README, Error bars).
+(floored at v₁/k, the optimizer's share of the reported value, and at the variance of the reported value's own
+members averaged over each group's resample of the realizations: the averaging noise alone, a lower bound of the
+whole; the correction, estimated from G pairs, can otherwise cancel the replicates' variance by chance). The
+intervals are Student-t intervals centred on the reported value, x* ± t_ν(q) √V, with ν from Satterthwaite's formula
+for the two estimated terms (G − 1 where the floor holds); they are clipped to the search range (the estimate never
+leaves it). So the value lies inside its own intervals by construction, and replicates of the whole pipeline land
+inside the 68% interval about 68% of the time (measured: README, Error bars).
 
 **The member spread** (``members``): single members' estimates on all realizations, kept as a named diagnostic of
 how much one network varies — it is not the uncertainty of the reported value, which averages k of them.
@@ -159,13 +162,18 @@ def estimate(x: np.ndarray, p: np.ndarray, a: int, b: int, lo: float, hi: float,
 
     value = at(p.mean(axis=(0, 2)))
     rows = np.arange(n)[:, None]
-    replicates, halves = np.empty(G), []
+    replicates, averaged, halves = np.empty(G), np.empty(G), []
     for g in range(G):
-        q = p[g * m : (g + 1) * m][:, rows, averaging[g]].mean(axis=2)  # (m, n_x, classes)
+        q = p[:, rows, averaging[g]].mean(axis=2)  # (k, n_x, classes): every member on group g's realizations
+        averaged[g] = at(q.mean(axis=0))
+        q = q[g * m : (g + 1) * m]
         replicates[g] = at(q.mean(axis=0))
         if m >= 2:
             halves.append(at(q[: m // 2].mean(axis=0)) - at(q[m // 2 :].mean(axis=0)))
     V, dof = replicate_variance(replicates, np.asarray(halves), m, k)
+    floor = float(np.var(averaged, ddof=1)) if G > 1 else 0.0
+    if floor > V:  # the averaged realizations' share alone: a lower bound of the whole variance
+        V, dof = floor, float(max(G - 1, 1))
     se = float(np.sqrt(V))
     t = stats.t.ppf([LEVELS[name] for name in BOUNDS], dof)
     interval = np.clip(value + se * t, lo, hi)
