@@ -285,7 +285,7 @@ def test_intervals_are_calibrated_on_a_known_transition_threshold_kind():
 def test_intervals_are_calibrated_on_a_known_transition_lstm():
     """As above for the LSTM (the optimizer's noise is part of the estimate), over 100 data sets."""
     hp = Hyper(n_classes=2, units=4, learning_rate=0.01, batch_size=16, steps=60)
-    c95, c68, width = _coverage(hp, 100, 20, 10)
+    c95, c68, width = _coverage(hp, 100, 40, 10)  # the default structure: 10 groups of 4
     assert 0.90 <= c95 <= 0.99 and 0.58 <= c68 <= 0.78, (c95, c68, width)
     assert width < 1.0
 

@@ -26,9 +26,9 @@ replicate that of m: the variance of the replicates is corrected by the optimize
 members averaged over each group's resample of the realizations: the averaging noise alone, a lower bound of the
 whole; the correction, estimated from G pairs, can otherwise cancel the replicates' variance by chance). The
 intervals are Student-t intervals centred on the reported value, x* ± t_ν(q) √V, with ν from Satterthwaite's formula
-for the two estimated terms (G − 1 where the floor holds); they are clipped to the search range (the estimate never
-leaves it). So the value lies inside its own intervals by construction, and replicates of the whole pipeline land
-inside the 68% interval about 68% of the time (measured: README, Error bars).
+for the two estimated terms (kept where the floor holds: it bounds V, not its uncertainty); they are clipped to the
+search range (the estimate never leaves it). So the value lies inside its own intervals by construction, and
+replicates of the whole pipeline land inside the 68% interval about 68% of the time (measured: README, Error bars).
 
 **The member spread** (``members``): single members' estimates on all realizations, kept as a named diagnostic of
 how much one network varies — it is not the uncertainty of the reported value, which averages k of them.
@@ -172,8 +172,7 @@ def estimate(x: np.ndarray, p: np.ndarray, a: int, b: int, lo: float, hi: float,
             halves.append(at(q[: m // 2].mean(axis=0)) - at(q[m // 2 :].mean(axis=0)))
     V, dof = replicate_variance(replicates, np.asarray(halves), m, k)
     floor = float(np.var(averaged, ddof=1)) if G > 1 else 0.0
-    if floor > V:  # the averaged realizations' share alone: a lower bound of the whole variance
-        V, dof = floor, float(max(G - 1, 1))
+    V = max(V, floor)  # the averaged realizations' share alone: a lower bound of the whole variance
     se = float(np.sqrt(V))
     t = stats.t.ppf([LEVELS[name] for name in BOUNDS], dof)
     interval = np.clip(value + se * t, lo, hi)

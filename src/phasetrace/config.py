@@ -135,7 +135,7 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
         raise ValueError(
             f"invalid config: training.seeds = {t['seeds']} is not allowed with training.resamples = "
             f"{t['resamples']}: the members form resamples groups of equal size, so seeds must be a multiple of "
-            "resamples (e.g. seeds: 40, resamples: 20)"
+            "resamples (e.g. seeds: 40, resamples: 10)"
         )
     for model in present:
         values = grid(config[model.name][model.label_dim])
@@ -161,7 +161,7 @@ REMOVED = {
     ("training", "bootstrap"): (
         "training.resamples: the boundaries' intervals now come from groups of members retrained on resampled "
         "realizations (training.seeds members in training.resamples groups), not from resampling the averaged "
-        "realizations of fixed members; remove training.bootstrap and set training.resamples (default 20)"
+        "realizations of fixed members; remove training.bootstrap and set training.resamples (default 10)"
     ),
     ("training", "epochs"): (
         "training.steps: the networks train for a fixed number of optimizer steps, so that the training budget does "
