@@ -420,3 +420,31 @@ def test_a_config_may_leave_out_the_models_it_does_not_build(tmp_path):
         "quasiperiodic_network": 8, "quasiperiodic_confusion": 4, "classifiers_figure": 1, "phase_diagram": 1,
         "measurement_variant": 6, "measurement": 1, "all": 1,
     }  # fmt: skip
+
+
+@pytest.mark.workflow
+def test_the_replicate_study_reruns_with_spawned_seeds_and_summarizes_what_it_wrote(tmp_path):
+    """`snakemake replicates` on the tiny config: one table per replicate with its own root seed (spawned from the
+    config's), every estimate inside its own intervals, and a summary recomputed here from those tables."""
+    from phasetrace.replicates import replicate_seed
+
+    d = workdir(tmp_path, TINY)
+    snakemake(d, "--cores", "2", "replicates")
+    rep = TINY["replicates"]
+    tables = sorted((d / "results/replicates/mbl/L6").glob("rep*.csv"))
+    assert [p.name for p in tables] == [f"rep{i:03d}.csv" for i in range(rep["n"])]
+    rows = [r for p in tables for r in csv.DictReader(open(p))]
+    assert {int(r["seed"]) for r in rows} == {replicate_seed(TINY["seed"], i) for i in range(rep["n"])}
+    assert len({replicate_seed(TINY["seed"], i) for i in range(rep["n"])} | {TINY["seed"]}) == rep["n"] + 1
+    assert outside_own_intervals(d / "results/replicates") == (0, len(rows))
+    summary = list(csv.DictReader(open(d / "results/checks/replicates.csv")))
+    assert [int(s["realizations"]) for s in summary] == rep["realizations"]
+    for s in summary:
+        mine = [r for r in rows if r["realizations"] == s["realizations"]]
+        x = np.array([float(r["boundary"]) for r in mine])
+        h = np.array([(float(r["hi68"]) - float(r["lo68"])) / 2 for r in mine])
+        assert float(s["mean"]) == pytest.approx(x.mean(), abs=1e-4)
+        assert float(s["sd"]) == pytest.approx(x.std(ddof=1), abs=1e-4)
+        z = (x - x.mean()) / h * np.sqrt(x.size / (x.size - 1))
+        assert float(s["sd_z"]) == pytest.approx(z.std(ddof=1), rel=1e-3)
+    assert (d / "results/figures/replicates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
