@@ -218,7 +218,7 @@ def plot(config: dict, rows: list[dict], summary: list[dict]) -> Figure:
         mine = [s for s in summary if s["transition"] == name]
         ax_z.plot([s["realizations"] for s in mine], [s["sd_z"] for s in mine], "o-", label="calibrated intervals")
         ax_z.plot([s["realizations"] for s in mine], [s["sd_z_member"] for s in mine], "s--", color="gray",
-                  label="member spread (the old intervals)")  # fmt: skip
+                  label="member spread (16–84% of single members)")  # fmt: skip
         n = mine[0]["replicates"]
         lo, hi = (np.sqrt(stats.chi2.ppf(q, n - 1) / (n - 1)) for q in (0.025, 0.975))
         ax_z.axhspan(lo, hi, color="tab:green", alpha=0.15, label=f"95% range of SD(z) for {n} calibrated replicates")
