@@ -210,16 +210,6 @@ def test_crossing_interpolates_between_grid_points_and_prefers_the_most_balanced
     assert stacked.shape == (2,) and np.allclose(stacked, 2 + 1 / 3)
 
 
-def _crossover_data(rng, W, Wc, width, R, T=12, F=4):
-    """Samples whose phase is drawn with P(localized | W) = σ((W − Wc)/width): a known crossover at Wc."""
-    y = (rng.random((W.size, R)) < 1 / (1 + np.exp(-(W[:, None] - Wc) / width))).astype(int).ravel()
-    s0 = rng.choice([-1.0, 1.0], size=(y.size, 1, F))
-    decay = np.exp(-np.arange(T) / 2.0)[None, :, None]
-    x = np.where(y[:, None, None] == 1, s0, s0 * decay) + 0.1 * rng.standard_normal((y.size, T, F))
-    x[:, 0] = s0[:, 0]
-    return np.clip(x, -1, 1)
-
-
 def test_fitted_crossing_recovers_a_logistic_and_ignores_where_a_third_phase_dominates():
     x = np.linspace(0.0, 4.0, 17)
     q = 1 / (1 + np.exp(-(x - 2.13) / 0.4))
