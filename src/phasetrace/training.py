@@ -1,5 +1,5 @@
 """Training jobs, generic over the models: labeled datasets → a set of k classifiers per (model, classifier kind,
-training set) → predictions, confusion maps, phase boundaries with bootstrap intervals (:mod:`.boundaries`).
+training set) → predictions, confusion maps, phase boundaries with calibrated intervals (:mod:`.boundaries`).
 
 Confusion per sweep point, two ways (both stored):
 - ``confusion``: C of the realization-averaged prediction, then averaged over the k members (shown in the figures);

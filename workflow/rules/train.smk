@@ -1,5 +1,5 @@
 # Training: k classifiers per training set of each model (per ε for the Heisenberg chains, one set over the
-# Floquet sweep) for each kind in classifier_kinds(config), then confusion and boundaries with bootstrap intervals.
+# Floquet sweep) for each kind in classifier_kinds(config), then confusion and boundaries with calibrated intervals.
 
 
 rule network:
