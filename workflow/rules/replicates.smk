@@ -1,7 +1,7 @@
 # The replicate study (phasetrace.replicates): independent reruns of a small configuration, each with its own root
 # seed, to measure what the boundaries' intervals mean. Its own target: snakemake --cores 2 replicates
 
-if "replicates" in config:
+if "replicates" in config and config["replicates"]["model"] in config:
     REPLICATES = config["replicates"]
     REPLICATE = path("replicate", model=REPLICATES["model"], L=REPLICATES["L"])
 
