@@ -100,6 +100,7 @@ def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[d
                 path = grouped[(model, kind, value, name)]
                 steps = np.diff([r["boundary"] for r in path])
                 sel = {} if value is None else {last.attrs["set_dims"][0]: s}  # the same set grid at every L
+                moved = path[-1]["boundary"] - path[0]["boundary"]
                 lo_drift, hi_drift = difference_interval(
                     *(float(ds[v].isel(sel).values[t]) for ds in (last, first) for v in ("boundary_se", "boundary_dof"))
                 )
@@ -113,9 +114,9 @@ def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[d
                         "L_max": Ls[-1],
                         "boundary_L_min": path[0]["boundary"],
                         "boundary_L_max": path[-1]["boundary"],
-                        "drift": path[-1]["boundary"] - path[0]["boundary"],
-                        "drift_lo95": path[-1]["boundary"] - path[0]["boundary"] + lo_drift,
-                        "drift_hi95": path[-1]["boundary"] - path[0]["boundary"] + hi_drift,
+                        "drift": moved,
+                        "drift_lo95": moved + lo_drift,
+                        "drift_hi95": moved + hi_drift,
                         "monotonic": "increasing" if np.all(steps > 0) else "decreasing" if np.all(steps < 0) else "no",
                         "steps": " ".join(f"{v:+.3f}" for v in steps),
                     }
