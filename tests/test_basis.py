@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from phasetrace.basis import SzSector, spins_of, states_of
+from phasetrace.kernels.basis import SzSector, spins_of, states_of
 
 
 @pytest.mark.parametrize("L", [4, 6, 8, 10, 12, 14])

@@ -347,7 +347,7 @@ def test_training_does_not_depend_on_what_was_imported_before(tmp_path):
     """Once the kernels' import switched on 64-bit mode: training after importing the training module alone
     differed."""
     outs = []
-    for i, imports in enumerate(["", "import phasetrace.heisenberg, phasetrace.floquet"]):
+    for i, imports in enumerate(["", "import phasetrace.kernels.heisenberg, phasetrace.kernels.floquet"]):
         outs.append(tmp_path / f"p{i}.npy")
         subprocess.run([sys.executable, "-c", TRAIN_SNIPPET.format(imports=imports), str(outs[-1])], check=True)
     assert np.array_equal(np.load(outs[0]), np.load(outs[1]))
@@ -355,7 +355,7 @@ def test_training_does_not_depend_on_what_was_imported_before(tmp_path):
 
 def test_low_level_functions_refuse_to_run_without_the_numerical_state():
     code = (
-        "import numpy as np\nfrom phasetrace import heisenberg\n"
+        "import numpy as np\nfrom phasetrace.kernels import heisenberg\n"
         "heisenberg.spectral_bounds(heisenberg.heisenberg_chain(4), np.zeros((1, 4)), np.array([1]))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

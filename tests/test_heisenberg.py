@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dense import dense_traces, heisenberg_sector_dense
-from phasetrace import heisenberg
-from phasetrace.heisenberg import HealthCheckError, heisenberg_chain
+from phasetrace.kernels import heisenberg
+from phasetrace.kernels.heisenberg import HealthCheckError, heisenberg_chain
 from phasetrace.models import MBL, QUASIPERIODIC
 from phasetrace.models.base import default_times
 

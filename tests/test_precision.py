@@ -7,11 +7,11 @@ import pytest
 
 from dense import dense_traces
 from phasetrace import config as config_mod
-from phasetrace import heisenberg
-from phasetrace.heisenberg import HealthCheckError, heisenberg_chain
+from phasetrace.kernels import heisenberg
+from phasetrace.kernels.heisenberg import HealthCheckError, heisenberg_chain
+from phasetrace.kernels.precision import PRECISIONS, check_precision
 from phasetrace.models import MBL, QUASIPERIODIC
 from phasetrace.models.base import default_times
-from phasetrace.precision import PRECISIONS, check_precision
 from tiny import TINY
 
 TIMES = default_times()  # 50 points on [0, 500]

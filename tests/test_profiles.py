@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from phasetrace import resources, runner
+from phasetrace.models import MBL
 from phasetrace.sweep import grid, robustness_variants
 from tiny import ROOT, SNAKEMAKE, TINY, snakemake, workdir
 
@@ -83,19 +84,19 @@ def test_requests_grow_with_the_problem_and_with_each_retry():
     import copy
 
     cfg = copy.deepcopy(TINY)
-    small = resources.simulation(cfg, "mbl", "traces", W=1.0)
-    assert resources.simulation(cfg, "mbl", "traces", W=8.0)["runtime"] >= small["runtime"]
-    assert resources.simulation(cfg, "mbl", "traces", attempt=2, W=1.0)["runtime"] == 2 * small["runtime"]
-    assert resources.simulation(cfg, "mbl", "traces", attempt=2, W=1.0)["mem_mb"] > small["mem_mb"]
+    small = resources.simulation(cfg, MBL, "traces", W=1.0)
+    assert resources.simulation(cfg, MBL, "traces", W=8.0)["runtime"] >= small["runtime"]
+    assert resources.simulation(cfg, MBL, "traces", attempt=2, W=1.0)["runtime"] == 2 * small["runtime"]
+    assert resources.simulation(cfg, MBL, "traces", attempt=2, W=1.0)["mem_mb"] > small["mem_mb"]
     cfg["mbl"]["L"], cfg["mbl"]["realizations_per_job"] = 20, 50
     cfg["mbl"]["realizations"], cfg["mbl"]["t_max"] = 50, 500.0
-    big = resources.simulation(cfg, "mbl", "traces", W=8.0)
+    big = resources.simulation(cfg, MBL, "traces", W=8.0)
     assert big["mem_mb"] > small["mem_mb"] and big["runtime"] >= 10 * small["runtime"]
     cfg["mbl"]["realizations_per_job"] = 25  # half the job: less memory although its kernel calls are as wide
-    assert resources.simulation(cfg, "mbl", "traces", W=8.0)["mem_mb"] < big["mem_mb"]
+    assert resources.simulation(cfg, MBL, "traces", W=8.0)["mem_mb"] < big["mem_mb"]
     assert (
-        resources.simulation(cfg, "mbl", "bounds", W=8.0)["mem_mb"]
-        > resources.simulation(cfg, "mbl", "traces", W=8.0)["mem_mb"]
+        resources.simulation(cfg, MBL, "bounds", W=8.0)["mem_mb"]
+        > resources.simulation(cfg, MBL, "traces", W=8.0)["mem_mb"]
     )  # the bounds' Lanczos holds every column at once
 
 
@@ -103,7 +104,7 @@ def test_requests_grow_with_the_problem_and_with_each_retry():
 # from, which Linux carries across exec. A bounds job writes its bounds for the traces job, as the workflow's do.
 MEASURE = """
 import sys, numpy as np
-from phasetrace.heisenberg import SpectralBounds
+from phasetrace.kernels.heisenberg import SpectralBounds
 from phasetrace.models import MBL
 stage, L, n, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 if stage == "bounds":
@@ -128,5 +129,5 @@ def test_memory_requests_cover_measured_jobs(tmp_path, L):
     for stage in ("bounds", "traces"):
         cmd = [sys.executable, "-c", MEASURE, stage, str(L), str(n), str(tmp_path / "bounds.npz")]
         peak_mb = int(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()[-1])
-        asked = resources.simulation(cfg, "mbl", stage, W=4.0)["mem_mb"]
+        asked = resources.simulation(cfg, MBL, stage, W=4.0)["mem_mb"]
         assert peak_mb < asked, (stage, peak_mb, asked)

@@ -74,7 +74,7 @@ def memory_bandwidth(nbytes: int = 2**29, repeats: int = 5) -> dict[str, float]:
 
 def streamed_bytes(chain, columns: int, precision: str) -> float:
     """Bytes one Clenshaw term of ``columns`` real columns moves if no vector stays in cache (module doc)."""
-    from .precision import PRECISIONS
+    from .kernels.precision import PRECISIONS
 
     v = np.dtype(PRECISIONS[precision].vectors).itemsize
     d = 8 if v == 8 else 2 * v  # float64, or the (hi, lo) pair of the narrower dtype
@@ -82,7 +82,7 @@ def streamed_bytes(chain, columns: int, precision: str) -> float:
 
 
 def _problem(L: int, n: int, W: float = W_BENCH, eps=(EPS_BENCH,)):
-    from . import heisenberg
+    from .kernels import heisenberg
     from .models import MBL
 
     chain = heisenberg.heisenberg_chain(L)
@@ -96,7 +96,7 @@ def _problem(L: int, n: int, W: float = W_BENCH, eps=(EPS_BENCH,)):
 
 def worker(L: int, batch: int, peers: list[str], precisions: list[str]) -> dict:
     """Run every tool once for one L on the cores this process may use; return figures as a dict."""
-    from . import heisenberg
+    from .kernels import heisenberg
     from .models.base import default_times
 
     times = default_times()
@@ -232,7 +232,7 @@ def _dense_traces(chain, fields, index, times) -> np.ndarray:
 
 def budget_worker(L: int, realizations: int, precision: str) -> list[dict]:
     """``precision`` against float64 (and dense ED at L ≤ ED_MAX_L) at every W of BUDGET_W, ε of BUDGET_EPS."""
-    from . import heisenberg
+    from .kernels import heisenberg
     from .models.base import default_times
 
     times = default_times()
@@ -304,7 +304,7 @@ def job_worker(
     sec = time.perf_counter() - t
     if stage == "bounds":
         np.savez(bounds_path, **out)
-    request = resources.simulation(config, model, stage, **point)
+    request = resources.simulation(config, get(model), stage, **point)
     return {
         "model": model,
         "stage": stage,
@@ -313,7 +313,7 @@ def job_worker(
         "realizations": realizations,
         "precision": precision if stage == "traces" and model == "mbl" else "float64",
         "seconds": sec,
-        "predicted_s": resources.stage_seconds(config, model, stage, point),
+        "predicted_s": resources.stage_seconds(config, get(model), stage, point),
         "requested_min": request["runtime"],
         "peak_rss_mb": _peak_rss_mb(),
         "requested_mb": request["mem_mb"],
@@ -354,7 +354,7 @@ def _child(n: int, args: list[str]) -> list:
 
 
 def main(argv=None) -> None:
-    from .precision import PRECISIONS
+    from .kernels.precision import PRECISIONS
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--L", type=int, nargs="+", default=[16, 18], help="chain lengths (default: 16 18)")

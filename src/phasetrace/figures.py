@@ -1,5 +1,5 @@
-"""Figures generic over the models: the phase diagram (one panel per model, drawn by the model with the helpers
-here) and the comparison of classifiers."""
+"""Figures generic over the models: the phase diagram (one panel per model, drawn by the panel its model names:
+:data:`PANELS`) and the comparison of classifiers."""
 
 from __future__ import annotations
 
@@ -101,6 +101,40 @@ def curves_panel(ax, conf, windows, title: str) -> None:
     ax.legend(fontsize=8, ncol=2, loc="center", bbox_to_anchor=(0.5, 0.5), framealpha=0.9)
 
 
+def map_model_panel(model, fig, spec, config, confusion, traces) -> None:
+    """A chain trained per ε: the confusion map over (W, ε) with the boundary at each ε."""
+    map_panel(
+        fig,
+        spec,
+        confusion,
+        model.windows(config[model.name]),
+        f"{model.title}, L = {confusion.attrs['L']}",
+        xlabel="strength W",
+        ylabel="energy density ε",
+    )
+
+
+def drive_panel(model, fig, spec, config, confusion, traces) -> None:
+    """Mean p of each class with its member spread, C and the boundaries (top); the late odd-period imbalance,
+    whose sign is the time crystal's period doubling (bottom)."""
+    top, bottom = spec.subgridspec(2, 1, height_ratios=[2, 1]).subplots(sharex=True)
+    windows = model.windows(config[model.name])
+    curves_panel(top, confusion, windows, f"{model.title}, L = {confusion.attrs['L']} (shaded: training windows)")
+    top.tick_params(labelbottom=False)
+    periods = traces["period"].values
+    odd = periods[(periods % 2 == 1) & (periods >= periods.max() // 2)]
+    imb = traces["imbalance"].sel(period=odd).mean("period")
+    bottom.plot(traces["eps"].values, imb.mean("realization").values, "o-", ms=3, color="tab:green")
+    bottom.axhline(0, color="grey", lw=0.6)
+    window_bands(bottom, windows)
+    bottom.set_ylabel(f"I (odd n ≥ {odd.min()})")
+    bottom.set_xlabel("kick detuning ε")
+
+
+# The phase-diagram panel of each model (its ``panel`` attribute names one)
+PANELS = {"map": map_model_panel, "drive": drive_panel}
+
+
 def phase_diagram(config: dict, confusions: list[str], traces: list[str], output: str) -> None:
     """results/phase_diagram.png: one panel per model of ``config["models"]`` (its confusion dataset of the kind
     ``training.classifier`` and its traces dataset, in that order), each drawn by its model."""
@@ -112,7 +146,8 @@ def phase_diagram(config: dict, confusions: list[str], traces: list[str], output
     fig = Figure(figsize=(6.5 * len(confs), 5.2), layout="constrained")
     specs = fig.add_gridspec(1, len(confs))
     for i, (conf, ds) in enumerate(zip(confs, dss, strict=True)):
-        get(conf.attrs["model"]).panel(fig, specs[0, i], config, conf, ds)
+        model = get(conf.attrs["model"])
+        PANELS[model.panel](model, fig, specs[0, i], config, conf, ds)
     fig.savefig(output, dpi=130)
 
 

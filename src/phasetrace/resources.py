@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kernels.batching import widest_call
+
 # Memory of a simulation job: BASE_MB plus, per (basis state × column), BYTES_PER_CALL_ELEMENT for the columns one
 # kernel call holds at once and BYTES_PER_JOB_ELEMENT for all the job's columns (fits: the module's docstring)
 BASE_MB = 1024
@@ -44,30 +46,6 @@ JOB_SECONDS = 1.5
 HALF_WIDTH_BOND, HALF_WIDTH_FIELD = 0.36, 0.236
 SAFETY = 2.0
 MIN_MINUTES = 5
-
-# Width of a kernel call on the CPU (heisenberg.evolve's default): CPU_COLUMNS_PER_CALL columns for chains of more
-# than CPU_SPLIT_DIM basis states (L ≥ 18), every column at once below. Per (basis state × column) and matvec,
-# L = 20, one thread: 4.7 / 5.4 / 5.8 ns (mixed) at 8 / 16 / 25 columns, 7.9 / 9.4 ns (float64) at 8 / 16 (a wider
-# call's vectors leave the cache between the gathers that reuse them); at L = 16, 18 within 7% from 8 to 16 columns
-# and 4 columns 4-25% slower than 8. At L = 12 a job's 20 columns in one call run 1.5-1.6x faster than in three
-# (each call pays every step's fixed cost).
-CPU_SPLIT_DIM = 20_000
-CPU_COLUMNS_PER_CALL = 8
-
-
-def cpu_columns_per_call(dim: int, columns: int) -> int:
-    """The most columns one CPU kernel call of a ``dim``-state chain holds (before the calls are evened out)."""
-    return CPU_COLUMNS_PER_CALL if dim > CPU_SPLIT_DIM else columns
-
-
-def call_edges(columns: int, per_call: int) -> np.ndarray:
-    """Column boundaries of the fewest calls of at most ``per_call`` columns, of near-equal width."""
-    return np.linspace(0, columns, -(-columns // per_call) + 1).round().astype(int)
-
-
-def widest_call(columns: int, per_call: int) -> int:
-    """The columns of the widest of those calls (near-equal widths can differ by one)."""
-    return int(np.diff(call_edges(columns, per_call)).max())
 
 
 @dataclass(frozen=True)
@@ -112,38 +90,33 @@ def job(work: Work, attempt: int = 1) -> dict[str, int]:
     return {"mem_mb": _mb(nbytes, attempt), "runtime": _minutes(seconds(work), attempt)}
 
 
-def stage_seconds(config: dict, model: str, stage: str, point: dict) -> float:
-    """The estimated time (before SAFETY) of one ``stage`` job of ``model`` at ``point``."""
-    from .models import get
-
-    return seconds(get(model).work(config, stage, point))
-
-
-def simulation(config: dict, model: str, stage: str, attempt: int = 1, **point: float) -> dict[str, int]:
-    """One job of ``stage`` of ``model`` at ``point`` (the W of a traces job sets its length)."""
-    from .models import get
-
-    return job(get(model).work(config, stage, point), attempt)
+def stage_seconds(config: dict, model, stage: str, point: dict) -> float:
+    """The estimated time (before SAFETY) of one ``stage`` job of ``model`` (a :class:`phasetrace.models.Model`) at
+    ``point``."""
+    return seconds(model.work(config, stage, point))
 
 
-def aggregate(config: dict, model: str, attempt: int = 1) -> dict[str, int]:
-    """Gathering every job's store into one dataset: the traces in memory twice, float64."""
-    from .models import get
+def simulation(config: dict, model, stage: str, attempt: int = 1, **point: float) -> dict[str, int]:
+    """One job of ``stage`` of ``model`` (a :class:`phasetrace.models.Model`) at ``point`` (the W of a traces job
+    sets its length)."""
+    return job(model.work(config, stage, point), attempt)
 
-    values = get(model).values(config)
+
+def aggregate(config: dict, model, attempt: int = 1) -> dict[str, int]:
+    """Gathering every job's store of ``model`` (a :class:`phasetrace.models.Model`) into one dataset: the traces in
+    memory twice, float64."""
+    values = model.values(config)
     return {"mem_mb": _mb(16 * values, attempt), "runtime": _minutes(60 + values * 2e-7, attempt)}
 
 
-def training(config: dict, model: str, attempt: int = 1, sets: float = 1.0) -> dict[str, int]:
+def training(config: dict, model, attempt: int = 1, sets: float = 1.0) -> dict[str, int]:
     """``sets`` sets of k LSTMs over the whole dataset (an MBL network job trains on one ε: 1/len(ε) of a set).
 
     Measured: 3.6e-8 s per (value, epoch, seed) on 2 cores (default config, vmapped seeds); we count 1e-7, and a
     step as half an epoch (the default set has 2 batches per epoch; larger sets have more, so this over-counts). At
     the default size with 40 members: 6.5 s measured per set, 38 s counted.
     """
-    from .models import get
-
-    values = get(model).values(config)
+    values = model.values(config)
     t = config["training"]
     seconds = 120 + sets * values * (t["steps"] / 2) * t["seeds"] * 1e-7
     return {"mem_mb": _mb(16 * values + 2**30, attempt), "runtime": _minutes(seconds, attempt)}

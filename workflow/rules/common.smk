@@ -250,7 +250,7 @@ def simulation_resources(field):
         m = model_of(wildcards)
         point = job_point(wildcards, wildcards.stage)
         return phasetrace.resources.simulation(
-            sized(wildcards), m.name, wildcards.stage, attempt, **point
+            sized(wildcards), m, wildcards.stage, attempt, **point
         )[field]
 
     return get
@@ -271,7 +271,9 @@ def estimate(kind, field, model=None, cfg=None, **fixed):
         else:
             given = MAIN
         extra = {k: v(name) if callable(v) else v for k, v in fixed.items()}
-        return func(given, name, attempt=attempt, **extra)[field]
+        return func(
+            given, phasetrace.models.get(name), attempt=attempt, **extra
+        )[field]
 
     return get
 
@@ -281,7 +283,10 @@ def figure_resources(field):
 
     def get(wildcards, attempt):
         each = [
-            phasetrace.resources.aggregate(MAIN, m, attempt=attempt) for m in MODELS
+            phasetrace.resources.aggregate(
+                MAIN, phasetrace.models.get(m), attempt=attempt
+            )
+            for m in MODELS
         ]
         return (
             sum(r[field] for r in each)

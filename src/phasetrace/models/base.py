@@ -11,7 +11,8 @@ are generic over it:
   depends on in the config, and :meth:`Model.run_stage` (the disorder draw from the seed, the kernels);
 - the aggregation of every job's arrays into the labeled dataset (:meth:`Model.dataset`);
 - the label windows and class names (:meth:`Model.windows`), the resource estimate of a job
-  (:meth:`Model.work`) and its panel of the phase diagram (:meth:`Model.panel`).
+  (:meth:`Model.work`) and which panel of the phase diagram draws it (``Model.panel``, a name of
+  :data:`phasetrace.figures.PANELS`).
 
 Nothing here imports JAX: the workflow imports the models when it is parsed; kernels are imported by the methods
 that run them.
@@ -27,8 +28,9 @@ import numpy as np
 import xarray as xr
 
 from .. import resources as res
-from ..basis import n_bonds
-from ..precision import PRECISIONS
+from ..kernels.basis import n_bonds
+from ..kernels.batching import cpu_columns_per_call
+from ..kernels.precision import PRECISIONS
 from ..sweep import Window, check_windows, grid, labels, realizations_per_job
 
 
@@ -59,6 +61,7 @@ class Model(Protocol):
     schema: dict  # JSON-schema fragment of the config section
     plateaus: dict[str, tuple[float, float]]  # untrained ranges of the labeled dimension reported with mean C
     reference: dict | None  # a known transition {"value", "label"} drawn beside the learned boundary, or None
+    panel: str  # the phase-diagram panel that draws it: a name of phasetrace.figures.PANELS
 
     def windows(self, cfg: dict) -> list[Window]: ...
 
@@ -75,8 +78,6 @@ class Model(Protocol):
     def work(self, config: dict, stage: str, point: dict) -> res.Work: ...
 
     def values(self, config: dict) -> int: ...
-
-    def panel(self, fig, spec, config: dict, confusion: xr.Dataset, traces: xr.Dataset) -> None: ...
 
 
 def stage(model: Model, name: str) -> Stage:
@@ -218,6 +219,7 @@ class HeisenbergChainModel:
     # Ranges of W outside the default windows where C should stay low (results/checks/classifiers.csv)
     plateaus = {"C_W_le_1": (0.0, 1.0), "C_W_5_to_7.25": (5.0, 7.25)}
     reference: dict | None = None
+    panel = "map"
 
     def __init__(self, name: str):
         self.name = name
@@ -243,7 +245,7 @@ class HeisenbergChainModel:
 
     def bounds(self, seed: int, L: int, W: float, realizations, J: float = 1.0, boundary: str = "periodic"):
         """E₀, E_max (and their Lanczos error bounds) of each realization at W: shared by every ε."""
-        from .. import heisenberg
+        from ..kernels import heisenberg
         from ..runner import configure
 
         configure()
@@ -269,9 +271,9 @@ class HeisenbergChainModel:
         Returns arrays: ``magnetization (n, E, T, L)`` = ⟨σᶻᵢ⟩(t); ``field (n, L)``; ``initial_state (n, E, L)``
         ±1; ``initial_energy (n, E)``; ``E0, Emax, E0_error, Emax_error (n,)``; ``times (T,)``; health figures.
         ``bounds`` (from :meth:`bounds` for the same realizations) skips the Lanczos step. ``precision``: the
-        evolution kernel's arithmetic (:data:`phasetrace.precision.PRECISIONS`).
+        evolution kernel's arithmetic (:data:`phasetrace.kernels.precision.PRECISIONS`).
         """
-        from .. import heisenberg
+        from ..kernels import heisenberg
         from ..runner import configure
         from ..validation import require
 
@@ -305,7 +307,7 @@ class HeisenbergChainModel:
         }
 
     def run_stage(self, config, stage, point, block, inputs):
-        from ..heisenberg import SpectralBounds
+        from ..kernels.heisenberg import SpectralBounds
 
         cfg, (a, b) = config[self.name], block
         if stage == "bounds":
@@ -418,7 +420,8 @@ class HeisenbergChainModel:
     # ------------------------------------------------------------------------------------ what it costs, shows
     def work(self, config, stage, point) -> res.Work:
         """What one job of ``stage`` at ``point`` computes: its realizations' vectors (the bounds' Lanczos holds them
-        all at once, the traces kernel :func:`.resources.cpu_columns_per_call` of them) and the passes over them."""
+        all at once, the traces kernel :func:`phasetrace.kernels.batching.cpu_columns_per_call` of them) and the
+        passes over them."""
         cfg = config[self.name]
         dim, columns = comb(cfg["L"], cfg["L"] // 2), realizations_per_job(cfg)
         if stage == "bounds":
@@ -426,21 +429,8 @@ class HeisenbergChainModel:
         # the typical spectral half-width times t_max, plus measurements
         half_width = res.half_width(cfg["J"], n_bonds(cfg["L"], cfg["boundary"]), point.get("W", 8.0), cfg["L"])
         matvecs = half_width * cfg["t_max"] + 2 * cfg["n_times"] + 300
-        return res.Work(dim, columns, matvecs, res.cpu_columns_per_call(dim, columns), cfg["precision"], cfg["L"])
+        return res.Work(dim, columns, matvecs, cpu_columns_per_call(dim, columns), cfg["precision"], cfg["L"])
 
     def values(self, config: dict) -> int:
         cfg = config[self.name]
         return len(grid(cfg["eps"])) * len(grid(cfg["W"])) * cfg["realizations"] * cfg["n_times"] * cfg["L"]
-
-    def panel(self, fig, spec, config, confusion, traces):
-        from ..figures import map_panel
-
-        map_panel(
-            fig,
-            spec,
-            confusion,
-            self.windows(config[self.name]),
-            f"{self.title}, L = {confusion.attrs['L']}",
-            xlabel="strength W",
-            ylabel="energy density ε",
-        )

@@ -1,5 +1,5 @@
 """The binary Floquet drive of the paper (discrete time crystal): (g − ε) Σ σˣ for T₁, then Σ Jᵢ σᶻσᶻ + Bᵢ σᶻ for
-T₂, with Jᵢ, Bᵢ ~ U[0, 0.5] and a random z product state per realization (kernels: :mod:`phasetrace.floquet`).
+T₂, with Jᵢ, Bᵢ ~ U[0, 0.5] and a random z product state per realization (kernels: :mod:`phasetrace.kernels.floquet`).
 
 One stage, ``traces`` per ε; one training set over the whole ε sweep with three classes (time crystal, ergodic,
 Floquet-MBL) and two transitions.
@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from .. import resources as res
-from ..basis import n_bonds
+from ..kernels.basis import n_bonds
 from ..sweep import Window, grid, labels, realizations_per_job
 from .base import Stage, check_grid, check_model_windows, classes_attr, lengths_schema, realization_range
 
@@ -22,6 +22,7 @@ _INTERVAL = {"$ref": "#/$defs/interval"}
 class FloquetDrive:
     name = "floquet"
     title = "Binary Floquet drive"
+    panel = "drive"
     sweep_dims = ("eps",)
     label_dim = "eps"
     set_dims = ()
@@ -82,7 +83,7 @@ class FloquetDrive:
         ``field (n, L)``, ``initial_state (n, L)`` and ``norm_drift (E, n)``. Realization r draws its couplings,
         fields and initial state from ``seeds.realization_rng(seed, "floquet", L, 0, r)``, shared by every ε.
         """
-        from .. import floquet
+        from ..kernels import floquet
         from ..runner import configure
         from ..seeds import realization_rng
 
@@ -188,24 +189,6 @@ class FloquetDrive:
     def values(self, config: dict) -> int:
         cfg = config[self.name]
         return len(grid(cfg["eps"])) * cfg["realizations"] * (cfg["periods"] + 1) * cfg["L"]
-
-    def panel(self, fig, spec, config, confusion, traces):
-        """Mean p of each class with its member spread, C and the boundaries (top); the late odd-period imbalance,
-        whose sign is the time crystal's period doubling (bottom)."""
-        from ..figures import curves_panel, window_bands
-
-        top, bottom = spec.subgridspec(2, 1, height_ratios=[2, 1]).subplots(sharex=True)
-        windows = self.windows(config[self.name])
-        curves_panel(top, confusion, windows, f"{self.title}, L = {confusion.attrs['L']} (shaded: training windows)")
-        top.tick_params(labelbottom=False)
-        periods = traces["period"].values
-        odd = periods[(periods % 2 == 1) & (periods >= periods.max() // 2)]
-        imb = traces["imbalance"].sel(period=odd).mean("period")
-        bottom.plot(traces["eps"].values, imb.mean("realization").values, "o-", ms=3, color="tab:green")
-        bottom.axhline(0, color="grey", lw=0.6)
-        window_bands(bottom, windows)
-        bottom.set_ylabel(f"I (odd n ≥ {odd.min()})")
-        bottom.set_xlabel("kick detuning ε")
 
 
 MODEL = FloquetDrive()

@@ -5,7 +5,7 @@
 
 One period is U = exp(−i H₂ T₂) · ⊗_i exp(−i θ σˣ_i), θ = (g − ε) T₁: L single-site rotations (each a pass
 over the state vector reshaped so that site i is an axis of length 2) followed by a diagonal phase. No matrix is
-built. The basis convention is documented in :mod:`phasetrace.basis` (amplitude of integer state s at index s).
+built. The basis convention is documented in :mod:`phasetrace.kernels.basis` (amplitude of integer state s at index s).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..runner import require_configured
+from ..validation import MAX_L_FLOQUET, HealthCheckError, check_finite, check_length, check_memory, require
 from .basis import n_bonds, spins_of, states_of
-from .runner import require_configured
-from .validation import MAX_L_FLOQUET, HealthCheckError, check_finite, check_length, check_memory, require
 
 G_DEFAULT = np.pi / 2
 

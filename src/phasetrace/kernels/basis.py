@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .validation import MAX_L_HEISENBERG, check_even_length, check_memory
+from ..validation import MAX_L_HEISENBERG, check_even_length, check_memory
 
 
 def spins_of(states: np.ndarray, L: int) -> np.ndarray:

@@ -8,7 +8,7 @@ D_s = (J/4) Σ_b σᶻ_i σᶻ_j + (1/2) Σ_i w_i σᶻ_i that is the only thing
 from the model: :mod:`phasetrace.models`). Nothing of size dim² is ever built.
 
 The batched kernels act on a matrix of vectors, one column per (realization, initial state); the Hamiltonian of
-column c is H_c = H_xy + diag(D_{r(c)}). The basis convention is documented in :mod:`phasetrace.basis`.
+column c is H_c = H_xy + diag(D_{r(c)}). The basis convention is documented in :mod:`phasetrace.kernels.basis`.
 """
 
 from __future__ import annotations
@@ -23,11 +23,8 @@ import numpy as np
 import scipy.linalg
 import scipy.special
 
-from .basis import SzSector, n_bonds
-from .precision import check_precision
-from .resources import call_edges, cpu_columns_per_call, widest_call
-from .runner import require_configured
-from .validation import (
+from ..runner import require_configured
+from ..validation import (
     MAX_L_HEISENBERG,
     HealthCheckError,
     check_even_length,
@@ -36,6 +33,9 @@ from .validation import (
     check_times,
     require,
 )
+from .basis import SzSector, n_bonds
+from .batching import call_edges, cpu_columns_per_call, widest_call
+from .precision import check_precision
 
 
 @dataclass(frozen=True, eq=False)
@@ -418,10 +418,10 @@ def evolve(
 
     Chebyshev propagation between consecutive output times: the series is rescaled to the spectrum
     [E₀, E_max] widened by ``margin`` of its width on each side and truncated at coefficient ``tol``.
-    ``precision``: a name of :data:`phasetrace.precision.PRECISIONS` (the dtype of the Clenshaw vectors; float64
+    ``precision``: a name of :data:`phasetrace.kernels.precision.PRECISIONS` (the dtype of the Clenshaw vectors; float64
     elsewhere). The columns (realization, initial state) are propagated ``columns_per_call`` at a time, in calls
-    of near-equal width (default: :data:`.resources.CPU_COLUMNS_PER_CALL` on the CPU for chains of more than
-    :data:`.resources.CPU_SPLIT_DIM` states, else all at once, as on an accelerator).
+    of near-equal width (default: :data:`.batching.CPU_COLUMNS_PER_CALL` on the CPU for chains of more than
+    :data:`.batching.CPU_SPLIT_DIM` states, else all at once, as on an accelerator).
     Health checks: a column whose norm drifts by more than ``norm_tol`` or whose energy drifts by more than
     ``energy_tol`` · (E_max − E₀) raises :class:`HealthCheckError` (defaults: the precision's tolerances).
     """

@@ -1,8 +1,8 @@
 """The arithmetic the Heisenberg evolution kernel runs in: one entry per value of a model's ``precision`` key.
 
 Imported when the workflow is parsed (the config schema lists the names): no JAX. The kernel is
-:func:`phasetrace.heisenberg.evolve`; the error figures behind each entry's tolerances are measured in the README
-(Kernels and their accuracy) and by ``python -m phasetrace.bench --budget``.
+:func:`phasetrace.kernels.heisenberg.evolve`; the error figures behind each entry's tolerances are measured in the
+documentation (Physics and kernels) and by ``python -m phasetrace.bench --budget``.
 """
 
 from __future__ import annotations
