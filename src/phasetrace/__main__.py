@@ -16,11 +16,13 @@
     with what is wrong, prints the command that rebuilds them and what was made from them, and exits 1. ``--adopt``
     first records a manifest of each store written before phasetrace recorded them, as it is.
 
-``python -m phasetrace check-config [--directory D] FILE [FILE ...]``
+``python -m phasetrace check-config [--directory D] [FILE ...]``
     Validates config files as the workflow would read them, naming a YAML error's line and any key taken from
     ``config.yaml``. One rule, the workflow's: keys the FILEs (overlaid in order) leave out are filled from the
     ``config.yaml`` of the working directory, which is the current directory or the one ``--directory D`` names,
     for ``snakemake --directory D`` and ``check-config --directory D`` alike (none there: nothing is filled).
+    With no FILE it checks D's ``config.yaml``, or where D has none, the default config phasetrace ships (package
+    data: what an installed phasetrace validates without the repository).
 """
 
 from __future__ import annotations
@@ -259,9 +261,11 @@ def _classify(networks: str, traces: str, out: str) -> None:
 def check_config(files: list[str], directory: str = ".") -> None:
     from snakemake.utils import update_config
 
-    from .config import read_yaml, taken_from_defaults, validate
+    from .config import DEFAULT_CONFIG, read_yaml, taken_from_defaults, validate
 
     default = Path(directory) / WORKDIR_CONFIG
+    if not files and not default.exists():
+        default = DEFAULT_CONFIG  # nothing given and no config.yaml in D: the default config phasetrace ships
     merged = read_yaml(default) if default.exists() else {}
     given: dict = {}
     for f in files:

@@ -31,15 +31,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
+
+from .config import DEFAULT_CONFIG  # the default config.yaml (package data)
 
 W_BENCH, EPS_BENCH, SEED = 3.0, 0.5, 2024
 BUDGET_W = (0.5, 3.0, 8.0)
 BUDGET_EPS = (0.2, 0.5, 0.8)
 ED_MAX_L = 12  # dense ED in the error budget up to this length
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"  # the repository's embedded default
 
 
 def _csr(chain, fields):

@@ -16,7 +16,11 @@ import yaml
 
 from .sweep import at_size, finite_size_study, grid, sizes
 
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+# Package data ([tool.setuptools.package-data]), so that a wheel validates configs without the repository: the schema
+# lives here; data/config.yaml is a link to the repository's config.yaml (its one home), copied into the wheel.
+DATA = Path(__file__).resolve().parent / "data"
+SCHEMA = DATA / "config.schema.yaml"
+DEFAULT_CONFIG = DATA / "config.yaml"
 
 
 def _key(path) -> str:
@@ -89,7 +93,7 @@ def _dotted(path) -> str:
 
 
 def schema(path: Path = SCHEMA) -> dict:
-    """The config schema: the workflow's file (top-level keys, training, checks, shared definitions) with each
+    """The config schema: the package's file (top-level keys, training, checks, shared definitions) with each
     model's section fragment (:mod:`.models`) added under its name."""
     from .models import MODELS
 

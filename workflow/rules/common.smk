@@ -43,9 +43,7 @@ def _overlay_notice():
 
 
 _overlay_notice()
-phasetrace.config.validate(
-    config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
-)
+phasetrace.config.validate(config)  # the package's schema: phasetrace.config.SCHEMA
 
 MODELS = [m.name for m in phasetrace.models.enabled(config)]
 # The config the phase diagram and the paper's checks read: every model at its largest L (config.yaml: one L)
