@@ -3,12 +3,13 @@
 #   (snakemake --cores 2 with no target builds everything: also the paper's checks under results/checks, figures)
 #   make test            set up .venv and run every test tier (what CI runs; `pytest` alone runs the fast tier)
 # and: make bench        print the kernel benchmark table (installs QuSpin into .venv)
+#      make docs         build the documentation site into site/ (mkdocs build --strict)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup run test bench
+.PHONY: setup run test bench docs
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -26,3 +27,6 @@ test: setup
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m phasetrace.bench $(BENCH_ARGS)
+
+docs: setup
+	$(BIN)/mkdocs build --strict
