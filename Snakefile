@@ -18,13 +18,16 @@ if Path("config.yaml").exists():
 configfile: "config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/dataset.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/plot.smk"
 include: "workflow/rules/checks.smk"
-include: "workflow/rules/measurement.smk"
+include: "workflow/rules/robustness.smk"
 include: "workflow/rules/scaling.smk"
 include: "workflow/rules/replicates.smk"
 
@@ -32,4 +35,4 @@ include: "workflow/rules/replicates.smk"
 rule all:
     default_target: True
     input:
-        all_targets(),
+        P.all_targets(),

@@ -8,16 +8,13 @@ import xarray as xr
 from phasetrace import training
 from phasetrace.__main__ import classify
 from phasetrace.boundaries import confusion, crossing, estimate, fitted_crossing, replicate_variance
-from phasetrace.classifiers import (
-    NETWORKS,
-    Hyper,
-    _train_networks,
-    encode,
-    member_keys,
-    predict_members,
-    train_single,
-)
-from phasetrace.sweep import CLASSIFIER_KINDS
+from phasetrace.classifiers import Hyper, encode, member_keys, predict_members
+from phasetrace.kinds import KINDS
+from phasetrace.kinds.network import _train_networks, train_single
+from phasetrace.store import read_arrays, write_arrays
+
+CLASSIFIER_KINDS = list(KINDS)
+NETWORKS = [k for k in KINDS if KINDS[k].module in ("lstm", "mlp", "logistic")]
 
 
 @pytest.mark.parametrize(
@@ -96,7 +93,7 @@ def test_every_classifier_learns_an_obvious_rule_to_95_percent(kind):
         assert fit["loss"][:, -1].mean() < fit["loss"][:, 0].mean()
 
 
-def test_the_imbalance_classifier_separates_three_phases_by_period_doubling():
+def test_the_threshold_classifier_separates_three_phases_by_period_doubling():
     """Time crystal: I(n) alternates; Floquet-MBL: I stays; ergodic: I decays."""
     rng = np.random.default_rng(1)
     n, T, F = 90, 20, 4
@@ -105,7 +102,7 @@ def test_the_imbalance_classifier_separates_three_phases_by_period_doubling():
     shape = {0: (-1.0) ** np.arange(T), 1: np.exp(-np.arange(T) / 2.0), 2: np.ones(T)}
     x = np.stack([s0[i] * shape[c][:, None] for i, c in enumerate(y)]) + 0.05 * rng.standard_normal((n, T, F))
     x[:, 0] = s0[:, 0]
-    fit = training.fit_set(np.clip(x, -1, 1), y, Hyper(n_classes=3, kind="imbalance"), k=2, seed=0, holdout=0.3)
+    fit = training.fit_set(np.clip(x, -1, 1), y, Hyper(n_classes=3, kind="threshold"), k=2, seed=0, holdout=0.3)
     assert fit["accuracy"].min() == 1.0
 
 
@@ -119,11 +116,11 @@ def test_member_groups_train_on_bootstrap_replicates_of_each_sweep_point():
         assert np.array_equal(np.bincount(row // 6, minlength=5), np.bincount(train // 6, minlength=5))
     assert len({tuple(r) for r in idx}) == 4
     assert averaging.shape == (4, 5, 6) and averaging.min() >= 0 and averaging.max() < 6
-    fit = training.fit_set(*synthetic(30, T=4, F=2), Hyper(n_classes=2, kind="imbalance", late_times=2), 4, 0, 0.2,
+    fit = training.fit_set(*synthetic(30, T=4, F=2), Hyper(n_classes=2, kind="threshold", late_times=2), 4, 0, 0.2,
                            shape=(5, 6), resamples=2)  # fmt: skip
     assert fit["averaging"].shape == (2, 5, 6)
     with pytest.raises(ValueError, match="4 members do not form 3 groups"):
-        training.fit_set(*synthetic(30, T=4, F=2), Hyper(n_classes=2, kind="imbalance"), 4, 0, 0.2, resamples=3)
+        training.fit_set(*synthetic(30, T=4, F=2), Hyper(n_classes=2, kind="threshold"), 4, 0, 0.2, resamples=3)
 
 
 @pytest.mark.parametrize("kind", CLASSIFIER_KINDS)
@@ -152,6 +149,21 @@ def test_saved_sets_reload_and_predict_identically(tmp_path, kind):
         bad = tmp_path / "bad.zarr"
         ds.isel(site=slice(0, 2)).to_zarr(bad)
         classify(str(path), str(bad), str(tmp_path / "x.zarr"))
+
+
+def test_a_threshold_set_saved_under_its_old_kind_name_still_loads(tmp_path):
+    """phasetrace 0.2 called the threshold kind "imbalance": its saved sets load as the threshold kind."""
+    x, y = synthetic(40, T=5, F=2)
+    hp = Hyper(n_classes=2, kind="threshold", late_times=2)
+    fit = training.fit_set(x, y, hp, k=2, seed=0, holdout=0.2)
+    ds = xr.Dataset({"magnetization": (("realization", "time", "site"), x.astype(np.float64))})
+    ds = ds.assign_coords(time=np.arange(5.0)).assign(label=xr.DataArray(0, attrs={"classes": ["a", "b"]}))
+    path = tmp_path / "old.zarr.zip"
+    training.save_set(str(path), fit, hp, ds, "time", {})
+    arrays, attrs = read_arrays(path)
+    write_arrays(str(path), arrays, attrs | {"hyper": attrs["hyper"] | {"kind": "imbalance"}})
+    params, loaded, _, _ = training.load_networks(str(path))
+    assert loaded == hp and np.array_equal(predict_members(params, x, loaded), fit["p"])
 
 
 @pytest.mark.slow
@@ -266,7 +278,7 @@ def _coverage(hp: Hyper, trials: int, k: int, resamples: int) -> tuple[float, fl
 def test_intervals_are_calibrated_on_a_known_transition_threshold_kind():
     """Two-sided: the 95% interval covers the true boundary in 90–99% of 200 independent data sets, the 68% one in
     58–78% (neither too narrow nor too wide), and it is informative."""
-    c95, c68, width = _coverage(Hyper(n_classes=2, kind="imbalance", late_times=4), 200, 20, 20)
+    c95, c68, width = _coverage(Hyper(n_classes=2, kind="threshold", late_times=4), 200, 20, 20)
     assert 0.90 <= c95 <= 0.99 and 0.58 <= c68 <= 0.78, (c95, c68, width)
     assert width < 1.0  # narrower than four grid spacings
 
@@ -298,7 +310,7 @@ def test_old_boundary_tables_and_configs_are_refused_with_the_way_forward(tmp_pa
     with pytest.raises(ValueError, match=r"training\.bootstrap was removed in phasetrace 0\.2; use training\.resampl"):
         validate(legacy)
     uneven = copy.deepcopy(config)
-    uneven["training"]["seeds"] = 30
+    uneven["training"]["members"] = 30
     uneven["training"]["resamples"] = 20
-    with pytest.raises(ValueError, match=r"training\.seeds = 30 is not allowed with training\.resamples = 20"):
+    with pytest.raises(ValueError, match=r"training\.members = 30 is not allowed with training\.resamples = 20"):
         validate(uneven)

@@ -83,7 +83,7 @@ def mutate(path, value):
         (("seed",), 5.0, r"seed = 5\.0 .*type integer"),
         (("mbl", "realizations"), 3.0, r"mbl\.realizations = 3\.0 .*type integer"),
         (("mbl", "n_times"), 5.0, r"mbl\.n_times = 5\.0 .*type integer"),
-        (("training", "seeds"), 2.0, r"training\.seeds = 2\.0 .*type integer"),
+        (("training", "members"), 2.0, r"training\.members = 2\.0 .*type integer"),
         (("mbl", "realizations"), True, r"mbl\.realizations = True .*type integer"),
         # hold-outs
         (("training", "holdout"), 0.99, r"training\.holdout = 0\.99 .*leaves no training sample of class 'ergodic'"),
@@ -174,11 +174,11 @@ def test_check_config_names_the_yaml_line_of_a_configfile(tmp_path):
     import sys
 
     bad = tmp_path / "bad.yaml"
-    bad.write_text("training:\n  steps: [3\n  seeds: 2\n")
+    bad.write_text("training:\n  steps: [3\n  members: 2\n")
     proc = subprocess.run(
         [sys.executable, "-m", "phasetrace", "check-config", str(bad)], capture_output=True, text=True, cwd=ROOT
     )
-    assert proc.returncode != 0 and f"{bad}, line 3, column 8: invalid YAML" in proc.stderr, proc.stderr
+    assert proc.returncode != 0 and f"{bad}, line 3, column 10: invalid YAML" in proc.stderr, proc.stderr
     assert "flow sequence at line 2" in proc.stderr
     good = tmp_path / "good.yaml"
     good.write_text("training:\n  steps: 3\n")

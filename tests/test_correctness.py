@@ -55,14 +55,14 @@ TRAINING = {
     "mbl_confusion",
     "floquet_confusion",
     "phase_diagram",
-    "check_units",
+    "check_confusion_vs_units",
     "check_blanking",
     "check_calibration",
     "check_unseen_phase",
     "check_single_neuron",
     "classifiers_figure",
-    "measurement_variant",
-    "measurement",
+    "robustness_variant",
+    "robustness",
     "all",
 }
 
@@ -82,7 +82,7 @@ def test_seed_change_reruns_every_simulation(reference_run):
 def test_training_change_reruns_networks_and_downstream_only(reference_run):
     jobs_ = planned(reference_run, changed("training.steps", 6))
     assert set(jobs_) == TRAINING
-    assert jobs_["mbl_network"] == 2 * 3  # 2 ε × the 3 network kinds; the imbalance threshold takes no steps
+    assert jobs_["mbl_network"] == 2 * 3  # 2 ε × the 3 network kinds; the threshold takes no steps
 
 
 @pytest.mark.workflow
@@ -91,7 +91,7 @@ def test_interval_resamples_retrain_every_kind(reference_run):
     simulation does not."""
     jobs_ = planned(reference_run, changed("training.resamples", 4))
     assert "mbl_simulate" not in jobs_ and "floquet_simulate" not in jobs_ and "mbl_dataset" not in jobs_
-    assert jobs_["mbl_network"] == 2 * 4  # 2 ε × every kind, the imbalance threshold included
+    assert jobs_["mbl_network"] == 2 * 4  # 2 ε × every kind, the threshold included
 
 
 @pytest.mark.workflow
@@ -99,19 +99,19 @@ def test_measurement_change_retrains_and_simulates_nothing(reference_run):
     """What the classifiers see changed: every set and check that reads traces reruns, not the simulation, not the
     robustness variants (they set the shots themselves) and not the single-neuron check (exact traces)."""
     jobs_ = planned(reference_run, changed("measurement.shots", 30))
-    assert set(jobs_) == TRAINING - {"measurement_variant", "measurement", "check_single_neuron"}
+    assert set(jobs_) == TRAINING - {"robustness_variant", "robustness", "check_single_neuron"}
     assert jobs_["mbl_network"] == 2 * 4  # every kind, the threshold too
 
 
 @pytest.mark.workflow
 def test_a_new_robustness_value_computes_only_its_variants(reference_run):
     jobs_ = planned(reference_run, changed("robustness.shots", [10, 30, None]))
-    assert jobs_ == {"measurement_variant": 2 * 2, "measurement": 1, "all": 1}  # 2 observables × 2 models
+    assert jobs_ == {"robustness_variant": 2 * 2, "robustness": 1, "all": 1}  # 2 observables × 2 models
 
 
 @pytest.mark.workflow
 def test_comparing_fewer_classifiers_retrains_nothing(reference_run):
-    assert planned(reference_run, changed("training.compare", ["imbalance"])) == {"classifiers_figure": 1, "all": 1}
+    assert planned(reference_run, changed("training.compare", ["threshold"])) == {"classifiers_figure": 1, "all": 1}
 
 
 @pytest.mark.workflow
@@ -376,11 +376,10 @@ def test_importing_phasetrace_changes_no_global_state():
 
 
 def test_parsing_the_workflow_imports_no_jax():
-    """The modules the rules import at parse time (workflow/rules/common.smk) stay light: every dry run and every
-    cluster job parses the workflow, and JAX is imported only inside jobs."""
+    """The modules the rules import at parse time (phasetrace.pipeline and what it imports) stay light: every dry
+    run and every cluster job parses the workflow, and JAX is imported only inside jobs."""
     code = (
-        "import sys\nimport phasetrace.config, phasetrace.models, phasetrace.provenance, phasetrace.resources, "
-        "phasetrace.sweep\nfrom phasetrace.models import training_sets\n"
+        "import sys\nimport phasetrace.pipeline\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'flax', 'optax')))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -206,8 +206,8 @@ def test_every_job_reading_a_damaged_dataset_or_confusion_fails_naming_it(refere
     first_chunk(d / MBL_DS, "magnetization").unlink()
     first_chunk(d / CONFUSION, "confusion").unlink()
     for target, damaged in (
-        ("results/mbl/L6/imbalance/networks/eps0.3000.zarr.zip", MBL_DS),  # finding 1's imbalance set
-        ("results/mbl/L6/imbalance/boundary.csv", MBL_DS),
+        ("results/mbl/L6/threshold/networks/eps0.3000.zarr.zip", MBL_DS),  # finding 1's imbalance set
+        ("results/mbl/L6/threshold/boundary.csv", MBL_DS),
         ("results/phase_diagram.png", CONFUSION),
         ("results/checks/classifiers.csv", CONFUSION),
     ):

@@ -9,8 +9,9 @@ import xarray as xr
 
 from phasetrace import training
 from phasetrace.__main__ import classify
-from phasetrace.classifiers import Hyper, encode, flat_params, lstm_states, predict_members
+from phasetrace.classifiers import Hyper, encode, flat_params, predict_members
 from phasetrace.config import load, validate
+from phasetrace.kinds.lstm import lstm_states
 from phasetrace.measurement import EXACT, features, imbalance, measure, observed, shot_noise, time_index
 from phasetrace.paper_checks import best_threshold
 from phasetrace.store import open_traces, read_traces_csv, write_traces_csv
@@ -231,7 +232,7 @@ def test_numpy_lstm_states_reproduce_the_network():
     x, y = synthetic(40, T=7, F=1)
     hp = Hyper(**{**SMALL.__dict__, "units": 1, "steps": 6})
     fit = training.fit_set(x, y, hp, k=2, seed=1, holdout=0.2)
-    stacked = flat_params(fit["params"])
+    stacked = flat_params(fit["params"], hp)
     p = predict_members(fit["params"], x, hp)
     for j in range(2):
         st = lstm_states({k: v[j] for k, v in stacked.items()}, encode(x, hp.input))
@@ -260,12 +261,12 @@ def test_the_robustness_table_refuses_a_variant_made_from_other_settings(tmp_pat
     from tiny import TINY
 
     row = dict.fromkeys(COLUMNS, "0") | {"model": "mbl", "observable": "site", "shots": "30", "time_stride": "1"}
-    good = digest(settings(TINY, "robustness", "mbl", variant="site-N30-t1"))
+    good = digest(settings(TINY, "robustness_variant", "mbl", variant="site-N30-t1"))
     other = copy.deepcopy(TINY)
     other["training"]["steps"] += 1
     for name, made_from in (
         ("good", good),
-        ("stale", digest(settings(other, "robustness", "mbl", variant="site-N30-t1"))),
+        ("stale", digest(settings(other, "robustness_variant", "mbl", variant="site-N30-t1"))),
     ):
         write_csv(tmp_path / f"{name}.csv", COLUMNS, [[(row | {"settings_digest": made_from})[c] for c in COLUMNS]])
     assert len(_read(TINY, [str(tmp_path / "good.csv")])) == 1

@@ -158,7 +158,7 @@ def test_the_length_sweep_is_one_dag_over_the_same_rules(tmp_path):
     assert {f"results/{m}/L{L}/traces.zarr" for m in ("mbl", "floquet") for L in (4, 6)} <= set(out)
     # every L trains the phase diagram's classifier and the baseline; the largest L also the compared kinds
     for model, L in (("mbl", 4), ("floquet", 4), ("mbl", 6), ("floquet", 6)):
-        kinds = {"lstm", "imbalance"} | ({"mlp", "logistic"} if L == 6 else set())
+        kinds = {"lstm", "threshold"} | ({"mlp", "logistic"} if L == 6 else set())
         assert {p.split("/")[3] for p in out if p.startswith(f"results/{model}/L{L}/") and "confusion" in p} == kinds
     assert {"results/checks/scaling.csv", "results/figures/scaling.png", "results/checks/convergence.csv"} <= set(out)
     assert not [p for p in planned_outputs(d, TINY) if "scaling" in p or "convergence" in p]  # one L: no study
@@ -186,7 +186,7 @@ def test_a_larger_sweep_reuses_computed_points_and_its_tables_come_from_the_stor
     cfg = yaml.safe_load((d.parent / "scaling-scaling.yaml").read_text())
     for model in ("mbl", "floquet"):
         m = MODELS[model]
-        for kind in ("lstm", "imbalance"):
+        for kind in ("lstm", "threshold"):
             stored = {L: xr.open_zarr(d / f"results/{model}/L{L}/{kind}/confusion.zarr") for L in (4, 6)}
             mine = [r for r in per_L if r["model"] == model and r["classifier"] == kind]
             assert len(mine) == 2 * 2  # 2 L × (2 ε sets | 2 transitions)
@@ -230,9 +230,9 @@ def test_a_larger_sweep_reuses_computed_points_and_its_tables_come_from_the_stor
     # the convergence row with every realization of the L = 6 dataset is that dataset's own network set: same boundary
     conv = rows(d / "results/checks/convergence.csv")
     assert [(r["classifier"], r["realizations"]) for r in conv] == [
-        (k, R) for k in ("lstm", "imbalance") for R in "246"
+        (k, R) for k in ("lstm", "threshold") for R in "246"
     ]
-    for kind in ("lstm", "imbalance"):
+    for kind in ("lstm", "threshold"):
         ds = xr.open_zarr(d / f"results/mbl/L6/{kind}/confusion.zarr")
         (row,) = [r for r in conv if r["classifier"] == kind and r["realizations"] == "4"]
         assert float(row["boundary"]) == pytest.approx(float(ds["boundary"].sel(eps=0.7).values[0]), abs=5e-5)

@@ -54,7 +54,7 @@ def test_default_target_draws_the_phase_diagram_from_confusion_datasets(referenc
     png = reference_run / "results" / "phase_diagram.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     conf = xr.open_zarr(reference_run / "results/mbl/L6/lstm/confusion.zarr")
-    assert conf["p"].dims == ("seed", "eps", "W", "realization", "class")
+    assert conf["p"].dims == ("member", "eps", "W", "realization", "class")
     assert conf["confusion"].dims == ("eps", "W") and float(conf["confusion"].max()) <= 1.0
     table = (reference_run / "results/mbl/L6/lstm/boundary.csv").read_text().splitlines()
     assert (
@@ -73,7 +73,7 @@ def test_default_target_draws_the_phase_diagram_from_confusion_datasets(referenc
     iv = conf["boundary_interval"].values
     assert np.all(np.diff(iv, axis=-1) >= 0)  # lo95 <= lo68 <= hi68 <= hi95
     flq = xr.open_zarr(reference_run / "results/floquet/L4/lstm/confusion.zarr")
-    assert flq["p"].dims == ("seed", "eps", "realization", "class") and flq.sizes["class"] == 3
+    assert flq["p"].dims == ("member", "eps", "realization", "class") and flq.sizes["class"] == 3
     assert flq["boundary"].dims == ("transition",)
     assert flq["transition"].values.tolist() == ["time_crystal|ergodic", "ergodic|floquet_mbl"]
     assert len((reference_run / "results/floquet/L4/lstm/boundary.csv").read_text().splitlines()) == 3
@@ -120,7 +120,7 @@ def test_default_target_builds_the_paper_checks_and_the_report(reference_run):
     unseen = rows("unseen_phase")
     assert [r["region"] for r in unseen].count("unseen (floquet_mbl)") == 1
     kinds = {r["classifier"] for r in rows("classifiers")}
-    assert kinds == {"lstm", "imbalance", "logistic", "mlp"}
+    assert kinds == {"lstm", "threshold", "logistic", "mlp"}
     for name in ("confusion_vs_units", "blanking", "calibration", "unseen_phase", "classifiers"):
         assert (reference_run / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
     snakemake(reference_run, "--report", "report.html")
@@ -133,7 +133,7 @@ def test_robustness_study_at_exact_values_is_the_phase_diagram_set(reference_run
     imbalance threshold reads the same feature from either observable; the single-neuron check covers every member."""
     import csv
 
-    rows = list(csv.DictReader(open(reference_run / "results/checks/measurement.csv")))
+    rows = list(csv.DictReader(open(reference_run / "results/checks/robustness.csv")))
     study = TINY["robustness"]
     per_model = len(study["observables"]) * (len(study["shots"]) + len(study["time_strides"]) - 1) * 2  # 2 kinds
     assert len(rows) == per_model * (1 + 2)  # mbl: one transition, floquet: two
@@ -152,14 +152,14 @@ def test_robustness_study_at_exact_values_is_the_phase_diagram_set(reference_run
             base = {
                 r["observable"]: (r["transition"], r["boundary"], r["lo95"], r["hi95"])
                 for r in rows
-                if (r["model"], r["classifier"], r["shots"], r["time_stride"]) == (model, "imbalance", shots, stride)
+                if (r["model"], r["classifier"], r["shots"], r["time_stride"]) == (model, "threshold", shots, stride)
             }
             if len(base) == 2 and shots == "inf":
                 assert base["site"] == base["imbalance"], (model, shots, stride)
     assert {(r["n_features"]) for r in rows if r["observable"] == "imbalance"} == {"1"}
     neuron = list(csv.DictReader(open(reference_run / "results/checks/single_neuron.csv")))
-    assert len(neuron) == 3 * TINY["training"]["seeds"] and all(0.5 <= float(r["agreement"]) <= 1 for r in neuron)
-    for name in ("measurement", "single_neuron"):
+    assert len(neuron) == 3 * TINY["training"]["members"] and all(0.5 <= float(r["agreement"]) <= 1 for r in neuron)
+    for name in ("robustness", "single_neuron"):
         assert (reference_run / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
 
 
@@ -418,7 +418,7 @@ def test_a_config_may_leave_out_the_models_it_does_not_build(tmp_path):
     assert planned_jobs(proc.stdout + proc.stderr) == {
         "quasiperiodic_bounds": 10, "quasiperiodic_traces": 20, "quasiperiodic_dataset": 1,
         "quasiperiodic_network": 8, "quasiperiodic_confusion": 4, "classifiers_figure": 1, "phase_diagram": 1,
-        "measurement_variant": 6, "measurement": 1, "all": 1,
+        "robustness_variant": 6, "robustness": 1, "all": 1,
     }  # fmt: skip
 
 

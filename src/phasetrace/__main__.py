@@ -246,7 +246,7 @@ def _classify(networks: str, traces: str, out: str) -> None:
     p = predict_members(params, x, hp).reshape(-1, *shape, hp.n_classes)
     coords = {d: ds[d].values for d in lead if d in ds.coords} | {"class": np.array(attrs["classes"], dtype=object)}
     data = {
-        "p": (("seed", *lead, "class"), p),
+        "p": (("member", *lead, "class"), p),
         "confusion_per_sample": (lead, confusion(p).mean(axis=0)),
     }
     if "realization" in lead:

@@ -16,7 +16,8 @@ import time
 import jax
 import numpy as np
 
-from .classifiers import Hyper, _train_networks, member_keys, train_single
+from .classifiers import Hyper, member_keys
+from .kinds.network import _train_networks, train_single
 from .training import fit_set
 
 

@@ -95,12 +95,14 @@ def _dotted(path) -> str:
 def schema(path: Path = SCHEMA) -> dict:
     """The config schema: the package's file (top-level keys, training, checks, shared definitions) with each
     model's section fragment (:mod:`.models`) added under its name."""
+    from .kinds import KINDS
     from .models import MODELS
 
     out = yaml.safe_load(Path(path).read_text())
     for name, model in MODELS.items():
         out["properties"][name] = model.schema
     out["properties"]["models"]["items"] = {"enum": sorted(MODELS)}
+    out["$defs"]["classifier"] = {"enum": list(KINDS)}  # the registry of classifier kinds (phasetrace.kinds)
     return out
 
 
@@ -135,11 +137,11 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
         for length in L:  # every stage reads one L (phasetrace.sweep.at_size)
             model.validate(at_size(config, model.name, length))
     t = config["training"]
-    if t["seeds"] % t["resamples"]:
+    if t["members"] % t["resamples"]:
         raise ValueError(
-            f"invalid config: training.seeds = {t['seeds']} is not allowed with training.resamples = "
-            f"{t['resamples']}: the members form resamples groups of equal size, so seeds must be a multiple of "
-            "resamples (e.g. seeds: 40, resamples: 10)"
+            f"invalid config: training.members = {t['members']} is not allowed with training.resamples = "
+            f"{t['resamples']}: the members form resamples groups of equal size, so members must be a multiple of "
+            "resamples (e.g. members: 40, resamples: 10)"
         )
     for model in present:
         values = grid(config[model.name][model.label_dim])
@@ -161,23 +163,40 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
 
 
 # Keys that were removed, with what replaced them: an old config is refused with the way forward.
+# Keys of earlier versions: {(section, key): (the version that removed or renamed it, what to use instead)}
 REMOVED = {
     ("training", "bootstrap"): (
+        "0.2",
         "training.resamples: the boundaries' intervals now come from groups of members retrained on resampled "
-        "realizations (training.seeds members in training.resamples groups), not from resampling the averaged "
-        "realizations of fixed members; remove training.bootstrap and set training.resamples (default 10)"
+        "realizations (training.members members in training.resamples groups), not from resampling the averaged "
+        "realizations of fixed members; remove training.bootstrap and set training.resamples (default 10)",
     ),
     ("training", "epochs"): (
+        "0.2",
         "training.steps: the networks train for a fixed number of optimizer steps, so that the training budget does "
-        "not grow with the data (25 epochs of the default set were 50 steps; of the paper's, 150)"
+        "not grow with the data (25 epochs of the default set were 50 steps; of the paper's, 150)",
+    ),
+    ("training", "seeds"): (
+        "0.3",
+        "training.members: the same number (the networks fitted per training set), renamed so that seed means "
+        "only the root seed",
     ),
 }
+# Values of earlier versions: {(section, key, value): (version, the new value)}
+RENAMED_VALUES = {("training", "classifier", "imbalance"): ("0.3", "threshold")}
 
 
 def _refuse_removed(config: dict) -> None:
-    for (section, key), instead in REMOVED.items():
+    for (section, key), (version, instead) in REMOVED.items():
         if isinstance(config.get(section), dict) and key in config[section]:
-            raise ValueError(f"invalid config: {section}.{key} was removed in phasetrace 0.2; use {instead}")
+            raise ValueError(f"invalid config: {section}.{key} was removed in phasetrace {version}; use {instead}")
+    t = config.get("training")
+    for (section, key, old), (version, new) in RENAMED_VALUES.items():
+        if isinstance(t, dict) and section == "training" and (t.get(key) == old or old in (t.get("compare") or [])):
+            raise ValueError(
+                f"invalid config: the classifier kind {old!r} (training.{key} or training.compare) was renamed "
+                f"{new!r} in phasetrace {version}; write {new}"
+            )
 
 
 def _validate_replicates(config: dict) -> None:

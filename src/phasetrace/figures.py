@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from .kinds import KINDS
 from .provenance import require_same, settings
 from .store import open_dataset
 
@@ -86,7 +87,7 @@ def curves_panel(ax, conf, windows, title: str) -> None:
     x = conf[lab].values
     pm = conf["p"].mean("realization")  # (seed, x, class)
     for c, name in enumerate(conf["class"].values):
-        m, s = pm.isel({"class": c}).mean("seed").values, pm.isel({"class": c}).std("seed").values
+        m, s = pm.isel({"class": c}).mean("member").values, pm.isel({"class": c}).std("member").values
         color = CLASS_COLORS.get(str(name), "grey")
         ax.plot(x, m, color=color, label=f"p({str(name).replace('_', ' ')})")
         ax.fill_between(x, m - s, m + s, color=color, alpha=0.25, lw=0)
@@ -151,9 +152,6 @@ def phase_diagram(config: dict, confusions: list[str], traces: list[str], output
     fig.savefig(output, dpi=130)
 
 
-CLASSIFIER_COLORS = {"lstm": "tab:blue", "mlp": "tab:orange", "logistic": "tab:green", "imbalance": "black"}
-
-
 def classifiers_figure(config: dict, confusions: list[str], table: str, output: str) -> None:
     """results/figures/classifiers.png and results/checks/classifiers.csv: every classifier's boundaries with their
     intervals, on the same data, per model (top), and its confusion along the labeled dimension (bottom; for models
@@ -179,7 +177,7 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
         lab = m.label_dim
         for i, ds in enumerate(group):
             kind = ds.attrs["classifier"]
-            color = CLASSIFIER_COLORS.get(kind, "grey")
+            color = KINDS[kind].color
             b, iv = ds["boundary"], ds["boundary_interval"]
             if m.set_dims:  # one row per set point (the set dimension on the y axis)
                 sd = m.set_dims[0]

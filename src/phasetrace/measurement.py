@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .seeds import MODEL_IDS, point_key, stream_rng
+from .seeds import model_id, point_key, stream_rng
 
 OBSERVABLES = ("site", "imbalance")
 VARIABLES = {"site": "magnetization", "imbalance": "imbalance"}  # the dataset variable each observable is stored as
@@ -95,7 +95,7 @@ def measure(ds: xr.Dataset, measurement: dict, seed: int, model: str) -> xr.Data
         keys = [[point_key(v) for v in mag[d].values] for d in mag.dims[:-2]]
         for cell in np.ndindex(*values.shape[:-2]):
             where = [keys[a][i] for a, i in enumerate(cell)]
-            rng = stream_rng(seed, "shots", MODEL_IDS[model], ds.attrs["L"], *where, measurement["shots"])
+            rng = stream_rng(seed, "shots", model_id(model), ds.attrs["L"], *where, measurement["shots"])
             values[cell] = shot_noise(values[cell], measurement["shots"], rng)
         mag = mag.copy(data=values)
     t = time_index(ds[time_dim].values, measurement["time_stride"], measurement["time_max"])

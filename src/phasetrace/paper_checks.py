@@ -18,7 +18,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .boundaries import confusion
-from .classifiers import encode, flat_params, lstm_states
+from .classifiers import encode, flat_params
+from .kinds.lstm import lstm_states
 from .models import FLOQUET, MBL
 from .provenance import require_same, settings
 from .seeds import CHECK_CONTEXT
@@ -38,7 +39,7 @@ def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
     for n in chk["units"]:
         hp = dataclasses.replace(hyper(config, 2, "lstm"), units=int(n))
         fit = fit_set(
-            x, lab, hp, t["seeds"], config["seed"], t["holdout"], *context, CHECK_CONTEXT["units"] + int(n),
+            x, lab, hp, t["members"], config["seed"], t["holdout"], *context, CHECK_CONTEXT["units"] + int(n),
             shape=(nW, R), resamples=t["resamples"],
         )  # fmt: skip
         c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))  # (k, W)
@@ -82,7 +83,7 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
         for e in range(eps.size):
             x, _, (nW, R), context = set_samples("mbl", ds, {"eps": float(eps[e])})
             fit = fit_set(
-                x, np.repeat(wl, R), hyper(config, 2), t["seeds"], config["seed"], t["holdout"], *context,
+                x, np.repeat(wl, R), hyper(config, 2), t["members"], config["seed"], t["holdout"], *context,
                 CHECK_CONTEXT["blanking"] + v, shape=(nW, R), resamples=t["resamples"],
             )  # fmt: skip
             c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))
@@ -173,7 +174,7 @@ def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> Non
     windows = FLOQUET.windows(config["floquet"])
     two = labels(eps, windows[:2])  # Floquet-MBL window left unlabeled
     fit = fit_set(
-        x, np.repeat(two, R), hyper(config, 2), t["seeds"], config["seed"], t["holdout"], *context,
+        x, np.repeat(two, R), hyper(config, 2), t["members"], config["seed"], t["holdout"], *context,
         CHECK_CONTEXT["unseen_phase"], shape=(nE, R), resamples=t["resamples"],
     )  # fmt: skip
     c = confusion(fit["p"].reshape(-1, nE, R, 2).mean(axis=2))  # (k, eps)
@@ -258,15 +259,15 @@ def single_neuron_job(config: dict, dataset: str, table: str, figure: str) -> No
     R = shape[1]
     hp = dataclasses.replace(hyper(config, 2, "lstm"), units=1)
     fit = fit_set(
-        x, lab, hp, t["seeds"], config["seed"], t["holdout"], *context, CHECK_CONTEXT["single_neuron"], shape=shape,
+        x, lab, hp, t["members"], config["seed"], t["holdout"], *context, CHECK_CONTEXT["single_neuron"], shape=shape,
         resamples=t["resamples"],
     )  # fmt: skip
-    stacked = flat_params(fit["params"])
+    stacked = flat_params(fit["params"], hp)
     z = encode(x, hp.input)
     W, times = ds["W"].values, ds["time"].values
     quantities = input_quantities(z[..., 0], t["late_times"])
     rows, states = [], []
-    for j in range(t["seeds"]):
+    for j in range(t["members"]):
         member = {name: v[j] for name, v in stacked.items()}
         st = lstm_states(member, z)
         states.append(st)

@@ -16,33 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 
+from .kinds import KINDS, NETWORK_KEYS
 from .sweep import grid
 
 # What a set of classifiers depends on; its kind is part of its sweep point (``classifier``), so adding a kind to
 # training.compare trains that kind only. training.resamples (the member groups' bootstrap replicates, which the
 # intervals are made from) changes what each member is trained on, so it reruns the sets.
-# A set of one kind records only the keys that kind reads (:data:`KIND_KEYS`).
-_TRAINING = [
-    "input",
-    "units",
-    "dropout",
-    "l2",
-    "learning_rate",
-    "batch_size",
-    "steps",
-    "seeds",
-    "resamples",
-    "holdout",
-    "confidence_weight",
-    "late_times",
-]
-_NETWORK_KEYS = [k for k in _TRAINING if k != "late_times"]
-KIND_KEYS = {
-    "lstm": _NETWORK_KEYS,
-    "mlp": _NETWORK_KEYS,
-    "logistic": _NETWORK_KEYS,
-    "imbalance": ["seeds", "resamples", "holdout", "late_times"],
-}
+# A set of one kind records only the keys that kind reads (its registry entry, phasetrace.kinds.KINDS).
+_TRAINING = list(dict.fromkeys(key for kind in KINDS.values() for key in kind.keys))
+_NETWORK_KEYS = list(NETWORK_KEYS)
 
 # The stages of the paper's checks and figures: {config section: keys it reads}; "seed" is the root seed, and
 # "<model>:dataset" stands for the keys the dataset of that model depends on.
@@ -126,10 +108,10 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
             section: list(get(section).dataset_keys) if keys == ["dataset"] else keys
             for section, keys in STAGES[stage].items()
         }
-    if stage == "measurement":  # the robustness study's table and figure: every variant of every enabled model
+    if stage == "robustness":  # the robustness study's table and figure: every variant of every enabled model
         return {"models": True, "training": ["classifier"], "robustness": True}
     m = get(model)
-    if stage == "robustness":  # one measurement variant (its point) sets observable, shots and time_stride
+    if stage == "robustness_variant":  # one measurement variant (its point) sets observable, shots and time_stride
         out = {
             "seed": True,
             m.name: list(m.dataset_keys),
@@ -156,7 +138,7 @@ def settings(config: dict, stage: str, model: str | None = None, **point: float 
             continue
         cfg = config[section]
         if section == "training" and "classifier" in point:
-            keys = [k for k in keys if k in KIND_KEYS[point["classifier"]]]
+            keys = [k for k in keys if k in KINDS[point["classifier"]].keys]
         out[section] = {k: grid(cfg[k]).tolist() if k in GRIDS else _number(cfg[k]) for k in keys}
     if point:
         out["point"] = {k: v if v is None or isinstance(v, str) else _number(float(v)) for k, v in point.items()}

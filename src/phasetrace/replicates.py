@@ -131,7 +131,7 @@ def replicate_rows(cfg: dict, replicate: int, ds) -> list[list]:
     for R in cfg["replicates"]["realizations"]:
         x, labels, shape, context = set_samples(model, ds.isel(realization=slice(0, R)), point)
         fit = fit_set(
-            x, labels, hp, t["seeds"], cfg["seed"], t["holdout"], *context, shape=shape, resamples=t["resamples"]
+            x, labels, hp, t["members"], cfg["seed"], t["holdout"], *context, shape=shape, resamples=t["resamples"]
         )
         for (_, _, name), found in zip(trans, fit_boundaries(values, set_labels, fit, trans), strict=True):
             rows.append(

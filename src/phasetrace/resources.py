@@ -118,5 +118,5 @@ def training(config: dict, model, attempt: int = 1, sets: float = 1.0) -> dict[s
     """
     values = model.values(config)
     t = config["training"]
-    seconds = 120 + sets * values * (t["steps"] / 2) * t["seeds"] * 1e-7
+    seconds = 120 + sets * values * (t["steps"] / 2) * t["members"] * 1e-7
     return {"mem_mb": _mb(16 * values + 2**30, attempt), "runtime": _minutes(seconds, attempt)}

@@ -1,4 +1,4 @@
-"""The boundaries as an experiment would measure them: results/checks/measurement.csv and figures/measurement.png.
+"""The boundaries as an experiment would measure them: results/checks/robustness.csv and figures/robustness.png.
 
 For each measurement variant of the config's ``robustness`` section (:func:`phasetrace.sweep.robustness_variants`:
 the observable, N shots, a time stride; every other key of ``measurement`` as configured), :func:`variant_job`
@@ -15,9 +15,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .boundaries import BOUNDS
+from .kinds import KINDS, scaling_kinds
 from .models import get, training_sets
 from .provenance import digest, settings
-from .sweep import parse_variant, scaling_kinds, variant_name
+from .sweep import parse_variant, variant_name
 from .training import dataset_for, fit_boundaries, fit_set, hyper, set_samples, transitions, write_csv
 
 COLUMNS = [
@@ -58,12 +59,12 @@ def variant_job(config: dict, model: str, variant: str, dataset: str, output: st
     values = ds[m.label_dim].values
     set_labels = ds["label"].sel(point).values if point else ds["label"].values
     t = config["training"]
-    made_from = digest(settings(config, "robustness", model, variant=variant))
+    made_from = digest(settings(config, "robustness_variant", model, variant=variant))
     rows = []
     for kind in scaling_kinds(config):
         hp = hyper(config, len(ds["label"].attrs["classes"]), kind)
         fit = fit_set(
-            x, labels, hp, t["seeds"], config["seed"], t["holdout"], *context, shape=(n, R), resamples=t["resamples"]
+            x, labels, hp, t["members"], config["seed"], t["holdout"], *context, shape=(n, R), resamples=t["resamples"]
         )
         trans = transitions(ds)
         for (_, _, tname), found in zip(trans, fit_boundaries(values, set_labels, fit, trans), strict=True):
@@ -102,7 +103,7 @@ def _read(config: dict, paths: list[str]) -> list[dict]:
         for r in these:
             shots = None if r["shots"] == "inf" else int(r["shots"])
             variant = variant_name(r["observable"], shots, int(r["time_stride"]))
-            expected = digest(settings(config, "robustness", r["model"], variant=variant))
+            expected = digest(settings(config, "robustness_variant", r["model"], variant=variant))
             if r.get("settings_digest") != expected:
                 raise ValueError(
                     f"{path} was made from another configuration (settings digest {r.get('settings_digest')}, the "
@@ -113,7 +114,7 @@ def _read(config: dict, paths: list[str]) -> list[dict]:
 
 
 def robustness_job(config: dict, inputs: list[str], table: str, figure: str) -> None:
-    """Gather the variants (every model's) into results/checks/measurement.csv and draw figures/measurement.png."""
+    """Gather the variants (every model's) into results/checks/robustness.csv and draw figures/robustness.png."""
     rows = _read(config, inputs)
     write_csv(table, COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
     _figure(config, rows, figure)
@@ -137,23 +138,24 @@ def _figure(config: dict, rows: list[dict], output: str) -> None:
         (kinds[0], "site"): ("tab:blue", "o", "-", f"{kinds[0]}, site-resolved"),
         (kinds[0], "imbalance"): ("tab:orange", "s", "-", f"{kinds[0]}, imbalance only"),
     }
-    baseline = ("black", "D", ":", "imbalance threshold (either observable)")
+    baseline = lambda kind: ("black", "D", ":", f"{kind} (either observable)")  # noqa: E731
     for col, (model, tname) in enumerate(panels):
         m = get(model)
         for row, (vary, exact) in enumerate((("shots", "time_stride"), ("n_times", "shots"))):
             ax = axes[row, col]
             fixed = "1" if exact == "time_stride" else "inf"
             for j, kind in enumerate(kinds):
-                observables = ["site"] if kind == "imbalance" else list(config["robustness"]["observables"])
+                once = KINDS[kind].imbalance_only  # the same features from either observable: drawn once
+                observables = ["site"] if once else list(config["robustness"]["observables"])
                 for obs in observables:
                     sel = [
                         r
                         for r in rows
                         if (r["model"], r["transition"], r["classifier"]) == (model, tname, kind)
-                        and (r["observable"] == obs or kind == "imbalance")
+                        and (r["observable"] == obs or once)
                         and r[exact] == fixed
                     ]
-                    if kind == "imbalance":  # the same features from either observable: draw it once
+                    if once:
                         sel = list({r[vary]: r for r in sel}.values())
                     if not sel:
                         continue
@@ -162,7 +164,7 @@ def _figure(config: dict, rows: list[dict], output: str) -> None:
                     order = np.argsort(xv)
                     y = np.array([float(sel[i]["boundary"]) for i in order])
                     lo = np.array([[float(sel[i][b]) for i in order] for b in BOUNDS])
-                    color, marker, line, label = baseline if kind == "imbalance" else styles[(kind, obs)]
+                    color, marker, line, label = baseline(kind) if once else styles[(kind, obs)]
                     shift = 1 + 0.05 * (j + (obs == "imbalance") - 1)
                     xs = xv[order] * shift
                     ax.vlines(xs, lo[0], lo[3], color=color, lw=1)

@@ -1,7 +1,7 @@
 """How the learned boundary moves with the chain length L and with the number of realizations R.
 
 - :func:`scaling_job`: the confusion datasets of every enabled model at every L of its section (the phase
-  diagram's classifier and the imbalance baseline, :func:`phasetrace.sweep.scaling_kinds`) → per L and training set
+  diagram's classifier and the baselines, :func:`phasetrace.kinds.scaling_kinds`) → per L and training set
   the boundary with its 68%/95% intervals, the height of the confusion peak between the windows and its width at
   half maximum (:func:`phasetrace.boundaries.peak`); per (model, kind, set, transition) the drift from the smallest
   to the largest L with a 95% interval and whether the boundary moves monotonically. Everything is read from the
@@ -23,16 +23,23 @@ from scipy import stats
 
 from .boundaries import BOUNDS, gap, peak
 from .figures import CLASS_COLORS, SYMBOLS, boundary_with_intervals
+from .kinds import KINDS, scaling_kinds
 from .measurement import measured
 from .models import convergence_sweep, get, grids
 from .provenance import require_same, settings
-from .seeds import MODEL_IDS
+from .seeds import model_id
 from .store import open_dataset, read_arrays
-from .sweep import at_size, labels, scaling_kinds
+from .sweep import at_size, labels
 from .training import fit_boundaries, fit_set, hyper, set_samples, write_csv
 
+
+def kind_style(kind: str) -> tuple[str, str]:
+    """Line and marker of a kind's curves: baselines dashed with squares, the phase diagram's classifier solid with
+    circles."""
+    return ("--", "s") if KINDS[kind].baseline else ("-", "o")
+
+
 SIZE_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:cyan")
-KIND_STYLES = {"imbalance": ("--", "s")}  # line and marker; the phase diagram's classifier: solid, circles
 
 
 def _set_values(ds: xr.Dataset) -> list[float | None]:
@@ -229,7 +236,7 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
             values = _set_values(ds)
             if values[0] is not None:  # the set nearest scaling.eps
                 shown = values[int(np.argmin([abs(v - config["scaling"]["eps"]) for v in values]))]
-            style, _ = KIND_STYLES.get(kind, ("-", "o"))
+            style, _ = kind_style(kind)
             ax_c.plot(ds[lab].values, _curve(ds, shown), style, marker=".", color=colors[L], label=f"{kind}, L = {L}")
         for w in m.windows(config[model]):
             x = mine[0][lab].values
@@ -259,7 +266,7 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
                 pts = lines[curve]
                 inv = np.array([1 / r["L"] for r in pts])
                 color = SIZE_COLORS[curves.index(curve) % len(SIZE_COLORS)]  # one colour per curve in every panel
-                style, marker = KIND_STYLES.get(kind, ("-", "o"))
+                style, marker = kind_style(kind)
                 label = kind + ("" if value is None else f", ε = {value:.2f}")
                 iv = xr.DataArray([[r[b] for b in BOUNDS] for r in pts], dims=("L", "bound"), coords={"bound": BOUNDS})
                 offset = (i - (len(group) - 1) / 2) * spread
@@ -274,7 +281,7 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
         for i, curve in enumerate(curves):
             kind, value, name = curve
             pts = lines[curve]
-            style, marker = KIND_STYLES.get(kind, ("-", "o"))
+            style, marker = kind_style(kind)
             label = kind + ("" if value is None else f", ε = {value:.2f}") + (f", {name}" if len(names) > 1 else "")
             inv = [1 / r["L"] for r in pts]
             for ax, key in ((ax_w, "peak_width"), (ax_h, "peak_height")):
@@ -316,7 +323,7 @@ def convergence_job(config: dict, inputs: list[str], table: str, figure: str) ->
     ds = measured(config, model, ds)
     (eps,) = section["eps"]
     index = int(np.nonzero(grids(m, config[model], ("eps",))["eps"] == eps)[0][0])
-    context = (MODEL_IDS[model], index)  # the main network set's at this ε: the same draws for the same samples
+    context = (model_id(model), index)  # the main network set's at this ε: the same draws for the same samples
     t = config["training"]
     W = ds["W"].values
     label_W = ds["label"].values[0]
@@ -328,7 +335,7 @@ def convergence_job(config: dict, inputs: list[str], table: str, figure: str) ->
                 x,
                 lab,
                 hyper(config, 2, kind),
-                t["seeds"],
+                t["members"],
                 config["seed"],
                 t["holdout"],
                 *context,

@@ -13,6 +13,8 @@ floquet         2         0: the couplings, fields and initial state of realizat
 quasiperiodic   7         ``round(W * 10**6)``, as for mbl (the phase φ of realization r at W)
 ==============  ========  ========================================================================
 
+Any other model's id is derived from its name (:func:`model_id`).
+
 Keying on the value of W (in micro-units) rather than its grid index keeps realizations stable when a grid is
 refined or extended. Because each realization has its own stream, results do not depend on how realizations are
 batched into jobs.
@@ -25,11 +27,16 @@ shots follow their stream id with the trace's identity (:mod:`.measurement`).
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
-# The first element of every spawn key. Ids are never reused: 3–5, 8 and 9 are the streams below, 6 was the retired
-# averaging stream (phasetrace < 0.2), so a new model takes 10.
+# The first element of every spawn key. The built-in models keep the ids they were published with; any other model
+# (a new module, or a model a user names) gets an id derived from its name (:func:`model_id`), so adding one edits
+# nothing here. Ids are never reused: 3–5, 8 and 9 are the streams below, 6 was the retired averaging stream
+# (phasetrace < 0.2).
 MODEL_IDS = {"mbl": 1, "floquet": 2, "quasiperiodic": 7}
+DERIVED_IDS = 2**20  # derived ids start here, far above every fixed id and stream
 STREAMS = {
     "training": 3,  # member keys: network initialization, shuffling, dropout
     "holdout": 4,  # which labeled samples are held out
@@ -48,6 +55,13 @@ CHECK_CONTEXT = {
 }
 
 
+def model_id(model: str) -> int:
+    """The spawn-key id of a model: its fixed id (:data:`MODEL_IDS`), or ``DERIVED_IDS`` + CRC-32 of its name."""
+    if not isinstance(model, str) or not model:
+        raise ValueError(f"model = {model!r} is outside the allowed range: a non-empty name")
+    return MODEL_IDS.get(model, DERIVED_IDS + zlib.crc32(model.encode()))
+
+
 def point_key(W: float) -> int:
     """The integer key of a disorder strength: W in micro-units."""
     return int(round(float(W) * 10**6))
@@ -61,11 +75,9 @@ def _seed(root_seed) -> int:
 
 def realization_rng(root_seed: int, model: str, L: int, point: int, realization: int) -> np.random.Generator:
     """The generator of one realization; ``point`` is :func:`point_key` (MBL) or 0 (Floquet)."""
-    if model not in MODEL_IDS:
-        raise ValueError(f"model = {model!r} is outside the allowed range: one of {sorted(MODEL_IDS)}")
     if realization < 0:
         raise ValueError(f"realization = {realization!r} is outside the allowed range: a non-negative integer")
-    key = (MODEL_IDS[model], int(L), int(point), int(realization))
+    key = (model_id(model), int(L), int(point), int(realization))
     return np.random.default_rng(np.random.SeedSequence(_seed(root_seed), spawn_key=key))
 
 

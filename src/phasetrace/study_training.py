@@ -35,7 +35,7 @@ VARIANTS = {
     "aligned, lr 0.01": {"input": "aligned", "learning_rate": 0.01},
     "aligned, lr 0.01, l2 = 0": {"input": "aligned", "learning_rate": 0.01, "l2": 0.0},
     "aligned, lr 0.01, 200 steps": {"input": "aligned", "learning_rate": 0.01, "steps": 200},
-    "imbalance threshold": {"classifier": "imbalance"},
+    "imbalance threshold": {"classifier": "threshold"},
     "logistic, aligned": {"classifier": "logistic", "input": "aligned", "learning_rate": 0.01},
     "mlp, aligned": {"classifier": "mlp", "input": "aligned", "learning_rate": 0.01},
 }
@@ -54,9 +54,9 @@ def fit_sets(config: dict, model: str, ds, overrides: dict) -> dict:
         x, labels, shape, context = training.set_samples(model, ds, point)
         hp = training.hyper(cfg, len(ds["label"].attrs["classes"]))
         fit = training.fit_set(
-            x, labels, hp, t["seeds"], cfg["seed"], t["holdout"], *context, shape=shape, resamples=t["resamples"]
+            x, labels, hp, t["members"], cfg["seed"], t["holdout"], *context, shape=shape, resamples=t["resamples"]
         )
-        p.append(fit["p"].reshape(t["seeds"], *shape, hp.n_classes))
+        p.append(fit["p"].reshape(t["members"], *shape, hp.n_classes))
         acc.append(fit["accuracy"])
         found = training.fit_boundaries(ds[get(model).label_dim].values, ds["label"].sel(point).values, fit,
                                         training.transitions(ds))  # fmt: skip

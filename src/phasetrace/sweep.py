@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import numpy as np
 
 FORMATS = {"eps": "{:.4f}", "W": "{:.3f}"}  # how each sweep dimension is written in paths
-CLASSIFIER_KINDS = ("lstm", "mlp", "logistic", "imbalance")  # phasetrace.classifiers implements each
 GRID_TOLERANCE = 1e-12  # a grid value on a window's edge belongs to the window
 
 TEMPLATES = {
@@ -38,7 +37,7 @@ TEMPLATES = {
     "network": "{root}/{model}/L{L}/{classifier}/networks/{set}.zarr.zip",
     "confusion": "{root}/{model}/L{L}/{classifier}/confusion.zarr",
     "boundary": "{root}/{model}/L{L}/{classifier}/boundary.csv",
-    "robustness": "{root}/{model}/L{L}/robustness/{variant}.csv",
+    "robustness_variant": "{root}/{model}/L{L}/robustness/{variant}.csv",
     "replicate": "{root}/replicates/{model}/L{L}/rep{replicate}.csv",
 }
 ALL_SETS = "all"  # the set name of a model trained once over its whole sweep
@@ -197,21 +196,10 @@ def check_windows(values: np.ndarray, windows: list[Window], key: str) -> None:
                 raise ValueError(f"{key}.windows.{a.name} and {key}.windows.{b.name} overlap; windows must be disjoint")
 
 
-def classifier_kinds(config: dict) -> list[str]:
-    """The phase diagram's classifier first, then the others of ``training.compare``."""
-    t = config["training"]
-    return [t["classifier"]] + [c for c in t["compare"] if c != t["classifier"]]
-
-
 def finite_size_study(config: dict) -> bool:
     """Whether the config asks for the finite-size study: a ``scaling`` section and an enabled model listing
     several L (then the default target builds it, and its section is checked against the models')."""
     return "scaling" in config and any(len(sizes(config[m])) > 1 for m in config["models"])
-
-
-def scaling_kinds(config: dict) -> list[str]:
-    """The classifier kinds of the finite-size study: the phase diagram's and the imbalance baseline."""
-    return list(dict.fromkeys([config["training"]["classifier"], "imbalance"]))
 
 
 def robustness_variants(config: dict) -> list[str]:

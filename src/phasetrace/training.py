@@ -22,7 +22,7 @@ from .measurement import features, measured, observed
 from .models import get, training_sets
 from .provenance import record, require_same, settings
 from .runner import configure
-from .seeds import MODEL_IDS, stream_rng
+from .seeds import model_id, stream_rng
 from .store import open_dataset, read_arrays, write_arrays, write_dataset
 from .sweep import ALL_SETS, point_name
 
@@ -142,7 +142,7 @@ def save_set(output: str, fit: dict, hp: Hyper, ds: xr.Dataset, time_dim: str, a
     """A set with what it was trained on: the input's time grid (``times``, stored), its observable and variable,
     the number of features (sites, or 1 for the imbalance), the class names, the kind and hyper-parameters, and the
     settings (in ``attrs``)."""
-    arrays = {f"params.{name}": v for name, v in flat_params(fit["params"]).items()}
+    arrays = {f"params.{name}": v for name, v in flat_params(fit["params"], hp).items()}
     arrays |= {
         "p": fit["p"],
         "loss": fit["loss"],
@@ -162,6 +162,11 @@ def save_set(output: str, fit: dict, hp: Hyper, ds: xr.Dataset, time_dim: str, a
     write_arrays(output, arrays, attrs | input_attrs | {"hyper": hyper_attrs(hp), "version": __version__})
 
 
+# Classifier kinds renamed since a set could have been saved (0.3: the imbalance threshold is "threshold"); a set of
+# the old name loads as the new kind, whose implementation is the same.
+RENAMED_KINDS = {"imbalance": "threshold"}
+
+
 def load_networks(path: str):
     """(stacked params, Hyper, attrs, times) of a saved set of any kind; a damaged set is named."""
     arrays, attrs = read_arrays(path)
@@ -173,7 +178,8 @@ def load_networks(path: str):
             f"{path} was saved by phasetrace < 0.2 (trained for a number of epochs, without member groups for the "
             "calibrated intervals); rebuild it with the current version (delete it and rerun its workflow target)"
         )
-    hp = Hyper(**attrs["hyper"])
+    hyper = attrs["hyper"] | {"kind": RENAMED_KINDS.get(attrs["hyper"]["kind"], attrs["hyper"]["kind"])}
+    hp = Hyper(**hyper)
     params = {k.removeprefix("params."): v for k, v in arrays.items() if k.startswith("params.")}
     times = arrays["times"]
     return unflat_params(params, times.size, attrs["n_features"], hp), hp, attrs, times
@@ -200,7 +206,7 @@ def set_samples(model: str, ds: xr.Dataset, point: dict[str, float]):
         mag.reshape(n * R, *mag.shape[2:]),
         np.repeat(ds["label"].isel(index).values, R),
         (n, R),
-        (MODEL_IDS[model], *index.values()),
+        (model_id(model), *index.values()),
     )
 
 
@@ -215,7 +221,7 @@ def network_job(config: dict, model: str, classifier: str, set_name: str, datase
     hp = hyper(config, len(ds["label"].attrs["classes"]), classifier)
     t = config["training"]
     fit = fit_set(
-        x, labels, hp, t["seeds"], config["seed"], t["holdout"], *context, shape=shape, resamples=t["resamples"]
+        x, labels, hp, t["members"], config["seed"], t["holdout"], *context, shape=shape, resamples=t["resamples"]
     )
     save_set(
         output,
@@ -230,8 +236,8 @@ def network_job(config: dict, model: str, classifier: str, set_name: str, datase
 
 def _point_confusion(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """p (k, ..., R, classes) → (C of realization-mean per member (k, ...), member mean of that, per-sample mean)."""
-    per_seed = confusion(p.mean(axis=-2))
-    return per_seed, per_seed.mean(axis=0), confusion(p).mean(axis=(0, -1))
+    per_member = confusion(p.mean(axis=-2))
+    return per_member, per_member.mean(axis=0), confusion(p).mean(axis=(0, -1))
 
 
 def transitions(ds: xr.Dataset) -> list[tuple[int, int, str]]:
@@ -257,13 +263,13 @@ def confusion_job(
     if missing:
         raise ValueError(f"{model} confusion: no classifier set for training set(s) {missing}")
     n, R = ds.sizes[m.label_dim], ds.sizes["realization"]
-    k = config["training"]["seeds"]
+    k = config["training"]["members"]
     C = len(ds["label"].attrs["classes"])
     p = np.stack([by_point[name]["p"].reshape(k, n, R, C) for name, _ in sets], axis=1).astype(np.float64)
     # p (k, sets, n_label, R, classes) in float64: averages over realizations and resamples are taken from it
     acc = np.stack([by_point[name]["accuracy"] for name, _ in sets], axis=1)  # (k, sets)
     loss = np.stack([by_point[name]["loss"] for name, _ in sets], axis=1)  # (k, sets, epochs)
-    per_seed, conf, per_sample = _point_confusion(p)
+    per_member, conf, per_sample = _point_confusion(p)
     x = ds[m.label_dim].values
     trans = transitions(ds)
     names = [t[2] for t in trans]
@@ -289,16 +295,16 @@ def confusion_job(
     sd, lab = m.set_dims, m.label_dim
     out = xr.Dataset(
         {
-            "p": (("seed", *sd, lab, "realization", "class"), squeeze(p)),
+            "p": (("member", *sd, lab, "realization", "class"), squeeze(p)),
             "confusion": (
                 (*sd, lab),
                 one(conf),
                 {"long_name": "C of the realization-averaged prediction, member mean"},
             ),
-            "confusion_per_seed": (("seed", *sd, lab), squeeze(per_seed)),
+            "confusion_per_member": (("member", *sd, lab), squeeze(per_member)),
             "confusion_per_sample": ((*sd, lab), one(per_sample), {"long_name": "per-sample C, mean"}),
-            "accuracy": (("seed", *sd), squeeze(acc), {"long_name": "held-out accuracy on the training windows"}),
-            "loss": (("seed", *sd, "epoch"), squeeze(loss)),
+            "accuracy": (("member", *sd), squeeze(acc), {"long_name": "held-out accuracy on the training windows"}),
+            "loss": (("member", *sd, "epoch"), squeeze(loss)),
             "boundary": (
                 (*sd, "transition"),
                 one(boundary),
@@ -321,7 +327,7 @@ def confusion_job(
                 {"long_name": "estimate of each retrained bootstrap group"},
             ),
             "boundary_members": (
-                (*sd, "transition", "seed"),
+                (*sd, "transition", "member"),
                 one(members),
                 {"long_name": "single members' estimates: the member-spread diagnostic, not an error bar"},
             ),
@@ -332,7 +338,7 @@ def confusion_job(
             ),
         },
         coords={
-            "seed": np.arange(k),
+            "member": np.arange(k),
             **{d: ds[d].values for d in sd},
             lab: x,
             "realization": np.arange(R),

@@ -3,16 +3,16 @@
 
 rule dataset:
     input:
-        lambda wildcards: job_targets(wildcards.model, wildcards.L),
+        lambda wildcards: P.job_targets(wildcards.model, wildcards.L),
     output:
         directory(path("dataset")),
     log:
         "logs/{model}/L{L}/dataset.log",
     resources:
-        mem_mb=estimate("aggregate", "mem_mb"),
-        runtime=estimate("aggregate", "runtime"),
+        mem_mb=P.estimate("aggregate", "mem_mb"),
+        runtime=P.estimate("aggregate", "runtime"),
     params:
-        settings=declared("dataset"),
+        settings=P.declared("dataset"),
     run:
         run_job(
             log[0],

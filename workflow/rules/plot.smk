@@ -3,17 +3,17 @@
 
 rule phase_diagram:
     input:
-        confusions=[confusion(m, KIND) for m in MODELS],
-        traces=[dataset(m) for m in MODELS],
+        confusions=[P.confusion(m, KIND) for m in MODELS],
+        traces=[P.dataset(m) for m in MODELS],
     output:
-        report("results/phase_diagram.png", caption="../report/phase_diagram.rst"),
+        report(PHASE_DIAGRAM, caption="../report/phase_diagram.rst"),
     log:
         "logs/phase_diagram.log",
     resources:
-        mem_mb=figure_resources("mem_mb"),
-        runtime=figure_resources("runtime"),
+        mem_mb=P.figure_resources("mem_mb"),
+        runtime=P.figure_resources("runtime"),
     params:
-        settings=declared("phase_diagram"),
+        settings=P.declared("phase_diagram"),
     run:
         run_job(
             log[0],
@@ -28,19 +28,17 @@ rule phase_diagram:
 
 rule classifiers_figure:
     input:
-        [confusion(m, kind) for m in MODELS for kind in KINDS],
+        [P.confusion(m, kind) for m in MODELS for kind in P.kinds],
     output:
-        table="results/checks/classifiers.csv",
-        figure=report(
-            "results/figures/classifiers.png", caption="../report/classifiers.rst"
-        ),
+        table=CLASSIFIERS[0],
+        figure=report(CLASSIFIERS[1], caption="../report/classifiers.rst"),
     log:
         "logs/classifiers.log",
     resources:
-        mem_mb=figure_resources("mem_mb"),
-        runtime=figure_resources("runtime"),
+        mem_mb=P.figure_resources("mem_mb"),
+        runtime=P.figure_resources("runtime"),
     params:
-        settings=declared("classifiers"),
+        settings=P.declared("classifiers"),
     run:
         run_job(
             log[0],

@@ -2,18 +2,20 @@
 # seed, to measure what the boundaries' intervals mean. Its own target: snakemake --cores 2 replicates
 
 if "replicates" in config and config["replicates"]["model"] in config:
-    REPLICATES = config["replicates"]
-    REPLICATE = path("replicate", model=REPLICATES["model"], L=REPLICATES["L"])
 
     rule replicate:
         output:
-            REPLICATE,
+            path(
+                "replicate",
+                model=config["replicates"]["model"],
+                L=config["replicates"]["L"],
+            ),
         log:
             "logs/replicates/rep{replicate}.log",
         wildcard_constraints:
             replicate=r"\d{3}",
         params:
-            settings=declared("replicates"),
+            settings=P.declared("replicates"),
         run:
             run_job(
                 log[0],
@@ -26,14 +28,14 @@ if "replicates" in config and config["replicates"]["model"] in config:
 
     rule replicates:
         input:
-            expand(REPLICATE, replicate=[f"{i:03d}" for i in range(REPLICATES["n"])]),
+            P.replicate_targets(),
         output:
-            table=REPLICATES_TABLE[0],
-            figure=report(REPLICATES_TABLE[1], caption="../report/replicates.rst"),
+            table=REPLICATES[0],
+            figure=report(REPLICATES[1], caption="../report/replicates.rst"),
         log:
             "logs/replicates/summary.log",
         params:
-            settings=declared("replicates"),
+            settings=P.declared("replicates"),
         run:
             run_job(
                 log[0],

@@ -1,16 +1,11 @@
 # The finite-size study (phasetrace.scaling): every enabled model at every L of its section, and the mbl boundary
-# against the number of realizations; built by the default target when a model lists several L (all_targets).
+# against the number of realizations; built by the default target when a model lists several L.
 
 if "scaling" in config:
 
     rule scaling:
         input:
-            [
-                confusion(m, kind, L=L)
-                for m in MODELS
-                for L in sizes(config[m])
-                for kind in scaling_kinds(config)
-            ],
+            P.scaling_inputs(),
         output:
             table=SCALING[0],
             drift=SCALING[1],
@@ -18,10 +13,10 @@ if "scaling" in config:
         log:
             "logs/scaling/scaling.log",
         resources:
-            mem_mb=figure_resources("mem_mb"),
-            runtime=figure_resources("runtime"),
+            mem_mb=P.figure_resources("mem_mb"),
+            runtime=P.figure_resources("runtime"),
         params:
-            settings=declared("scaling"),
+            settings=P.declared("scaling"),
         run:
             run_job(
                 log[0],
@@ -36,36 +31,22 @@ if "scaling" in config:
 
 
 if "scaling" in config and "mbl" in config:
-    CONV_MODEL, CONV_L, CONV_SECTION, CONV_BLOCKS = phasetrace.models.convergence_sweep(
-        config
-    )
-    CONV_CONFIG = config | {CONV_MODEL: CONV_SECTION}  # 2 kinds × len(R) sets over it
+    CONV_CONFIG, CONV_JOBS = P.convergence()
+    CONV_SETS = 2 * len(config["scaling"]["convergence"]["realizations"])  # 2 kinds
 
     rule convergence:
         input:
-            job_targets(CONV_MODEL, CONV_L, cfg=CONV_SECTION, held=CONV_BLOCKS),
+            CONV_JOBS,
         output:
             table=CONVERGENCE[0],
             figure=report(CONVERGENCE[1], caption="../report/convergence.rst"),
         log:
             "logs/scaling/convergence.log",
         resources:
-            mem_mb=estimate(
-                "training",
-                "mem_mb",
-                model=CONV_MODEL,
-                cfg=CONV_CONFIG,
-                sets=2 * len(config["scaling"]["convergence"]["realizations"]),
-            ),
-            runtime=estimate(
-                "training",
-                "runtime",
-                model=CONV_MODEL,
-                cfg=CONV_CONFIG,
-                sets=2 * len(config["scaling"]["convergence"]["realizations"]),
-            ),
+            mem_mb=P.estimate("training", "mem_mb", "mbl", CONV_CONFIG, CONV_SETS),
+            runtime=P.estimate("training", "runtime", "mbl", CONV_CONFIG, CONV_SETS),
         params:
-            settings=declared("convergence"),
+            settings=P.declared("convergence"),
         run:
             run_job(
                 log[0],

@@ -4,16 +4,16 @@
 
 rule simulate:
     input:
-        stage_inputs,
+        P.stage_inputs,
     output:
         path("job"),
     log:
         "logs/{model}/L{L}/{stage}/{point}/{block}.log",
     resources:
-        mem_mb=simulation_resources("mem_mb"),
-        runtime=simulation_resources("runtime"),
+        mem_mb=P.simulation_resources("mem_mb"),
+        runtime=P.simulation_resources("runtime"),
     params:
-        settings=declared("{stage}"),
+        settings=P.declared(),
     run:
         run_job(
             log[0],

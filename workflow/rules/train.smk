@@ -1,19 +1,20 @@
 # Training: k classifiers per training set of each model (per ε for the Heisenberg chains, one set over the
-# Floquet sweep) for each kind in classifier_kinds(config), then confusion and boundaries with calibrated intervals.
+# Floquet sweep) for each kind in phasetrace.kinds.classifier_kinds(config), then confusion and boundaries with
+# calibrated intervals.
 
 
 rule network:
     input:
-        lambda wildcards: dataset(wildcards.model, wildcards.L),
+        lambda wildcards: P.dataset(wildcards.model, wildcards.L),
     output:
         path("network"),
     log:
         "logs/{model}/L{L}/{classifier}/networks/{set}.log",
     resources:
-        mem_mb=estimate("training", "mem_mb", sets=one_set),
-        runtime=estimate("training", "runtime", sets=one_set),
+        mem_mb=P.estimate("training", "mem_mb", sets=P.one_set),
+        runtime=P.estimate("training", "runtime", sets=P.one_set),
     params:
-        settings=declared("network"),
+        settings=P.declared("network"),
     run:
         run_job(
             log[0],
@@ -30,8 +31,8 @@ rule network:
 
 rule confusion:
     input:
-        dataset=lambda wildcards: dataset(wildcards.model, wildcards.L),
-        networks=lambda wildcards: network_targets(
+        dataset=lambda wildcards: P.dataset(wildcards.model, wildcards.L),
+        networks=lambda wildcards: P.network_targets(
             wildcards.model, wildcards.classifier, wildcards.L
         ),
     output:
@@ -40,10 +41,10 @@ rule confusion:
     log:
         "logs/{model}/L{L}/{classifier}/confusion.log",
     resources:
-        mem_mb=estimate("training", "mem_mb"),
-        runtime=estimate("training", "runtime"),
+        mem_mb=P.estimate("training", "mem_mb"),
+        runtime=P.estimate("training", "runtime"),
     params:
-        settings=declared("confusion"),
+        settings=P.declared("confusion"),
     run:
         run_job(
             log[0],

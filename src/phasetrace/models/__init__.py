@@ -1,7 +1,8 @@
 """The models phasetrace simulates and learns from, by config section name (see :mod:`.base` for the interface).
 
-A new model is a module here with a ``MODEL`` object, one line in :data:`MODELS`, a model id in
-:data:`phasetrace.seeds.MODEL_IDS`, a config section and its tests. Sweep dimensions other than ``eps`` and ``W`` also
+A new model is a module here with a ``MODEL`` object, one line in :data:`MODELS`, a config section (its
+``schema``) and its tests; its random streams are keyed by an id derived from its name
+(:func:`phasetrace.seeds.model_id`). Sweep dimensions other than ``eps`` and ``W`` also
 need their path format in :data:`phasetrace.sweep.FORMATS`.
 """
 

@@ -4,18 +4,18 @@
 
 if "robustness" in config:
 
-    rule measurement_variant:
+    rule robustness_variant:
         input:
-            lambda wildcards: dataset(wildcards.model, wildcards.L),
+            lambda wildcards: P.dataset(wildcards.model, wildcards.L),
         output:
-            path("robustness"),
+            path("robustness_variant"),
         log:
             "logs/{model}/L{L}/robustness/{variant}.log",
         resources:
-            mem_mb=estimate("training", "mem_mb", sets=robustness_sets),
-            runtime=estimate("training", "runtime", sets=robustness_sets),
+            mem_mb=P.estimate("training", "mem_mb", sets=P.robustness_sets),
+            runtime=P.estimate("training", "runtime", sets=P.robustness_sets),
         params:
-            settings=declared("robustness"),
+            settings=P.declared("robustness_variant"),
         run:
             run_job(
                 log[0],
@@ -28,17 +28,17 @@ if "robustness" in config:
                 output[0],
             )
 
-    rule measurement:
+    rule robustness:
         input:
-            robustness_inputs(),
+            P.robustness_inputs(),
         output:
-            table=MEASUREMENT[0],
-            figure=report(MEASUREMENT[1], caption="../report/measurement.rst"),
+            table=ROBUSTNESS[0],
+            figure=report(ROBUSTNESS[1], caption="../report/robustness.rst"),
         log:
-            "logs/checks/measurement.log",
+            "logs/checks/robustness.log",
         localrule: True
         params:
-            settings=declared("measurement"),
+            settings=P.declared("robustness"),
         run:
             run_job(
                 log[0],
