@@ -12,10 +12,20 @@ from phasetrace.__main__ import classify
 from phasetrace.classifiers import Hyper, encode, flat_params, predict_members
 from phasetrace.config import load, validate
 from phasetrace.kinds.lstm import lstm_states
-from phasetrace.measurement import EXACT, features, imbalance, measure, observed, shot_noise, time_index
+from phasetrace.measurement import (
+    EXACT,
+    features,
+    imbalance,
+    measure,
+    observed,
+    parse_variant,
+    robustness_variants,
+    shot_noise,
+    time_index,
+    variant_name,
+)
 from phasetrace.paper_checks import best_threshold
 from phasetrace.store import open_traces, read_traces_csv, write_traces_csv
-from phasetrace.sweep import parse_variant, robustness_variants, variant_name
 from test_classifiers import SMALL, synthetic
 
 

@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from phasetrace import resources, runner
+from phasetrace.measurement import robustness_variants
 from phasetrace.models import MBL
-from phasetrace.sweep import grid, robustness_variants
+from phasetrace.sweep import grid
 from tiny import ROOT, SNAKEMAKE, TINY, snakemake, workdir
 
 PROFILES = ROOT / "profiles"

@@ -68,37 +68,32 @@ def _is_classify_output(path: Path) -> bool:
         return False
 
 
-_DESCRIBE = {
-    "site": "the site-resolved magnetization <sigma^z_i>(t) (variable 'magnetization', dimensions (..., {t}, site))",
-    "imbalance": "the imbalance I(t) only (variable 'imbalance', dimensions (..., {t}))",
-}
-
-
 def _checked_input(ds, traces: str, networks: str, attrs: dict, times):
     """The observed variable of ``ds`` as float32 (samples, time, features) and its leading dims, after checking it
     against what the network set was trained on: observable, time grid, number of sites, values."""
     import numpy as np
 
-    from .measurement import VARIABLES, features
+    from .measurement import OBSERVABLES, features
 
     observable, time_dim, n_sites = attrs.get("observable", "site"), attrs["time_dim"], attrs["n_features"]
-    variable = VARIABLES[observable]
-    other = next(o for o in VARIABLES if o != observable)
+    obs = OBSERVABLES[observable]
+    variable = obs.variable
+    held = [o for o in OBSERVABLES.values() if o.name != observable and o.variable in ds.data_vars]
     if variable not in ds.data_vars:
-        if VARIABLES[other] in ds.data_vars:
+        if held:
             advice = (
-                f"it holds {_DESCRIBE[other].format(t=time_dim)}. Classify it with a set trained on "
-                f"measurement.observable: {other}"
+                f"it holds {held[0].describe.format(t=time_dim)}. Classify it with a set trained on "
+                f"measurement.observable: {held[0].name}"
             )
         else:
             advice = f"it has the variables {sorted(ds.data_vars)}; name the traces' variable {variable!r}"
         raise ValueError(
-            f"--networks {networks} was trained on {_DESCRIBE[observable].format(t=time_dim)}; --traces {traces} "
+            f"--networks {networks} was trained on {obs.describe.format(t=time_dim)}; --traces {traces} "
             f"has no variable {variable!r}: {advice}"
         )
     data = ds[variable]
-    last = (time_dim, "site") if observable == "site" else (time_dim,)
-    if not set(last) <= set(data.dims) or (observable == "imbalance" and "site" in data.dims):
+    last = (time_dim, "site") if obs.per_site else (time_dim,)
+    if not set(last) <= set(data.dims) or (not obs.per_site and "site" in data.dims):
         raise ValueError(
             f"--traces {traces}: {variable} must have the dimensions {last} the networks were trained on "
             f"(and any others before them); it has {data.dims}"
@@ -135,12 +130,12 @@ def _checked_input(ds, traces: str, networks: str, attrs: dict, times):
             f"--traces {traces}: {variable} has values outside [-1, 1] (max |value| = "
             f"{np.abs(x).max():.6g}); <sigma^z> and the imbalance lie in [-1, 1]"
         )
-    if observable == "imbalance" and not np.allclose(x[..., 0, :], 1):
+    if obs.starts_at_one and not np.allclose(x[..., 0, :], 1):
         raise ValueError(
-            f"--traces {traces}: the imbalance at the first {time_dim} point must be 1 (I(0) = sum_i m_i(0)^2 / L "
+            f"--traces {traces}: the {observable} at the first {time_dim} point must be 1 (I(0) = sum_i m_i(0)^2 / L "
             "for the initial product state); it is not"
         )
-    if observable == "site" and attrs["hyper"].get("input") == "aligned" and not np.allclose(np.abs(x[..., 0, :]), 1):
+    if obs.per_site and attrs["hyper"].get("input") == "aligned" and not np.allclose(np.abs(x[..., 0, :]), 1):
         raise ValueError(
             f"--traces {traces}: the set reads traces relative to the initial product state, so the "
             f"first {time_dim} point must be that state (every value ±1); it is not"

@@ -96,6 +96,7 @@ def schema(path: Path = SCHEMA) -> dict:
     """The config schema: the package's file (top-level keys, training, checks, shared definitions) with each
     model's section fragment (:mod:`.models`) added under its name."""
     from .kinds import KINDS
+    from .measurement import OBSERVABLES
     from .models import MODELS
 
     out = yaml.safe_load(Path(path).read_text())
@@ -103,6 +104,7 @@ def schema(path: Path = SCHEMA) -> dict:
         out["properties"][name] = model.schema
     out["properties"]["models"]["items"] = {"enum": sorted(MODELS)}
     out["$defs"]["classifier"] = {"enum": list(KINDS)}  # the registry of classifier kinds (phasetrace.kinds)
+    out["$defs"]["observable"] = {"enum": list(OBSERVABLES)}  # the registry of observables (phasetrace.measurement)
     return out
 
 

@@ -28,13 +28,59 @@ all sites and all times the model is the identity.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import xarray as xr
 
 from .seeds import model_id, point_key, stream_rng
 
-OBSERVABLES = ("site", "imbalance")
-VARIABLES = {"site": "magnetization", "imbalance": "imbalance"}  # the dataset variable each observable is stored as
+
+@dataclass(frozen=True)
+class Observable:
+    """What an experiment hands the classifiers: ``variable`` of the dataset, formed by ``form`` from the kept
+    (noisy, selected) sites (..., T, sites) → (..., T, sites) where ``per_site``, else (..., T); ``describe``: how a
+    file holding it looks ({t}: the time dimension); ``starts_at_one``: its first point is 1 for any product state
+    (a check of ``classify``'s input)."""
+
+    name: str
+    variable: str
+    per_site: bool
+    form: Callable[[np.ndarray], np.ndarray]
+    describe: str
+    starts_at_one: bool = False
+
+
+def imbalance(m: np.ndarray) -> np.ndarray:
+    """I(t) = Σᵢ mᵢ(t) mᵢ(0) / L of traces m (..., T, sites) → (..., T)."""
+    return (m * m[..., :1, :]).mean(axis=-1)
+
+
+# The observables (measurement.observable, robustness.observables): the schema's choices, the robustness variants'
+# names and classify's checks are derived from this registry
+OBSERVABLES: dict[str, Observable] = {
+    o.name: o
+    for o in (
+        Observable(
+            "site",
+            "magnetization",
+            True,
+            lambda m: m,
+            "the site-resolved magnetization <sigma^z_i>(t) (variable 'magnetization', dimensions (..., {t}, site))",
+        ),
+        Observable(
+            "imbalance",
+            "imbalance",
+            False,
+            imbalance,
+            "the imbalance I(t) only (variable 'imbalance', dimensions (..., {t}))",
+            starts_at_one=True,
+        ),
+    )
+}
+VARIABLES = {name: o.variable for name, o in OBSERVABLES.items()}  # the dataset variable each is stored as
 EXACT = {"observable": "site", "shots": None, "sites": "all", "time_stride": 1, "time_max": None}
 
 
@@ -58,11 +104,6 @@ def shot_noise(m: np.ndarray, shots: int, rng: np.random.Generator) -> np.ndarra
     """The N-shot estimate 2k/N − 1, k ~ Binomial(N, (1 + m)/2), of each exact ⟨σᶻ⟩ in m."""
     p = np.clip((1.0 + np.asarray(m, dtype=np.float64)) / 2.0, 0.0, 1.0)
     return 2.0 * rng.binomial(shots, p) / shots - 1.0
-
-
-def imbalance(m: np.ndarray) -> np.ndarray:
-    """I(t) = Σᵢ mᵢ(t) mᵢ(0) / L of traces m (..., T, sites) → (..., T)."""
-    return (m * m[..., :1, :]).mean(axis=-1)
 
 
 def features(da: xr.DataArray) -> np.ndarray:
@@ -102,12 +143,40 @@ def measure(ds: xr.Dataset, measurement: dict, seed: int, model: str) -> xr.Data
     s = site_index(mag.sizes["site"], measurement["sites"])
     kept = mag.isel({time_dim: t, "site": s})
     values = np.asarray(kept.values, dtype=np.float64)
-    if measurement["observable"] == "imbalance":
-        out = xr.DataArray(imbalance(values), dims=kept.dims[:-1], coords={d: kept[d] for d in kept.dims[:-1]})
+    observable = OBSERVABLES[measurement["observable"]]
+    if observable.per_site:
+        out = kept.copy(data=observable.form(values))
     else:
-        out = kept.copy(data=values)
+        dims = kept.dims[:-1]
+        out = xr.DataArray(observable.form(values), dims=dims, coords={d: kept[d] for d in dims})
     out.attrs = {"long_name": measurement["observable"], "shots": measurement["shots"] or 0}
     return xr.Dataset(
         {VARIABLES[measurement["observable"]]: out, "label": ds["label"]},
         attrs=ds.attrs | {"observable": measurement["observable"]},
     )
+
+
+def robustness_variants(config: dict) -> list[str]:
+    """The measurement variants of the robustness study: every observable at every N of ``robustness.shots`` (all
+    times), and at every stride of ``robustness.time_strides`` (exact values); named by :func:`variant_name`."""
+    study = config["robustness"]
+    out = [variant_name(o, n, 1) for o in study["observables"] for n in study["shots"]]
+    out += [variant_name(o, None, k) for o in study["observables"] for k in study["time_strides"]]
+    return list(dict.fromkeys(out))
+
+
+def variant_name(observable: str, shots: int | None, stride: int) -> str:
+    return f"{observable}-N{'inf' if shots is None else shots}-t{stride}"
+
+
+VARIANT = rf"({'|'.join(OBSERVABLES)})-N(inf|\d+)-t(\d+)"  # a variant name; the workflow's {variant} wildcard
+
+
+def parse_variant(name: str) -> dict:
+    """The measurement keys a variant name sets: observable, shots, time_stride."""
+    match = re.fullmatch(VARIANT, name)
+    if not match:
+        choices = "|".join(OBSERVABLES)
+        raise ValueError(f"{name!r} is not a measurement variant (<{choices}>-N<shots|inf>-t<stride>)")
+    observable, shots, stride = match.groups()
+    return {"observable": observable, "shots": None if shots == "inf" else int(shots), "time_stride": int(stride)}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import config as config_mod
 from . import kinds, models, provenance, resources, studies
+from .measurement import VARIANT, robustness_variants
 from .sweep import (
     at_main_sizes,
     at_size,
@@ -26,7 +27,6 @@ from .sweep import (
     point_name,
     points,
     realizations_per_job,
-    robustness_variants,
     sizes,
 )
 
@@ -85,7 +85,7 @@ class Pipeline:
             "block": r"r\d+-\d+",
             "classifier": "|".join(kinds.KINDS),
             "set": r"all|[a-zA-Z]+\d+\.\d+",
-            "variant": r"(site|imbalance)-N(inf|\d+)-t\d+",
+            "variant": VARIANT,
             "check": "|".join(c.name for c in self.checks) or "none",
         }
 

@@ -1,6 +1,6 @@
 """The boundaries as an experiment would measure them: results/checks/robustness.csv and figures/robustness.png.
 
-For each measurement variant of the config's ``robustness`` section (:func:`phasetrace.sweep.robustness_variants`:
+For each measurement variant of the config's ``robustness`` section (:func:`phasetrace.measurement.robustness_variants`:
 the observable, N shots, a time stride; every other key of ``measurement`` as configured), :func:`variant_job`
 fits the phase diagram's classifier and the imbalance baseline on the mbl set at ``robustness.eps`` and on the
 floquet set, exactly as the main network sets are fitted (same samples, hold-out, resamples and member keys: a
@@ -16,9 +16,9 @@ from matplotlib.figure import Figure
 
 from .boundaries import BOUNDS
 from .kinds import KINDS, scaling_kinds
+from .measurement import parse_variant, variant_name
 from .models import get, training_sets
 from .provenance import digest, settings
-from .sweep import parse_variant, variant_name
 from .training import dataset_for, fit_boundaries, fit_set, hyper, set_samples, transitions, write_csv
 
 COLUMNS = [

@@ -200,25 +200,3 @@ def finite_size_study(config: dict) -> bool:
     """Whether the config asks for the finite-size study: a ``scaling`` section and an enabled model listing
     several L (then the default target builds it, and its section is checked against the models')."""
     return "scaling" in config and any(len(sizes(config[m])) > 1 for m in config["models"])
-
-
-def robustness_variants(config: dict) -> list[str]:
-    """The measurement variants of the robustness study: every observable at every N of ``robustness.shots`` (all
-    times), and at every stride of ``robustness.time_strides`` (exact values); named by :func:`variant_name`."""
-    study = config["robustness"]
-    out = [variant_name(o, n, 1) for o in study["observables"] for n in study["shots"]]
-    out += [variant_name(o, None, k) for o in study["observables"] for k in study["time_strides"]]
-    return list(dict.fromkeys(out))
-
-
-def variant_name(observable: str, shots: int | None, stride: int) -> str:
-    return f"{observable}-N{'inf' if shots is None else shots}-t{stride}"
-
-
-def parse_variant(name: str) -> dict:
-    """The measurement keys a variant name sets: observable, shots, time_stride."""
-    match = re.fullmatch(r"(site|imbalance)-N(inf|\d+)-t(\d+)", name)
-    if not match:
-        raise ValueError(f"{name!r} is not a measurement variant (<site|imbalance>-N<shots|inf>-t<stride>)")
-    observable, shots, stride = match.groups()
-    return {"observable": observable, "shots": None if shots == "inf" else int(shots), "time_stride": int(stride)}
