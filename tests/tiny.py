@@ -18,6 +18,16 @@ MBL_DS = "results/mbl/L6/traces.zarr"
 FLQ_DS = "results/floquet/L4/traces.zarr"
 
 
+def readme_quickstart(directory: Path) -> list[str]:
+    """The README's quick-start command (its ``.venv/bin/snakemake ... --directory /tmp/tiny`` line), run with this
+    interpreter's Snakemake into ``directory``."""
+    text = (ROOT / "README.md").read_text()
+    (line,) = [ln for ln in text.splitlines() if ln.startswith(".venv/bin/snakemake ") and "--directory" in ln]
+    args = line.split()[1:]
+    args[args.index("--directory") + 1] = str(directory)
+    return [sys.executable, "-m", "snakemake", *args]
+
+
 def workdir(tmp_path: Path, config: dict, name: str = "run") -> Path:
     d = tmp_path / name
     d.mkdir()
