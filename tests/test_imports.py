@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "phasetrace.store",
             "phasetrace.provenance",
             "phasetrace.boundaries",
+            "phasetrace.adaptive",
             "phasetrace.kinds",
             "phasetrace.classifiers",
             "phasetrace.simulation",

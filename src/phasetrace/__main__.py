@@ -274,6 +274,31 @@ def check_config(files: list[str], directory: str = ".") -> None:
     print(f"config ok: {', '.join(files) or default}")
 
 
+def suggest(confusion: str, out: str, budget: int, block: int, target: float | None) -> None:
+    """Write the next sweep values and realizations to simulate or measure (phasetrace.adaptive) as a CSV."""
+    from .adaptive import suggest as plan
+    from .store import open_dataset
+    from .training import write_csv
+
+    if Path(out).exists():
+        raise ValueError(f"--out {out} exists; choose another name or remove it")
+    rows = plan(open_dataset(confusion), budget, block, target)
+    header = list(dict.fromkeys(k for r in rows for k in r))
+    fmt = lambda v: "" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)  # noqa: E731
+    write_csv(out, header, [[fmt(r.get(k)) for k in header] for r in rows])
+    done = [r for r in rows if r["value"] is None]
+    for r in done:
+        where = ", ".join(f"{k} = {r[k]:.4g}" for k in r if k not in SUMMARY)
+        print(
+            f"{where}, {r['transition']}: {r['realizations']} traces; 95% half-width {r['reported_half95']:.3g} "
+            f"now, {r['predicted_half95']:.3g} predicted"
+        )
+    print(f"wrote {out}")
+
+
+SUMMARY = {"transition", "value", "realizations", "new", "influence", "predicted_half95", "reported_half95"}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         prog="phasetrace", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -292,10 +317,20 @@ def main(argv=None) -> None:
     k.add_argument(
         "--directory", "-d", default=".", metavar="D", help="the working directory, as snakemake's (default: .)"
     )
+    g = sub.add_parser("suggest", help="where to simulate or measure next to narrow the boundaries")
+    g.add_argument(
+        "--confusion", required=True, help="a confusion dataset (results/<model>/L<L>/<kind>/confusion.zarr)"
+    )
+    g.add_argument("--out", required=True, help="the CSV of sweep values and realizations to add (must not exist)")
+    g.add_argument("--budget", type=int, required=True, help="traces (realizations) to add per training set")
+    g.add_argument("--block", type=int, default=4, help="realizations added at a time at one value (default 4)")
+    g.add_argument("--target", type=float, help="stop where the predicted 95%% half-width reaches this")
     args = parser.parse_args(argv)
     try:
         if args.command == "classify":
             classify(args.networks, args.traces, args.out, args.overwrite)
+        elif args.command == "suggest":
+            suggest(args.confusion, args.out, args.budget, args.block, args.target)
         elif args.command == "verify":
             from .verify import main as verify
 

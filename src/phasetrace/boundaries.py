@@ -87,15 +87,19 @@ def crossing(x: np.ndarray, pa: np.ndarray, pb: np.ndarray, lo: float, hi: float
     return out.reshape(lead)
 
 
-def fitted_crossing(x: np.ndarray, pa: np.ndarray, pb: np.ndarray, lo: float, hi: float) -> float:
+def fitted_crossing(
+    x: np.ndarray, pa: np.ndarray, pb: np.ndarray, lo: float, hi: float, counts: np.ndarray | None = None
+) -> float:
     """x* of the logistic σ((x − x*)/w) fitted (weighted least squares) to q = p_b/(p_a + p_b) on the grid points
-    of [lo, hi], weights p_a + p_b; x* ∈ [lo, hi], w ∈ [10⁻³, 1]·(hi − lo). Starts from :func:`crossing`."""
+    of [lo, hi], weights p_a + p_b (times the realizations behind each point, ``counts``, where they differ: a
+    uniform factor does not move the fit); x* ∈ [lo, hi], w ∈ [10⁻³, 1]·(hi − lo). Starts from :func:`crossing`."""
     x = np.asarray(x, dtype=np.float64)
     inside = _inside(x, lo, hi)
     xs = x[inside]
     pa, pb = np.asarray(pa, dtype=np.float64)[inside], np.asarray(pb, dtype=np.float64)[inside]
     total = np.maximum(pa + pb, 1e-12)
-    q, weight = pb / total, np.sqrt(total)
+    n = np.ones(xs.size) if counts is None else np.asarray(counts, dtype=np.float64)[inside]
+    q, weight = pb / total, np.sqrt(total * n)
     span = hi - lo
     start = float(np.clip(crossing(xs, pa, pb, lo, hi), lo, hi))
     if span <= 0 or xs.size < 3:
