@@ -30,6 +30,7 @@ include: "workflow/rules/checks.smk"
 include: "workflow/rules/robustness.smk"
 include: "workflow/rules/scaling.smk"
 include: "workflow/rules/replicates.smk"
+include: "workflow/rules/adaptive.smk"
 
 
 rule all:

@@ -42,6 +42,16 @@ DESCRIPTIONS = {
         "the boundaries under one measurement variant (`site-N100-t1`: observable, shots or `inf`, time stride)",
     ),
     "replicate": ("`replicate`", "one independent rerun of the replicate study"),
+    "adaptive_round": (
+        "`adaptive_round`",
+        "one round of one replicate of the adaptive sweep: the traces it added (predicted), its boundary with the "
+        "interval, and the plan of the next round (round 00 also holds the networks)",
+    ),
+    "adaptive_uniform": (
+        "`adaptive_uniform`",
+        "the same networks' boundaries from the uniform grid at each R of `adaptive.uniform_realizations` (the "
+        "replicate after the last: the high-statistics reference)",
+    ),
 }
 
 # Example values of the templates' fields: the default config's paths.
@@ -56,6 +66,7 @@ EXAMPLE = {
     "set": "eps0.5000",
     "variant": "site-N100-t1",
     "replicate": 0,
+    "round": 1,
 }
 EXAMPLE_PER_TEMPLATE = {"replicate": {"L": 10}}  # the replicate study's default length
 

@@ -9,6 +9,7 @@ import pytest
 
 from phasetrace.adaptive import design, plan
 from phasetrace.boundaries import fitted_crossing
+from phasetrace.store import read_arrays
 
 X0, WIDTH, NOISE = 3.4, 0.4, 0.15  # the true crossing, its width, a single realization's spread of q
 LO, HI = 0.0, 8.0
@@ -86,3 +87,55 @@ def test_the_plan_respects_the_budget_and_the_target():
     assert loose[-1]["traces"] == 0  # the target is met before any trace
     with pytest.raises(ValueError, match="at least one block"):
         plan(as_design(samples), LO, HI, budget=2, block=4)
+
+
+def test_the_ragged_estimate_is_the_estimate_on_a_full_grid():
+    from phasetrace.boundaries import estimate, estimate_ragged
+
+    rng = np.random.default_rng(3)
+    k, G, R = 8, 4, 6
+    x = np.linspace(0.0, 6.0, 7)
+    q = np.clip(1 / (1 + np.exp(-(x[None, :, None] - 2.7) / 0.6)) + 0.1 * rng.standard_normal((k, x.size, R)), 0, 1)
+    p = np.stack([1 - q, q], axis=-1)
+    avg = rng.integers(0, R, size=(G, x.size, R))
+    full = estimate(x, p, 0, 1, 0.0, 6.0, avg)
+    ragged = estimate_ragged(x, [p[:, i] for i in range(x.size)], 0, 1, 0.0, 6.0, [list(a) for a in avg])
+    assert ragged.value == pytest.approx(full.value, abs=1e-7)
+    assert ragged.se == pytest.approx(full.se, rel=1e-5) and ragged.dof == pytest.approx(full.dof, rel=1e-5)
+    assert np.allclose(ragged.interval, full.interval, atol=1e-6)
+
+
+@pytest.mark.workflow
+def test_the_adaptive_sweep_runs_records_its_decisions_and_resumes_byte_for_byte(tmp_path):
+    """The tiny config's adaptive target: every round's store and decision; interrupted after round 1 of the first
+    replicate and resumed, it makes the same stores as an uninterrupted run: every array bit for bit and every
+    attribute (the decisions among them; the zip container's entry timestamps are the write times)."""
+    import csv
+
+    from tiny import TINY, snakemake, workdir
+
+    whole = workdir(tmp_path, TINY, "whole")
+    snakemake(whole, "--cores", "2", "adaptive")
+    rows = list(csv.DictReader(open(whole / "results/checks/adaptive.csv")))
+    study = TINY["adaptive"]
+    assert {(r["replicate"], r["round"]) for r in rows if int(r["round"]) >= 0} == {
+        (str(i), str(j)) for i in range(study["replicates"]) for j in range(study["rounds"])
+    }
+    for r in rows:  # every estimate lies inside its own interval
+        assert float(r["lo95"]) <= float(r["boundary"]) <= float(r["hi95"])
+    plan = list(csv.DictReader(open(whole / "results/checks/adaptive_plan.csv")))
+    assert plan and all(int(r["realizations"]) % study["block"] == 0 for r in plan)
+    summary = list(csv.DictReader(open(whole / "results/checks/adaptive_summary.csv")))
+    assert summary[-1]["design"].startswith("adaptive traces to reach uniform")
+
+    resumed = workdir(tmp_path, TINY, "resumed")
+    snakemake(resumed, "--cores", "2", "results/adaptive/mbl/L6/rep000/round01.zarr.zip")
+    snakemake(resumed, "--cores", "2", "adaptive")
+    stores = sorted(p.relative_to(whole) for p in (whole / "results/adaptive").rglob("*.zarr.zip"))
+    assert len(stores) == study["replicates"] * study["rounds"] + 1  # and the reference's round 0
+    for rel in stores:
+        (a, attrs_a), (b, attrs_b) = read_arrays(whole / rel), read_arrays(resumed / rel)
+        assert attrs_a == attrs_b and a.keys() == b.keys(), rel
+        assert all(a[k].dtype == b[k].dtype and a[k].tobytes() == b[k].tobytes() for k in a), rel
+    for name in ("adaptive.csv", "adaptive_plan.csv", "adaptive_summary.csv"):
+        assert (resumed / "results/checks" / name).read_bytes() == (whole / "results/checks" / name).read_bytes()

@@ -68,3 +68,16 @@ def test_relative_links_point_to_existing_files(document):
     assert links, f"{document} has no relative links (did the link pattern stop matching?)"
     missing = [t for t in links if not (path.parent / t).exists()]
     assert not missing, f"{document} links to files that do not exist: {missing}"
+
+
+def test_every_config_key_is_documented():
+    """config/README.md names every section of config.yaml and every key of each (as `key` or `section.key`)."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    text = (ROOT / "config" / "README.md").read_text()
+    missing = [s for s in config if f"`{s}`" not in text]
+    for section, keys in config.items():
+        if isinstance(keys, dict):
+            missing += [f"{section}.{k}" for k in keys if f"`{k}`" not in text and f"`{section}.{k}`" not in text]
+    assert missing == []

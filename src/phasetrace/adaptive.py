@@ -28,8 +28,6 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .boundaries import fitted_crossing
-
 STEP = 1e-3  # the central-difference step in q̄ of the influence gᵢ
 
 
@@ -45,6 +43,8 @@ class Design:
     total: np.ndarray
 
     def crossing(self, lo: float, hi: float, q: np.ndarray | None = None) -> float:
+        from .boundaries import fitted_crossing  # scipy: not at the workflow's parse time (phasetrace.pipeline)
+
         q = self.q if q is None else q
         return fitted_crossing(self.x, (1 - q) * self.total, q * self.total, lo, hi, counts=self.R)
 
@@ -168,3 +168,342 @@ def suggest(confusion: xr.Dataset, budget: int, block: int, target: float | None
                 | {"predicted_half95": out[-1]["predicted_half95"], "reported_half95": (iv[-1] - iv[0]) / 2}
             )
     return rows
+
+
+# --- the adaptive sweep: rounds of simulate → predict → estimate → plan --------------------------------------------
+#
+# One training set of one model (config section ``adaptive``): the training windows' grid points with the model's
+# realizations (the networks are trained on them once, in round 0), ``start_points`` interior points evenly spaced
+# between the windows with ``start_realizations`` each, then up to ``rounds`` rounds of ``per_round`` traces placed
+# by :func:`plan` inside the current 95% interval, until its half-width reaches ``target``. Every trace is the one
+# the main sweep would simulate at that point and realization index (its own seeded stream), so a point of the main
+# grid holds the same realizations in both. A replicate is the whole sweep with its own root seed
+# (:func:`phasetrace.replicates.replicate_seed`); beside it, the same networks' boundary from the uniform grid of the
+# model's section at ``uniform_realizations`` (the traces a fixed grid spends) and, for coverage, from the uniform
+# grid at ``reference_realizations``.
+
+REFERENCE = 999  # the replicate index of the high-statistics reference run (adaptive.replicates ≤ 998)
+UNIFORM_CONTEXT = 1000  # the uniform grid's resamples: context 1000 + R (rounds are below 100)
+ROUND_COLUMNS = ["replicate", "round", "traces", "boundary", "se", "dof", "lo95", "lo68", "hi68", "hi95", "stopped"]
+PLAN_COLUMNS = ["replicate", "round", "value", "realizations", "new", "influence"]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """The adaptive sweep of one replicate: its config (root seed, the model at the study's L with one training
+    set), the model, the set point, the windows' grid points and labels, and the search range [lo, hi]."""
+
+    config: dict
+    model: str
+    point: dict
+    windows: np.ndarray
+    window_labels: np.ndarray
+    lo: float
+    hi: float
+    transition: tuple[int, int, str]
+
+
+def sweep_of(config: dict, replicate: int) -> Sweep:
+    from .boundaries import gap
+    from .models import get
+    from .replicates import replicate_seed
+    from .sweep import grid, labels
+
+    study = config["adaptive"]
+    m = get(study["model"])
+    section = config[m.name] | {"L": study["L"]}
+    point = {m.set_dims[0]: float(study["eps"])} if m.set_dims else {}
+    section |= {d: [v] for d, v in point.items()}
+    values = grid(section[m.label_dim])
+    lab = labels(values, m.windows(section))
+    names = [w.name for w in m.windows(section)]
+    a, b = (names.index(n) for n in study["transition"].split("|")) if study.get("transition") else (0, 1)
+    lo, hi = gap(values, lab, a, b)
+    inside = lab >= 0
+    cfg = config | {"seed": replicate_seed(config["seed"], replicate), m.name: section}
+    return Sweep(cfg, m.name, point, values[inside], lab[inside], lo, hi, (a, b, f"{names[a]}|{names[b]}"))
+
+
+def simulate_block(config: dict, model: str, point: dict, value: float, block: tuple[int, int]) -> np.ndarray:
+    """The observed traces (n, T, F) of realizations block[0] … block[1] at ``value`` of the labeled dimension, as
+    the measurement records them; every stage of the model run in-process."""
+    from .measurement import features, measured, observed
+    from .models import get
+
+    m = get(model)
+    a, b = block
+    section = config[model] | {m.label_dim: [float(value)], "realizations": b + 1}
+    cfg = config | {model: section}
+    full = point | {m.label_dim: float(value)}
+    done: dict[str, dict] = {}
+    for st in m.stages:
+        inputs = [(done[st.needs], {})] if st.needs else []
+        done[st.name] = m.run_stage(cfg, st.name, {d: full[d] for d in st.dims}, (a, b), inputs)
+    ds = m.dataset(cfg, [(done[m.stages[-1].name], full | {"realizations": [a, b]})])
+    ds = measured(cfg, model, ds.isel(realization=slice(a, b + 1)))
+    obs = observed(ds.isel({d: 0 for d in (*point, m.label_dim)}))
+    return np.asarray(features(obs.transpose("realization", m.time_dim, ...)), dtype=np.float32)
+
+
+def _points(values: np.ndarray, realizations: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The sweep values and, per value, the predictions (k, R_i, classes) of its traces in realization order."""
+    xs = np.unique(values)
+    return xs, [p[:, values == v][:, np.argsort(realizations[values == v], kind="stable")] for v in xs]
+
+
+def averaging(seed: int, model: str, round_: int, counts: np.ndarray, groups: int) -> list[list[np.ndarray]]:
+    """Each member group's resample of the realizations at every point (stream ``adaptive``)."""
+    from .seeds import model_id, stream_rng
+
+    rng = stream_rng(seed, "adaptive", model_id(model), round_)
+    return [[rng.integers(0, n, size=n) for n in counts] for _ in range(groups)]
+
+
+def round_job(config: dict, replicate: int, round_: int, previous: list[str], output: str) -> None:
+    """Round ``round_`` of replicate ``replicate``: simulate what the previous round planned (round 0: the windows
+    and the start grid, and train the networks), predict, estimate the boundary with its interval, plan the next
+    round. ``previous``: the stores of rounds 0 … round_ − 1; ``output``: this round's store (zarr.zip)."""
+    from . import __version__
+    from .boundaries import estimate_ragged
+    from .classifiers import flat_params, predict_members, unflat_params
+    from .models import get
+    from .runner import configure
+    from .seeds import model_id
+    from .store import read_arrays, write_arrays
+    from .training import fit_set, hyper
+
+    configure()
+    sw = sweep_of(config, replicate)
+    cfg, study, t = sw.config, config["adaptive"], config["training"]
+    m = get(sw.model)
+    classes = [w.name for w in m.windows(cfg[sw.model])]
+    hp = hyper(cfg, len(classes))
+    stores = [read_arrays(p) for p in previous]
+    if round_ == 0:
+        R = cfg[sw.model]["realizations"]
+        todo = [(float(v), R) for v in sw.windows]
+        todo += [
+            (float(v), study["start_realizations"]) for v in np.linspace(sw.lo, sw.hi, study["start_points"] + 2)[1:-1]
+        ]
+        stopped = False
+    else:
+        last = stores[-1][1]
+        todo, stopped = [(float(v), int(n)) for v, n in last["plan"]], bool(last["stopped"])
+    held = {}
+    for arrays, _ in stores:
+        for v in np.unique(arrays["value"]):
+            held[float(v)] = held.get(float(v), 0) + int(np.sum(arrays["value"] == v))
+    xs, values, reals = [], [], []
+    for v, n in todo:
+        a = held.get(v, 0)
+        xs.append(simulate_block(cfg, sw.model, sw.point, v, (a, a + n - 1)))
+        values.append(np.full(n, v))
+        reals.append(np.arange(a, a + n))
+    x = np.concatenate(xs) if xs else np.empty((0, 1, 1), np.float32)
+    values = np.concatenate(values) if values else np.empty(0)
+    reals = np.concatenate(reals) if reals else np.empty(0, int)
+    if round_ == 0:  # train once on the windows (ordered point, realization: every window point has R)
+        labels = np.concatenate([np.full(R, c) for c in sw.window_labels]).astype(int)
+        n_win = labels.size
+        fit = fit_set(
+            x[:n_win], labels, hp, t["members"], cfg["seed"], t["holdout"], model_id(sw.model),
+            shape=(sw.windows.size, R), resamples=t["resamples"],
+        )  # fmt: skip
+        params = fit["params"]
+        net = {f"params.{k}": v for k, v in flat_params(params, hp).items()}
+    else:
+        net = {k: v for k, v in stores[0][0].items() if k.startswith("params.")}
+        params = unflat_params({k[7:]: v for k, v in net.items()}, stores[0][0]["times"].size, x.shape[-1] or 1, hp)
+    p = predict_members(params, x, hp) if x.shape[0] else np.empty((t["members"], 0, len(classes)))
+    all_values = np.concatenate([s[0]["value"] for s in stores] + [values])
+    all_reals = np.concatenate([s[0]["realization"] for s in stores] + [reals])
+    all_p = np.concatenate([s[0]["p"] for s in stores] + [p], axis=1)
+    points, per_point = _points(all_values, all_reals, all_p)
+    a, b, _ = sw.transition
+    counts = np.array([q.shape[1] for q in per_point])
+    found = estimate_ragged(
+        points, per_point, a, b, sw.lo, sw.hi, averaging(cfg["seed"], sw.model, round_, counts, t["resamples"])
+    )
+    traces = int(all_values.size)
+    half = (found.interval[-1] - found.interval[0]) / 2
+    budget_left = study["rounds"] - 1 - round_
+    stop = stopped or budget_left <= 0 or (study["target"] is not None and half <= study["target"])
+    rows = []
+    if not stop:
+        pa, pb = (
+            _padded([q[..., a].mean(axis=0) for q in per_point]),
+            _padded([q[..., b].mean(axis=0) for q in per_point]),
+        )
+        rows = plan(design(points, pa, pb), sw.lo, sw.hi, study["per_round"], study["block"], study["target"],
+                    within=(found.interval[0], found.interval[-1]))[:-1]  # fmt: skip
+    arrays = {"value": values, "realization": reals, "p": p} | (
+        {"times": np.asarray(m.times(cfg[sw.model]), dtype=np.float64), **net} if round_ == 0 else {}
+    )
+    attrs = {
+        "replicate": replicate, "round": round_, "seed": cfg["seed"], "version": __version__,
+        "traces": traces, "boundary": found.value, "se": found.se, "dof": found.dof,
+        "interval": [float(v) for v in found.interval], "stopped": bool(stop),
+        "plan": [[r["value"], r["realizations"]] for r in rows],
+        "planned": [[r["value"], r["realizations"], bool(r["new"]), r["influence"]] for r in rows],
+        "transition": sw.transition[2], "search": [sw.lo, sw.hi],
+    }  # fmt: skip
+    write_arrays(output, arrays, attrs)
+
+
+def _padded(rows: list[np.ndarray]) -> np.ndarray:
+    out = np.full((len(rows), max(r.size for r in rows)), np.nan)
+    for i, r in enumerate(rows):
+        out[i, : r.size] = r
+    return out
+
+
+def uniform_job(config: dict, replicate: int, realizations: list[int], round0: str, output: str) -> None:
+    """The same networks' boundary from the uniform grid: every point of the model's labeled grid strictly inside
+    the search range with the first R of each R in ``realizations``, the windows as in round 0. Rows of
+    :data:`ROUND_COLUMNS` with ``round`` = −R."""
+    from .boundaries import estimate_ragged
+    from .classifiers import predict_members, unflat_params
+    from .models import get
+    from .runner import configure
+    from .store import read_arrays
+    from .sweep import grid
+    from .training import hyper, write_csv
+
+    configure()
+    sw = sweep_of(config, replicate)
+    cfg, t = sw.config, config["training"]
+    m = get(sw.model)
+    arrays, _ = read_arrays(round0)
+    hp = hyper(cfg, len(m.windows(cfg[sw.model])))
+    params = {k[7:]: v for k, v in arrays.items() if k.startswith("params.")}
+    windows = np.isin(arrays["value"], sw.windows)
+    values = grid(cfg[sw.model][m.label_dim])
+    interior = values[(values > sw.lo) & (values < sw.hi)]
+    top = max(realizations)
+    x = np.concatenate([simulate_block(cfg, sw.model, sw.point, float(v), (0, top - 1)) for v in interior])
+    params = unflat_params(params, arrays["times"].size, x.shape[-1], hp)
+    p_int = predict_members(params, x, hp)
+    a, b, _ = sw.transition
+    rows = []
+    for R in sorted(realizations):
+        keep = np.tile(np.arange(top) < R, interior.size)
+        vals = np.concatenate([arrays["value"][windows], np.repeat(interior, top)[keep]])
+        reals = np.concatenate([arrays["realization"][windows], np.tile(np.arange(top), interior.size)[keep]])
+        p = np.concatenate([arrays["p"][:, windows], p_int[:, keep]], axis=1)
+        points, per_point = _points(vals, reals, p)
+        counts = np.array([q.shape[1] for q in per_point])
+        found = estimate_ragged(
+            points,
+            per_point,
+            a,
+            b,
+            sw.lo,
+            sw.hi,
+            averaging(cfg["seed"], sw.model, UNIFORM_CONTEXT + R, counts, t["resamples"]),
+        )
+        rows.append([replicate, -R, vals.size, *(f"{v:.6g}" for v in (found.value, found.se, found.dof))]
+                    + [f"{v:.6g}" for v in found.interval] + [False])  # fmt: skip
+    write_csv(output, ROUND_COLUMNS, rows)
+
+
+def round_rows(stores: list[tuple[dict, dict]]) -> tuple[list[list], list[list]]:
+    """The rows (:data:`ROUND_COLUMNS`, :data:`PLAN_COLUMNS`) of one replicate's round stores."""
+    rows, plans = [], []
+    for _, a in stores:
+        rows.append([a["replicate"], a["round"], a["traces"], *(f"{a[k]:.6g}" for k in ("boundary", "se", "dof"))]
+                    + [f"{v:.6g}" for v in a["interval"]] + [a["stopped"]])  # fmt: skip
+        plans += [[a["replicate"], a["round"], f"{v:.6g}", n, new, f"{g:.6g}"] for v, n, new, g in a["planned"]]
+    return rows, plans
+
+
+SUMMARY_COLUMNS = ["design", "traces_mean", "width95_mean", "boundary_mean", "covers_reference", "replicates"]
+
+
+def summarize(rows: list[dict], reference: float, uniform_R: int) -> list[dict]:
+    """Per design (adaptive round r, uniform R) over replicates: mean traces, mean 95% width, mean boundary, the
+    share of replicates whose 95% interval holds the reference boundary; and the bar's figure: the traces the
+    adaptive sweep spends to reach the 95% width of the uniform grid at ``uniform_R`` (per replicate, its first
+    round at or below that width), as a share of that grid's traces."""
+    out = []
+    designs = sorted({int(r["round"]) for r in rows}, key=lambda d: (d < 0, abs(d)))
+    for d in designs:
+        mine = [r for r in rows if int(r["round"]) == d]
+        width = np.array([float(r["hi95"]) - float(r["lo95"]) for r in mine])
+        covers = np.mean([float(r["lo95"]) <= reference <= float(r["hi95"]) for r in mine])
+        out.append({
+            "design": f"adaptive round {d}" if d >= 0 else f"uniform R={-d}",
+            "traces_mean": np.mean([int(r["traces"]) for r in mine]), "width95_mean": width.mean(),
+            "boundary_mean": np.mean([float(r["boundary"]) for r in mine]), "covers_reference": covers,
+            "replicates": len(mine),
+        })  # fmt: skip
+    shares = []
+    for rep in sorted({int(r["replicate"]) for r in rows}):
+        uni = [r for r in rows if int(r["replicate"]) == rep and int(r["round"]) == -uniform_R]
+        ada = sorted(
+            (r for r in rows if int(r["replicate"]) == rep and int(r["round"]) >= 0), key=lambda r: int(r["round"])
+        )
+        if not uni or not ada:
+            continue
+        goal = float(uni[0]["hi95"]) - float(uni[0]["lo95"])
+        reached = [int(r["traces"]) for r in ada if float(r["hi95"]) - float(r["lo95"]) <= goal]
+        shares.append(reached[0] / int(uni[0]["traces"]) if reached else np.nan)
+    out.append({"design": f"adaptive traces to reach uniform R={uniform_R} (share)", "traces_mean": np.nanmean(shares)
+                if np.isfinite(shares).any() else np.nan, "width95_mean": np.nan, "boundary_mean": reference,
+                "covers_reference": np.nan, "replicates": int(np.isfinite(shares).sum())})  # fmt: skip
+    return out
+
+
+def summary_job(config: dict, rounds: list[str], uniform: list[str], reference: str, table: str, figure: str) -> None:
+    """results/checks/adaptive.csv (every round and uniform estimate of every replicate, then the summary),
+    results/checks/adaptive_plan.csv (every decision) and results/figures/adaptive.png."""
+    import csv
+
+    from matplotlib.figure import Figure
+
+    from .store import read_arrays
+    from .training import write_csv
+
+    stores = [read_arrays(p) for p in rounds]
+    rows, plans = round_rows(stores)
+    for path in uniform:
+        with open(path) as f:
+            rows += [list(r.values()) for r in csv.DictReader(f)]
+    with open(reference) as f:
+        ref = float(next(csv.DictReader(f))["boundary"])
+    dicts = [dict(zip(ROUND_COLUMNS, map(str, r), strict=True)) for r in rows]
+    R = config[config["adaptive"]["model"]]["realizations"]
+    summary = summarize(dicts, ref, R)
+    fmt = lambda v: f"{v:.6g}" if isinstance(v, float) else str(v)  # noqa: E731
+    write_csv(table, ROUND_COLUMNS, rows)
+    write_csv(
+        table.replace(".csv", "_summary.csv"), SUMMARY_COLUMNS, [[fmt(s[c]) for c in SUMMARY_COLUMNS] for s in summary]
+    )
+    write_csv(table.replace(".csv", "_plan.csv"), PLAN_COLUMNS, plans)
+
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    ax, ax2 = fig.subplots(1, 2)
+    for rep in sorted({r["replicate"] for r in dicts}):
+        for sign, color, label in ((1, "tab:blue", "adaptive"), (-1, "tab:orange", "uniform")):
+            mine = [r for r in dicts if r["replicate"] == rep and (int(r["round"]) >= 0) == (sign > 0)]
+            mine.sort(key=lambda r: int(r["traces"]))
+            ax.plot([int(r["traces"]) for r in mine], [float(r["hi95"]) - float(r["lo95"]) for r in mine], "o-",
+                    color=color, ms=3, alpha=0.6, label=label if rep == dicts[0]["replicate"] else None)  # fmt: skip
+    ax.set_xlabel("traces simulated")
+    ax.set_ylabel("95% interval width")
+    ax.set_title(
+        f"{config['adaptive']['model']}: adaptive vs uniform ({len(set(r['replicate'] for r in dicts))} replicates)"
+    )
+    ax.legend(fontsize=8)
+    first = [s for s in stores if s[1]["replicate"] == stores[0][1]["replicate"]]
+    for arrays, a in first:
+        v = arrays["value"]
+        if v.size:
+            xs, n = np.unique(v, return_counts=True)
+            ax2.bar(xs, n, width=0.03 * (a["search"][1] - a["search"][0]), alpha=0.6, label=f"round {a['round']}")
+    ax2.axvline(ref, color="k", lw=0.8, label="reference boundary")
+    ax2.set_xlim(*first[0][1]["search"])
+    ax2.set_xlabel(config["adaptive"].get("label", "sweep value"))
+    ax2.set_ylabel("traces added")
+    ax2.set_title("where replicate 0's traces went")
+    ax2.legend(fontsize=7, ncol=2)
+    fig.savefig(figure, dpi=120)

@@ -176,13 +176,49 @@ def estimate(x: np.ndarray, p: np.ndarray, a: int, b: int, lo: float, hi: float,
         replicates[g] = at(q.mean(axis=0))
         if m >= 2:
             halves.append(at(q[: m // 2].mean(axis=0)) - at(q[m // 2 :].mean(axis=0)))
-    V, dof = replicate_variance(replicates, np.asarray(halves), m, k)
+    members = np.array([at(curve) for curve in p.mean(axis=2)])
+    return _boundary(value, replicates, averaged, np.asarray(halves), m, k, lo, hi, members)
+
+
+def estimate_ragged(
+    x: np.ndarray, p: list[np.ndarray], a: int, b: int, lo: float, hi: float, averaging: list[list[np.ndarray]]
+) -> Boundary:
+    """:func:`estimate` for sweep points with different numbers of realizations: ``p``, one (k, R_i, classes) array
+    per point of x; ``averaging``, per member group, one resample (R_i,) of each point's realizations. The fit
+    weights each point by its realizations (:func:`fitted_crossing` ``counts``)."""
+    k = p[0].shape[0]
+    G = len(averaging)
+    if k % G:
+        raise ValueError(f"{k} members do not form {G} equal groups")
+    m = k // G
+    counts = np.array([q.shape[1] for q in p])
+
+    def at(curves: list[np.ndarray]) -> float:  # per point (classes,)
+        curve = np.stack(curves)
+        return fitted_crossing(x, curve[:, a], curve[:, b], lo, hi, counts=counts)
+
+    value = at([q.mean(axis=(0, 1)) for q in p])
+    replicates, averaged, halves = np.empty(G), np.empty(G), []
+    for g in range(G):
+        q = [point[:, idx].mean(axis=1) for point, idx in zip(p, averaging[g], strict=True)]  # (k, classes) each
+        averaged[g] = at([c.mean(axis=0) for c in q])
+        mine = [c[g * m : (g + 1) * m] for c in q]
+        replicates[g] = at([c.mean(axis=0) for c in mine])
+        if m >= 2:
+            halves.append(at([c[: m // 2].mean(axis=0) for c in mine]) - at([c[m // 2 :].mean(axis=0) for c in mine]))
+    members = np.array([at([q[j].mean(axis=0) for q in p]) for j in range(k)])
+    return _boundary(value, replicates, averaged, np.asarray(halves), m, k, lo, hi, members)
+
+
+def _boundary(value, replicates, averaged, halves, m, k, lo, hi, members) -> Boundary:
+    """The calibrated interval from the group replicates (see the module's docstring)."""
+    G = replicates.size
+    V, dof = replicate_variance(replicates, halves, m, k)
     floor = float(np.var(averaged, ddof=1)) if G > 1 else 0.0
     V = max(V, floor)  # the averaged realizations' share alone: a lower bound of the whole variance
     se = float(np.sqrt(V))
     t = stats.t.ppf([LEVELS[name] for name in BOUNDS], dof)
     interval = np.clip(value + se * t, lo, hi)
-    members = np.array([at(curve) for curve in p.mean(axis=2)])
     return Boundary(value, se, dof, interval, replicates, members)
 
 

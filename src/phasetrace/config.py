@@ -157,6 +157,8 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
     _validate_measurement(config, [m for m in present if m.name in config["models"]])
     if "replicates" in config:
         _validate_replicates(config)
+    if "adaptive" in config:
+        _validate_adaptive(config)
     if "mbl" in config:  # the checks and scaling sections describe studies of the random-field chain
         _validate_checks(config)
         if finite_size_study(config):  # config.yaml's section is checked where the study is built
@@ -199,6 +201,30 @@ def _refuse_removed(config: dict) -> None:
                 f"invalid config: the classifier kind {old!r} (training.{key} or training.compare) was renamed "
                 f"{new!r} in phasetrace {version}; write {new}"
             )
+
+
+def _validate_adaptive(config: dict) -> None:
+    """The adaptive sweep's model is a model, its transition two neighbouring classes of it, and its size passes
+    the model's checks."""
+    from .models import MODELS
+
+    study = config["adaptive"]
+    if study["model"] not in MODELS:
+        raise ValueError(f"invalid config: adaptive.model = {study['model']!r} is not allowed: one of {list(MODELS)}")
+    if study["model"] not in config:  # a config without that model's section has no adaptive sweep
+        return
+    m = MODELS[study["model"]]
+    section = config[m.name] | {"L": study["L"]}
+    if m.set_dims:
+        section[m.set_dims[0]] = [float(study["eps"])]
+    m.validate({**config, m.name: section})
+    names = [w.name for w in m.windows(section)]
+    pairs = [f"{a}|{b}" for a, b in zip(names, names[1:], strict=False)]
+    if study["transition"] is not None and study["transition"] not in pairs:
+        raise ValueError(
+            f"invalid config: adaptive.transition = {study['transition']!r} is not allowed: one of {pairs} "
+            "(neighbouring classes of the model)"
+        )
 
 
 def _validate_replicates(config: dict) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import config as config_mod
 from . import kinds, models, provenance, resources, studies
+from .adaptive import REFERENCE
 from .measurement import VARIANT, robustness_variants
 from .sweep import (
     at_main_sizes,
@@ -37,6 +38,12 @@ ROBUSTNESS = ["results/checks/robustness.csv", "results/figures/robustness.png"]
 SCALING = ["results/checks/scaling.csv", "results/checks/scaling_drift.csv", "results/figures/scaling.png"]
 CONVERGENCE = ["results/checks/convergence.csv", "results/figures/convergence.png"]
 REPLICATES = ["results/checks/replicates.csv", "results/figures/replicates.png"]  # its own target, not in all
+ADAPTIVE = [  # its own target, not in all
+    "results/checks/adaptive.csv",
+    "results/checks/adaptive_summary.csv",
+    "results/checks/adaptive_plan.csv",
+    "results/figures/adaptive.png",
+]
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,8 @@ class Pipeline:
             "set": r"all|[a-zA-Z]+\d+\.\d+",
             "variant": VARIANT,
             "check": "|".join(c.name for c in self.checks) or "none",
+            "replicate": r"\d{3}",
+            "round": r"\d{2}",
         }
 
     def sized(self, wildcards) -> dict:
@@ -299,3 +308,35 @@ class Pipeline:
 
         inv = self.invocation or Invocation("Snakefile", ".", (), ())
         return rebuild_command(paths, inv.snakefile, inv.directory, inv.configfiles, inv.config_args)
+
+    # --- the adaptive sweep (its own target) ----------------------------------------------------------------------
+
+    def adaptive_round(self, replicate: int, round_: int) -> str:
+        study = self.config["adaptive"]
+        return path(
+            "adaptive_round", model=study["model"], L=study["L"], replicate=f"{replicate:03d}", round=f"{round_:02d}"
+        )
+
+    def adaptive_previous(self, wildcards) -> list[str]:
+        """A round's inputs: the stores of every earlier round of its replicate."""
+        return [self.adaptive_round(int(wildcards.replicate), r) for r in range(int(wildcards.round))]
+
+    def adaptive_uniform(self, replicate: int) -> str:
+        study = self.config["adaptive"]
+        return path("adaptive_uniform", model=study["model"], L=study["L"], replicate=f"{replicate:03d}")
+
+    def adaptive_uniform_realizations(self, replicate: int) -> list[int]:
+        """The uniform grid's R of a replicate; replicate REFERENCE is the high-statistics reference."""
+        study = self.config["adaptive"]
+        if replicate == REFERENCE:
+            return [study["reference_realizations"]]
+        return list(study["uniform_realizations"])
+
+    def adaptive_inputs(self) -> dict[str, list[str] | str]:
+        study = self.config["adaptive"]
+        n = study["replicates"]
+        return {
+            "rounds": [self.adaptive_round(i, r) for i in range(n) for r in range(study["rounds"])],
+            "uniform": [self.adaptive_uniform(i) for i in range(n)],
+            "reference": self.adaptive_uniform(REFERENCE),
+        }

@@ -93,6 +93,22 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
             "measurement": True,
             "scaling": ["eps", "convergence"],
         }
+    if stage in ("adaptive", "adaptive_round", "adaptive_uniform"):  # the sweep's model at its own L and ε
+        sweep_model = get(config["adaptive"]["model"])
+        own = ("L", *sweep_model.set_dims)  # the sweep's own; the label grid is the uniform comparison's
+        comparison = ("replicates", "uniform_realizations", "reference_realizations")
+        keys = {  # a round: its sweep, not the comparison; the uniform grid: not the rounds' placing
+            "adaptive_round": [k for k in config["adaptive"] if k not in comparison],
+            "adaptive_uniform": [k for k in config["adaptive"] if k not in ("replicates", "block", "per_round",
+                                                                            "rounds", "target")],
+        }  # fmt: skip
+        return {
+            "seed": True,
+            sweep_model.name: [k for k in sweep_model.dataset_keys if k not in own],
+            "training": [*_TRAINING, "classifier"],
+            "measurement": True,
+            "adaptive": keys.get(stage, True),
+        }
     if stage == "replicates":  # the study's model at its own L, ε and realizations (phasetrace.replicates)
         rep = get(config["replicates"]["model"])
         own = ("L", "realizations", *rep.set_dims)

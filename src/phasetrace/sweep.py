@@ -39,6 +39,8 @@ TEMPLATES = {
     "boundary": "{root}/{model}/L{L}/{classifier}/boundary.csv",
     "robustness_variant": "{root}/{model}/L{L}/robustness/{variant}.csv",
     "replicate": "{root}/replicates/{model}/L{L}/rep{replicate}.csv",
+    "adaptive_round": "{root}/adaptive/{model}/L{L}/rep{replicate}/round{round}.zarr.zip",
+    "adaptive_uniform": "{root}/adaptive/{model}/L{L}/rep{replicate}/uniform.csv",
 }
 ALL_SETS = "all"  # the set name of a model trained once over its whole sweep
 

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from phasetrace.pipeline import (
+    ADAPTIVE,
     CLASSIFIERS,
     CONVERGENCE,
     PHASE_DIAGRAM,

@@ -12,8 +12,6 @@ if "replicates" in config and config["replicates"]["model"] in config:
             ),
         log:
             "logs/replicates/rep{replicate}.log",
-        wildcard_constraints:
-            replicate=r"\d{3}",
         params:
             settings=P.declared("replicates"),
         run:
