@@ -1,10 +1,11 @@
 """Zarr (v3) I/O that never leaves a half-written output, and the reader of traces files of every format that
 ``phasetrace classify`` accepts (:func:`open_traces`: Zarr, NetCDF, CSV).
 
-A job's store is one zip file (``*.zarr.zip``): written under a temporary name beside the target and renamed into
-place only once complete, so a crash leaves either no output or a whole one. Aggregated datasets are Zarr
-directory stores written by xarray the same way (temporary directory, then rename), with consolidated metadata
-so that ``xarray.open_zarr(path)`` opens them in one read and without warnings.
+Every file phasetrace writes is written under a temporary name beside the target and renamed into place only once
+complete (:func:`atomic_path`), so a crash leaves either no output or a whole one: a job's store, one zip file
+(``*.zarr.zip``); aggregated datasets, Zarr directory stores written by xarray (with consolidated metadata so that
+``xarray.open_zarr(path)`` opens them in one read and without warnings); the tables (:func:`write_csv`, the one
+CSV writer) and the figures.
 
 Every store written here carries a manifest (:data:`MANIFEST`, written last): each key of the store (metadata and
 chunks) with its size and BLAKE2b digest, the names of its arrays, and a digest of the manifest itself. Every
@@ -17,6 +18,7 @@ data. A store without a manifest (written before phasetrace recorded them) is re
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import json
 import os
@@ -24,6 +26,7 @@ import shutil
 import uuid
 import warnings
 import zipfile
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +44,30 @@ def _tmp_beside(path: Path) -> Path:
         for stale in path.parent.glob(pattern):
             shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     return path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary name beside ``path`` to write a file or directory to; renamed onto ``path`` once the block
+    completes (an existing directory is moved aside, not deleted, until the new one is in place), removed if the
+    block fails. The one atomic-write scheme of every output: stores, datasets, tables and figures."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_beside(path)
+    try:
+        yield tmp
+        if tmp.is_dir() and path.exists():
+            old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+    finally:
+        if tmp.is_dir():
+            shutil.rmtree(tmp)
+        elif tmp.exists():
+            tmp.unlink()
 
 
 MANIFEST = "phasetrace-manifest.json"  # the key of a store's manifest, in zip and directory stores alike
@@ -237,10 +264,7 @@ def seal(path: str | os.PathLike) -> None:
 def write_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], attrs: dict) -> None:
     """Write ``arrays`` (name → ndarray) and ``attrs`` (JSON-serializable) to a zip Zarr store, atomically, with
     its manifest."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_beside(path)
-    try:
+    with atomic_path(path) as tmp:
         store = ZipStore(tmp, mode="w")
         root = zarr.create_group(store=store, zarr_format=3, attributes=attrs)
         for name, value in arrays.items():
@@ -249,10 +273,6 @@ def write_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], attrs: 
         store.close()
         with zipfile.ZipFile(tmp, "a") as zf:
             zf.writestr(zipfile.ZipInfo(MANIFEST, date_time=(1980, 1, 1, 0, 0, 0)), _manifest_bytes(_ZipKeys(zf)))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _unreadable(path, err: Exception, what: str) -> DamagedFileError:
@@ -303,23 +323,11 @@ def open_dataset(path: str | os.PathLike, load: bool = True):
 def write_dataset(path: str | os.PathLike, ds) -> None:
     """Write an xarray Dataset as a Zarr v3 directory store with its manifest, atomically (temporary directory,
     then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_beside(path)
-    try:
+    with atomic_path(path) as tmp:
         with warnings.catch_warnings():  # consolidated metadata is a zarr-python extension to v3; readers use it
             warnings.filterwarnings("ignore", "Consolidated metadata", UserWarning)
             ds.to_zarr(tmp, mode="w", zarr_format=3, consolidated=True)
         (tmp / MANIFEST).write_bytes(_manifest_bytes(_DirKeys(tmp)))
-        old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-        if path.exists():  # moved aside, not deleted, until the new dataset is in place
-            os.replace(path, old)
-        os.replace(tmp, path)
-        if old.exists():
-            shutil.rmtree(old)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
 
 
 NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf")
@@ -410,14 +418,81 @@ def read_traces_csv(path: str | os.PathLike):
 
 def write_traces_csv(ds, path: str | os.PathLike, variable: str) -> None:
     """``ds[variable]`` in the long form :func:`read_traces_csv` reads: a column per dimension, then the values."""
-    path = Path(path)
     da = ds[variable]
     df = da.to_dataframe(name=variable).reset_index()[[*da.dims, variable]]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_beside(path)
-    try:
+    with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+
+
+# --- tables ----------------------------------------------------------------------------------------------------------
+
+
+def cell(value, spec: str | None = None) -> str:
+    """A table cell: ``format(value, spec)`` where a format is given; else a float with 4 decimals, None empty,
+    anything else as ``str``."""
+    if spec is not None:
+        return format(value, spec)
+    if value is None:
+        return ""
+    if isinstance(value, float | np.floating):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def table_rows(ds, columns: Sequence[str], formats: Mapping[str, str] | None = None, dims=None) -> list[list[str]]:
+    """The rows of a table drawn from the xarray Dataset ``ds``: one per point of the dimensions its columns span
+    (``dims``, in that order; by default in the order the columns first use them), one cell per column, each a
+    variable or coordinate of ``ds`` broadcast over those dimensions and written by :func:`cell` with
+    ``formats[column]``."""
+    import xarray as xr
+
+    formats = formats or {}
+    if dims is None:
+        dims = list(dict.fromkeys(d for c in columns for d in ds[c].dims))
+    flat = [a.transpose(*dims).values.ravel() for a in xr.broadcast(*(ds[c] for c in columns))]
+    return [[cell(v, formats.get(c)) for c, v in zip(columns, row, strict=True)] for row in zip(*flat, strict=True)]
+
+
+def write_csv(
+    path: str | os.PathLike, columns: Sequence[str], table, formats: Mapping[str, str] | None = None, dims=None
+) -> None:
+    """The one CSV writer, atomic (:func:`atomic_path`): a header of ``columns``, then the rows of ``table``, an
+    xarray Dataset (:func:`table_rows`, with ``dims``) or rows (sequences in the order of ``columns``; cells by
+    :func:`cell`)."""
+    if hasattr(table, "data_vars"):
+        rows = table_rows(table, columns, formats, dims)
+    else:
+        formats = formats or {}
+        rows = [[cell(v, formats.get(c)) for c, v in zip(columns, row, strict=True)] for row in table]
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(columns)
+        w.writerows(rows)
+
+
+def column(values: Sequence) -> np.ndarray:
+    """An array of one table column: numeric or string where every value is of one such type, else of objects
+    (which keeps each value as it is: None, or a mix of ints and floats)."""
+    kinds = {
+        bool if isinstance(v, bool | np.bool_) else int if isinstance(v, int | np.integer) else
+        float if isinstance(v, float | np.floating) else str if isinstance(v, str) else object
+        for v in values
+    }  # fmt: skip
+    if len(kinds) == 1 and object not in kinds:
+        return np.asarray(values)
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def rows_dataset(records: Sequence[Mapping], columns: Sequence[str], dim: str = "row"):
+    """Table rows (mappings by column name) as an xarray Dataset: one variable per column along ``dim``."""
+    import xarray as xr
+
+    return xr.Dataset({c: (dim, column([r[c] for r in records])) for c in columns})
+
+
+def records(ds, dim: str = "row") -> list[dict]:
+    """The rows along ``dim`` of a Dataset of table columns (:func:`rows_dataset`), as mappings by column name."""
+    names = [v for v in ds.variables if ds[v].dims == (dim,)]
+    return [dict(zip(names, row, strict=True)) for row in zip(*(ds[v].values for v in names), strict=True)]

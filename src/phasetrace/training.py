@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import threading
-from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -23,7 +22,7 @@ from .models import get, training_sets
 from .provenance import record, require_same, settings
 from .runner import configure
 from .seeds import model_id, stream_rng
-from .store import open_dataset, read_arrays, write_arrays, write_dataset
+from .store import open_dataset, read_arrays, write_arrays, write_csv, write_dataset
 from .sweep import ALL_SETS, point_name
 
 # Two training computations executing at once in one process (local workflow jobs are threads) were seen to hang
@@ -136,6 +135,64 @@ def fit_boundaries(values: np.ndarray, set_labels: np.ndarray, fit: dict, transi
     p = np.asarray(fit["p"], dtype=np.float64)
     p = p.reshape(p.shape[0], *averaging.shape[1:], p.shape[-1])
     return [estimate(values, p, a, b, *gap(values, set_labels, a, b), averaging) for a, b, _ in transitions]
+
+
+def boundary_dataset(names: list[str], found: list[Boundary]) -> xr.Dataset:
+    """Each transition's :class:`~.boundaries.Boundary` as a Dataset over ``transition``: ``boundary``, its
+    ``boundary_se`` and ``boundary_dof``, ``boundary_interval`` (over ``bound``) and the single members' 16–84%
+    ``boundary_member_band`` (over ``band``: member_lo68, member_hi68)."""
+    return xr.Dataset(
+        {
+            "boundary": ("transition", np.array([b.value for b in found], dtype=np.float64)),
+            "boundary_se": ("transition", np.array([b.se for b in found], dtype=np.float64)),
+            "boundary_dof": ("transition", np.array([b.dof for b in found], dtype=np.float64)),
+            "boundary_interval": (("transition", "bound"), np.array([b.interval for b in found], dtype=np.float64)),
+            "boundary_member_band": (
+                ("transition", "band"),
+                np.array([b.member_band for b in found], dtype=np.float64),
+            ),
+        },
+        coords={"transition": names, "bound": BOUNDS, "band": ["member_lo68", "member_hi68"]},
+    )
+
+
+def locate(
+    config: dict,
+    model: str,
+    ds: xr.Dataset,
+    point: dict,
+    kind: str | None = None,
+    context: tuple[int, ...] | None = None,
+    predictions: bool = False,
+) -> xr.Dataset:
+    """Fit → transitions → boundaries with their intervals, the sequence every study that refits a set runs.
+
+    Fits k members of classifier ``kind`` (default: ``training.classifier``) on the training set of ``ds`` at
+    ``point`` (``{}``: a model's only set) exactly as the workflow's network jobs do: same samples, hold-out,
+    resamples and member keys (``context`` replaces the set's own, to draw as another set of the sweep does). Returns
+    :func:`boundary_dataset` of every transition of ``ds`` with the held-out ``accuracy`` (member), its
+    ``accuracy_mean`` and, with ``predictions``, ``p`` (member, labeled dimension, realization, class); attrs: the
+    ``classifier`` and the shape of its input (``n_times``, ``n_features``).
+    """
+    m = get(model)
+    x, labels, shape, own = set_samples(model, ds, point)
+    t = config["training"]
+    hp = hyper(config, len(ds["label"].attrs["classes"]), kind)
+    fit = fit_set(
+        x, labels, hp, t["members"], config["seed"], t["holdout"], *(own if context is None else context),
+        shape=shape, resamples=t["resamples"],
+    )  # fmt: skip
+    trans = transitions(ds)
+    set_labels = ds["label"].sel(point).values if point else ds["label"].values
+    out = boundary_dataset(
+        [name for _, _, name in trans], fit_boundaries(ds[m.label_dim].values, set_labels, fit, trans)
+    )
+    out["accuracy"] = ("member", fit["accuracy"])
+    out["accuracy_mean"] = np.mean(fit["accuracy"])
+    if predictions:
+        p = fit["p"].reshape(t["members"], *shape, hp.n_classes)
+        out["p"] = (("member", m.label_dim, "realization", "class"), p)
+    return out.assign_attrs(classifier=hp.kind, n_times=x.shape[1], n_features=x.shape[2])
 
 
 def save_set(output: str, fit: dict, hp: Hyper, ds: xr.Dataset, time_dim: str, attrs: dict) -> None:
@@ -413,13 +470,3 @@ def read_boundaries(path: str) -> list[dict]:
 
 def _between(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return (x >= lo) & (x <= hi)
-
-
-def write_csv(path: str, header: list[str], rows: list[list[str]]) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-    with open(tmp, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    tmp.replace(path)
