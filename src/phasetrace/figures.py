@@ -1,23 +1,47 @@
 """Figures generic over the models: the phase diagram (one panel per model, drawn by the panel its model names:
-:data:`PANELS`) and the comparison of classifiers."""
+:data:`PANELS`) and the comparison of classifiers; and what every study's figure shares: the training windows'
+shading (:func:`window_bands`), boundaries with their intervals (:func:`boundary_with_intervals`) and the atomic save
+(:func:`save_figure`)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
+import xarray as xr
 from matplotlib.figure import Figure
 
+from .boundaries import BOUNDS
 from .kinds import KINDS
 from .provenance import require_same, settings
-from .store import open_dataset
+from .store import atomic_path, open_dataset, rows_dataset, write_csv
 
 SYMBOLS = {"eps": "ε", "W": "W"}  # how sweep dimensions are written on axes
 CLASS_COLORS = {"time_crystal": "tab:purple", "ergodic": "tab:red", "floquet_mbl": "tab:blue", "localized": "tab:blue"}
 
 
-def window_bands(ax, windows):
-    """Shade each training window [low, high] along x in its class colour."""
+def window_bands(ax, windows, x=None, pad: float = 0.0, alpha: float = 0.12, color=None, label=None, hatch=False):
+    """Shade each training window [low, high] along the x axis, the one way every figure draws them: in its class
+    colour (``color(window)`` instead, where given), with ``label(window)`` as its legend entry; clipped to the range
+    of the grid ``x`` where given and widened by ``pad`` on each side; ``hatch``: white hatching without fill (over a
+    colour map). Returns each band's (low, high) before the padding."""
+    spans = []
     for w in windows:
-        ax.axvspan(w.low, w.high, color=CLASS_COLORS.get(w.name, "grey"), alpha=0.12, lw=0)
+        lo, hi = (w.low, w.high) if x is None else (max(w.low, np.min(x)), min(w.high, np.max(x)))
+        if hatch:
+            style = {"fill": False, "hatch": "//", "ec": "white"}
+        else:
+            style = {"color": color(w) if color else CLASS_COLORS.get(w.name, "grey"), "alpha": alpha}
+        ax.axvspan(lo - pad, hi + pad, lw=0, **style, **({"label": label(w)} if label else {}))
+        spans.append((lo, hi))
+    return spans
+
+
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: int) -> None:
+    """Write ``fig`` to ``path`` (in the format its suffix names) atomically (:func:`phasetrace.store.atomic_path`)."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=Path(path).suffix.lstrip("."))
 
 
 def _edges(centers: np.ndarray, single: float) -> np.ndarray:
@@ -70,9 +94,7 @@ def map_panel(fig, spec, conf, windows, title: str, xlabel: str, ylabel: str) ->
             f"boundary ({conf.attrs['classifier']}; 68%, 95% intervals)" if t == 0 else None,
             horizontal=True,
         )
-    for w in windows:
-        lo, hi = max(w.low, x.min()), min(w.high, x.max())
-        ax.axvspan(lo - 0.5 * dx, hi + 0.5 * dx, fill=False, hatch="//", ec="white", lw=0)
+    for w, (lo, hi) in zip(windows, window_bands(ax, windows, x, pad=0.5 * dx, hatch=True), strict=True):
         ax.text(0.5 * (lo + hi), y.max() + 0.5 * dy, f"train: {w.name}", ha="center", va="bottom", fontsize=8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -136,40 +158,93 @@ def drive_panel(model, fig, spec, config, confusion, traces) -> None:
 PANELS = {"map": map_model_panel, "drive": drive_panel}
 
 
+def plot_phase_diagram(config: dict, confs: list[xr.Dataset], traces: list[xr.Dataset]) -> Figure:
+    """One panel per model: its confusion dataset and its traces dataset, drawn by its model's panel."""
+    from .models import get
+
+    fig = Figure(figsize=(6.5 * len(confs), 5.2), layout="constrained")
+    specs = fig.add_gridspec(1, len(confs))
+    for i, (conf, ds) in enumerate(zip(confs, traces, strict=True)):
+        model = get(conf.attrs["model"])
+        PANELS[model.panel](model, fig, specs[0, i], config, conf, ds)
+    return fig
+
+
 def phase_diagram(config: dict, confusions: list[str], traces: list[str], output: str) -> None:
     """results/phase_diagram.png: one panel per model of ``config["models"]`` (its confusion dataset of the kind
     ``training.classifier`` and its traces dataset, in that order), each drawn by its model."""
-    from .models import get
-
     kind = config["training"]["classifier"]
     confs = [_checked(config, path, "confusion", classifier=kind) for path in confusions]
     dss = [_checked(config, path, "dataset", load=False) for path in traces]  # panels read a few variables
-    fig = Figure(figsize=(6.5 * len(confs), 5.2), layout="constrained")
-    specs = fig.add_gridspec(1, len(confs))
-    for i, (conf, ds) in enumerate(zip(confs, dss, strict=True)):
-        model = get(conf.attrs["model"])
-        PANELS[model.panel](model, fig, specs[0, i], config, conf, ds)
-    fig.savefig(output, dpi=130)
+    save_figure(plot_phase_diagram(config, confs, dss), output, dpi=130)
 
 
-def classifiers_figure(config: dict, confusions: list[str], table: str, output: str) -> None:
-    """results/figures/classifiers.png and results/checks/classifiers.csv: every classifier's boundaries with their
-    intervals, on the same data, per model (top), and its confusion along the labeled dimension (bottom; for models
-    with one training set per ε, at the ε nearest ``checks.units_eps``)."""
+CLASSIFIERS_COLUMNS = [
+    "classifier",
+    "model",
+    "set",
+    "transition",
+    "boundary",
+    *BOUNDS,
+    "accuracy_min",
+    "accuracy_mean",
+    "confusion_peak",
+]
+
+
+def compute_classifiers(config: dict, confs: list[xr.Dataset]) -> xr.Dataset:
+    """Per classifier, model, training set (for models with several: ``set``, e.g. ``eps=0.3000``) and transition:
+    the boundary with its interval, the held-out accuracy (min and mean over members), the peak of the confusion
+    and its mean over each plateau of the models (a column per plateau name; None where the plateau holds no grid
+    point), along ``row``; attrs ``plateaus``: those names."""
     from .models import get
-    from .training import write_csv
 
-    confs = [open_dataset(p) for p in confusions]
-    for path, ds in zip(confusions, confs, strict=True):
-        require_same(
-            path, ds.attrs, settings(config, "confusion", ds.attrs["model"], classifier=ds.attrs["classifier"])
-        )
     models = list(dict.fromkeys(ds.attrs["model"] for ds in confs))
     plateaus = list(dict.fromkeys(name for m in models for name in get(m).plateaus))
+    rows = []
+    for name in models:
+        m = get(name)
+        lab = m.label_dim
+        for ds in (ds for ds in confs if ds.attrs["model"] == name):
+            if m.set_dims:  # one row per set point and transition
+                sd = m.set_dims[0]
+                where = [(f"{sd}={v:.4f}", {sd: j}) for j, v in enumerate(ds[sd].values)]
+            else:  # one row per transition
+                where = [("", {})]
+            for text, sel in where:
+                acc = ds["accuracy"].isel(sel).values
+                conf = ds["confusion"].isel(sel).values
+                x = ds[lab].values
+                inside = {n: (x >= lo) & (x <= hi) for n, (lo, hi) in m.plateaus.items()}
+                means = {n: conf[mask].mean() for n, mask in inside.items() if mask.any()}  # none: no grid point
+                for t, tname in enumerate(ds["transition"].values):
+                    iv = ds["boundary_interval"].isel(sel).values[t]
+                    rows.append(
+                        {
+                            "classifier": ds.attrs["classifier"],
+                            "model": name,
+                            "set": text,
+                            "transition": str(tname),
+                            "boundary": ds["boundary"].isel(sel).values[t],
+                            **dict(zip(BOUNDS, iv, strict=True)),
+                            "accuracy_min": acc.min(),
+                            "accuracy_mean": acc.mean(),
+                            "confusion_peak": conf.max(),
+                            **{n: means.get(n) for n in plateaus},
+                        }
+                    )
+    return rows_dataset(rows, CLASSIFIERS_COLUMNS + plateaus).assign_attrs(plateaus=plateaus)
+
+
+def plot_classifiers(config: dict, confs: list[xr.Dataset]) -> Figure:
+    """Every classifier's boundaries with their intervals per model (top), and its confusion along the labeled
+    dimension (bottom; for models with one training set per ε, at the ε nearest ``checks.units_eps``)."""
+    from .models import get
+
+    models = list(dict.fromkeys(ds.attrs["model"] for ds in confs))
     fig = Figure(figsize=(5.2 * len(models), 8), layout="constrained")
     axes = fig.subplots(2, len(models), squeeze=False)
     eps_c = config["checks"]["units_eps"]
-    rows = []
     for col, name in enumerate(models):
         m = get(name)
         group = [ds for ds in confs if ds.attrs["model"] == name]
@@ -198,7 +273,6 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
                 at = int(np.argmin(np.abs(y - eps_c))) if sd == "eps" else y.size // 2
                 ax_c.plot(ds[lab].values, ds["confusion"].isel({sd: at}).values, "o-", ms=3, color=color, label=kind)
                 ax_c.set_title(f"{m.title}: confusion at {SYMBOLS.get(sd, sd)} = {y[at]:.3g}", fontsize=10)
-                where = [(f"{sd}={v:.4f}", j) for j, v in enumerate(y)]
             else:  # one row per transition
                 y = np.arange(ds.sizes["transition"])
                 boundary_with_intervals(
@@ -208,58 +282,25 @@ def classifiers_figure(config: dict, confusions: list[str], table: str, output: 
                 ax_b.set_ylim(-0.6, y.size - 0.4)
                 ax_c.plot(ds[lab].values, ds["confusion"].values, "o-", ms=3, color=color, label=kind)
                 ax_c.set_title(f"{m.title}: confusion", fontsize=10)
-                where = [(None, None)]
-            for text, j in where:
-                sel = {} if j is None else {m.set_dims[0]: j}
-                acc = ds["accuracy"].isel(sel).values
-                conf = ds["confusion"].isel(sel).values
-                x = ds[lab].values
-                inside = {n: (x >= lo) & (x <= hi) for n, (lo, hi) in m.plateaus.items()}
-                means = {n: conf[mask].mean() for n, mask in inside.items() if mask.any()}  # none: no grid point
-                for t, tname in enumerate(ds["transition"].values):
-                    values = [ds["boundary"].isel(sel).values[t], *ds["boundary_interval"].isel(sel).values[t]]
-                    rows.append(
-                        [
-                            kind,
-                            name,
-                            text or "",
-                            str(tname),
-                            *[f"{v:.4f}" for v in values],
-                            f"{acc.min():.4f}",
-                            f"{acc.mean():.4f}",
-                            f"{conf.max():.4f}",
-                            *[f"{means[n]:.4f}" if n in means else "" for n in plateaus],
-                        ]
-                    )
         ax_b.set_xlabel(f"boundary {SYMBOLS.get(lab, lab)} (68% thick, 95% thin)")
         ax_b.set_title(f"{m.title}, L = {group[0].attrs['L']}", fontsize=10)
         ax_b.legend(fontsize=8)
         ax_c.set_xlabel(SYMBOLS.get(lab, lab))
         ax_c.set_ylabel("confusion C (member mean)")
         ax_c.set_ylim(0, 1.02)
-        for w in m.windows(config[name]):
-            x = group[0][lab].values
-            ax_c.axvspan(
-                max(w.low, x.min()), min(w.high, x.max()), color=CLASS_COLORS.get(w.name, "grey"), alpha=0.1, lw=0
-            )
+        window_bands(ax_c, m.windows(config[name]), group[0][lab].values, alpha=0.1)
         ax_c.legend(fontsize=8)
-    write_csv(
-        table,
-        [
-            "classifier",
-            "model",
-            "set",
-            "transition",
-            "boundary",
-            "lo95",
-            "lo68",
-            "hi68",
-            "hi95",
-            "accuracy_min",
-            "accuracy_mean",
-            "confusion_peak",
-            *plateaus,
-        ],
-        rows,
-    )
-    fig.savefig(output, dpi=130)
+    return fig
+
+
+def classifiers_figure(config: dict, confusions: list[str], table: str, output: str) -> None:
+    """results/checks/classifiers.csv (:func:`compute_classifiers`) and results/figures/classifiers.png
+    (:func:`plot_classifiers`) from every classifier's confusion dataset."""
+    confs = [open_dataset(p) for p in confusions]
+    for path, ds in zip(confusions, confs, strict=True):
+        require_same(
+            path, ds.attrs, settings(config, "confusion", ds.attrs["model"], classifier=ds.attrs["classifier"])
+        )
+    ds = compute_classifiers(config, confs)
+    write_csv(table, CLASSIFIERS_COLUMNS + ds.attrs["plateaus"], ds)
+    save_figure(plot_classifiers(config, confs), output, dpi=130)
