@@ -7,6 +7,10 @@
   they never saw should come out confused;
 - ``single_neuron``: the paper's supplement: one LSTM unit trained on one spin's exact trace ⟨σᶻ₀⟩(t), its gates,
   cell and hidden states over time, and the threshold on a simple quantity of the input that its decisions follow.
+
+Each check is ``compute_<check>`` (its numbers, an xarray Dataset; the table is written from it), ``plot_<check>``
+(its figure) and the job the workflow runs (``<check>_job``): compute, write the table
+(:func:`phasetrace.store.write_csv`), plot, save the figure (:func:`phasetrace.figures.save_figure`).
 """
 
 from __future__ import annotations
@@ -15,48 +19,73 @@ import dataclasses
 
 import matplotlib
 import numpy as np
+import xarray as xr
 from matplotlib.figure import Figure
 
 from .boundaries import confusion
 from .classifiers import encode, flat_params
+from .figures import save_figure, window_bands
 from .kinds.lstm import lstm_states
 from .models import FLOQUET, MBL
 from .provenance import require_same, settings
 from .seeds import CHECK_CONTEXT
-from .store import read_arrays
+from .store import read_arrays, write_csv
 from .sweep import labels
-from .training import dataset_for, fit_set, hyper, set_samples, write_csv
+from .training import dataset_for, fit_set, hyper, set_samples
+
+# ----------------------------------------------------------------------------------------------------------- units
+
+UNITS_COLUMNS = ["units", "W", "confusion_mean", "confusion_std"]
 
 
-def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
-    """Confusion vs W at ε = checks.units_eps for each LSTM size in checks.units."""
+def compute_units(config: dict, dataset: str) -> xr.Dataset:
+    """Confusion vs W at ε = checks.units_eps for each LSTM size in checks.units: per member (``confusion``) and
+    its mean and spread over the members; attrs the ε and L."""
     chk, t = config["checks"], config["training"]
     ds = dataset_for(config, "mbl", dataset)
     e = int(np.argmin(np.abs(ds["eps"].values - chk["units_eps"])))
     x, lab, (nW, R), context = set_samples("mbl", ds, {"eps": float(ds["eps"][e])})
-    W = ds["W"].values
-    rows, curves = [], {}
+    curves = []
     for n in chk["units"]:
         hp = dataclasses.replace(hyper(config, 2, "lstm"), units=int(n))
         fit = fit_set(
             x, lab, hp, t["members"], config["seed"], t["holdout"], *context, CHECK_CONTEXT["units"] + int(n),
             shape=(nW, R), resamples=t["resamples"],
         )  # fmt: skip
-        c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))  # (k, W)
-        curves[n] = c
-        rows += [[n, f"{w:.4f}", f"{m:.4f}", f"{s:.4f}"] for w, m, s in zip(W, c.mean(0), c.std(0), strict=True)]
-    write_csv(table, ["units", "W", "confusion_mean", "confusion_std"], rows)
+        curves.append(confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2)))  # (k, W)
+    return xr.Dataset(
+        {
+            "confusion": (("units", "member", "W"), np.stack(curves)),
+            "confusion_mean": (("units", "W"), np.stack([c.mean(0) for c in curves])),
+            "confusion_std": (("units", "W"), np.stack([c.std(0) for c in curves])),
+        },
+        coords={"units": np.asarray(chk["units"]), "W": ds["W"].values},
+        attrs={"eps": float(ds["eps"][e]), "L": ds.attrs["L"]},
+    )
+
+
+def plot_units(ds: xr.Dataset) -> Figure:
     fig = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig.subplots()
-    colors = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, len(curves)))
-    for (n, c), col in zip(curves.items(), colors, strict=True):
-        ax.plot(W, c.mean(0), "o-", ms=3, color=col, label=f"N = {n}")
+    colors = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, ds.sizes["units"]))
+    for n, col in zip(ds["units"].values, colors, strict=True):
+        ax.plot(ds["W"].values, ds["confusion_mean"].sel(units=n).values, "o-", ms=3, color=col, label=f"N = {n}")
     ax.set_xlabel("disorder strength W")
     ax.set_ylabel("confusion C (mean over seeds)")
     ax.set_ylim(0, 1.02)
-    ax.set_title(f"Confusion vs LSTM size, ε = {float(ds['eps'][e]):.2f}, L = {ds.attrs['L']}")
+    ax.set_title(f"Confusion vs LSTM size, ε = {ds.attrs['eps']:.2f}, L = {ds.attrs['L']}")
     ax.legend(fontsize=8, ncol=2)
-    fig.savefig(figure, dpi=130)
+    return fig
+
+
+def units_job(config: dict, dataset: str, table: str, figure: str) -> None:
+    """Confusion vs W at ε = checks.units_eps for each LSTM size in checks.units."""
+    ds = compute_units(config, dataset)
+    write_csv(table, UNITS_COLUMNS, ds)
+    save_figure(plot_units(ds), figure, dpi=130)
+
+
+# -------------------------------------------------------------------------------------------------------- blanking
 
 
 def gap_peak(W: np.ndarray, labels: np.ndarray, c: np.ndarray) -> tuple[float, float]:
@@ -70,8 +99,14 @@ def gap_peak(W: np.ndarray, labels: np.ndarray, c: np.ndarray) -> tuple[float, f
     return float(w[ci.mean(0).argmax()]), float(w[ci.argmax(axis=1)].std())
 
 
-def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
-    """Boundary W(ε) for each training-window variant [ergodic_W_max, localized_W_min] in checks.windows."""
+BLANKING_COLUMNS = ["ergodic_W_max", "localized_W_min", "eps", "W_peak", "W_peak_seed_std", "shift_vs_default"]
+BLANKING_FORMATS = {"ergodic_W_max": "", "localized_W_min": "", "shift_vs_default": "+.4f"}  # the bounds as configured
+
+
+def compute_blanking(config: dict, dataset: str) -> xr.Dataset:
+    """Boundary W(ε) (the gap's confusion peak, :func:`gap_peak`) for each training-window variant
+    [ergodic_W_max, localized_W_min] of checks.windows, and its shift from the configured windows' (or the first
+    variant's, if those are not among them)."""
     t = config["training"]
     ds = dataset_for(config, "mbl", dataset)
     W, eps = ds["W"].values, ds["eps"].values
@@ -91,26 +126,26 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
     windows = config["mbl"]["windows"]
     default = (windows["ergodic_W_max"], windows["localized_W_min"])
     ref = variants.index(default) if default in variants else 0
-    rows = [
-        [
-            f"{lo}",
-            f"{hi}",
-            f"{eps[e]:.4f}",
-            f"{peaks[v, e]:.4f}",
-            f"{spread[v, e]:.4f}",
-            f"{peaks[v, e] - peaks[ref, e]:+.4f}",
-        ]
-        for v, (lo, hi) in enumerate(variants)
-        for e in range(eps.size)
-    ]
-    write_csv(table, ["ergodic_W_max", "localized_W_min", "eps", "W_peak", "W_peak_seed_std", "shift_vs_default"], rows)
+    bound = lambda i: np.array([v[i] for v in variants], dtype=object)  # noqa: E731  (each as configured)
+    return xr.Dataset(
+        {
+            "W_peak": (("window", "eps"), peaks),
+            "W_peak_seed_std": (("window", "eps"), spread),
+            "shift_vs_default": (("window", "eps"), peaks - peaks[ref]),
+        },
+        coords={"ergodic_W_max": ("window", bound(0)), "localized_W_min": ("window", bound(1)), "eps": eps, "W": W},
+    )
+
+
+def plot_blanking(ds: xr.Dataset) -> Figure:
     fig = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig.subplots()
-    for v, (lo, hi) in enumerate(variants):
+    eps, W = ds["eps"].values, ds["W"].values
+    for v, (lo, hi) in enumerate(zip(ds["ergodic_W_max"].values, ds["localized_W_min"].values, strict=True)):
         ax.errorbar(
-            peaks[v],
+            ds["W_peak"].values[v],
             eps + 0.006 * (v - 1),
-            xerr=spread[v],
+            xerr=ds["W_peak_seed_std"].values[v],
             fmt="o-",
             ms=4,
             capsize=2,
@@ -120,12 +155,24 @@ def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
     ax.set_ylabel("energy density ε")
     ax.set_xlim(W.min(), W.max())
     ax.set_title("Boundary vs training windows (± seed spread)")
-    fig.legend(loc="outside lower center", ncol=len(variants), fontsize=8)
-    fig.savefig(figure, dpi=130)
+    fig.legend(loc="outside lower center", ncol=ds.sizes["window"], fontsize=8)
+    return fig
 
 
-def calibration_job(config: dict, dataset: str, networks: list[str], table: str, figure: str) -> None:
-    """Held-out accuracy per confidence bin, pooled over every MBL network set and seed."""
+def blanking_job(config: dict, dataset: str, table: str, figure: str) -> None:
+    """Boundary W(ε) for each training-window variant [ergodic_W_max, localized_W_min] in checks.windows."""
+    ds = compute_blanking(config, dataset)
+    write_csv(table, BLANKING_COLUMNS, ds, BLANKING_FORMATS)
+    save_figure(plot_blanking(ds), figure, dpi=130)
+
+
+# ----------------------------------------------------------------------------------------------------- calibration
+
+CALIBRATION_COLUMNS = ["confidence_low", "confidence_high", "samples", "accuracy"]
+
+
+def compute_calibration(config: dict, dataset: str, networks: list[str]) -> xr.Dataset:
+    """Held-out accuracy per confidence bin, pooled over every MBL network set and member."""
     ds = dataset_for(config, "mbl", dataset, exact=True)  # its labels only
     R = ds.sizes["realization"]
     conf_all, correct_all = [], []
@@ -146,27 +193,45 @@ def calibration_job(config: dict, dataset: str, networks: list[str], table: str,
         correct_all.append((p.argmax(-1) == lab[held][None, :]).ravel())
     conf, correct = np.concatenate(conf_all), np.concatenate(correct_all)
     edges = np.linspace(0.5, 1.0, 6)
-    rows, centers, acc = [], [], []
+    samples, acc = [], []
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         sel = (conf >= lo) & ((conf < hi) | (hi == 1.0))
-        a = float(correct[sel].mean()) if sel.any() else np.nan
-        rows.append([f"{lo:.2f}", f"{hi:.2f}", int(sel.sum()), f"{a:.4f}"])
-        centers.append(0.5 * (lo + hi))
-        acc.append(a)
-    write_csv(table, ["confidence_low", "confidence_high", "samples", "accuracy"], rows)
+        samples.append(int(sel.sum()))
+        acc.append(float(correct[sel].mean()) if sel.any() else np.nan)
+    return xr.Dataset(
+        {"samples": ("bin", samples), "accuracy": ("bin", acc)},
+        coords={"confidence_low": ("bin", edges[:-1]), "confidence_high": ("bin", edges[1:])},
+    )
+
+
+def plot_calibration(ds: xr.Dataset) -> Figure:
     fig = Figure(figsize=(4.8, 4.2), layout="constrained")
     ax = fig.subplots()
     ax.plot([0.5, 1], [0.5, 1], "k:", label="perfect calibration")
-    ax.plot(centers, acc, "o-", label="held-out accuracy")
+    centers = 0.5 * (ds["confidence_low"].values + ds["confidence_high"].values)
+    ax.plot(centers, ds["accuracy"].values, "o-", label="held-out accuracy")
     ax.set_xlabel("confidence max(p)")
     ax.set_ylabel("accuracy")
     ax.set_title("Confidence vs accuracy (MBL, all ε, seeds)")
     ax.legend(fontsize=8)
-    fig.savefig(figure, dpi=130)
+    return fig
 
 
-def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> None:
-    """Train the Floquet networks on the time-crystal and ergodic windows only; report C over the sweep."""
+def calibration_job(config: dict, dataset: str, networks: list[str], table: str, figure: str) -> None:
+    """Held-out accuracy per confidence bin, pooled over every MBL network set and seed."""
+    ds = compute_calibration(config, dataset, networks)
+    write_csv(table, CALIBRATION_COLUMNS, ds, {"confidence_low": ".2f", "confidence_high": ".2f"})
+    save_figure(plot_calibration(ds), figure, dpi=130)
+
+
+# ---------------------------------------------------------------------------------------------------- unseen phase
+
+UNSEEN_PHASE_COLUMNS = ["eps", "confusion_mean", "confusion_std", "region"]
+
+
+def compute_unseen_phase(config: dict, dataset: str) -> xr.Dataset:
+    """The Floquet networks trained on the time-crystal and ergodic windows only: C over the sweep (per member, its
+    mean and spread), and each point's region (trained, blanked or the unseen phase)."""
     t = config["training"]
     ds = dataset_for(config, "floquet", dataset)
     eps = ds["eps"].values
@@ -179,34 +244,52 @@ def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> Non
     )  # fmt: skip
     c = confusion(fit["p"].reshape(-1, nE, R, 2).mean(axis=2))  # (k, eps)
     unseen = labels(eps, windows[2:]) >= 0
-    seen = two >= 0
-    write_csv(
-        table,
-        ["eps", "confusion_mean", "confusion_std", "region"],
-        [
-            [f"{x:.4f}", f"{m:.4f}", f"{s:.4f}", "unseen (floquet_mbl)" if u else ("trained" if sn else "blanked")]
-            for x, m, s, u, sn in zip(eps, c.mean(0), c.std(0), unseen, seen, strict=True)
-        ],
+    region = [
+        "unseen (floquet_mbl)" if u else ("trained" if sn else "blanked")
+        for u, sn in zip(unseen, two >= 0, strict=True)
+    ]
+    return xr.Dataset(
+        {
+            "confusion": (("member", "eps"), c),
+            "confusion_mean": ("eps", c.mean(0)),
+            "confusion_std": ("eps", c.std(0)),
+            "region": ("eps", region),
+        },
+        coords={"eps": eps},
     )
+
+
+def plot_unseen_phase(ds: xr.Dataset, windows) -> Figure:
+    """C over the sweep with the training windows of the time crystal and the ergodic phase, and the unseen one."""
+    eps, m, s = ds["eps"].values, ds["confusion_mean"].values, ds["confusion_std"].values
     fig = Figure(figsize=(6.4, 4.0), layout="constrained")
     ax = fig.subplots()
-    ax.plot(eps, c.mean(0), "k-", label="confusion C (trained on time crystal + ergodic)")
-    ax.fill_between(eps, c.mean(0) - c.std(0), c.mean(0) + c.std(0), color="grey", alpha=0.3, lw=0)
-    for w in windows:
-        ax.axvspan(
-            w.low,
-            w.high,
-            alpha=0.15,
-            color="tab:blue" if w.name == "floquet_mbl" else "tab:green",
-            label=f"{'unseen' if w.name == 'floquet_mbl' else 'trained'}: {w.name.replace('_', ' ')}",
-        )
+    ax.plot(eps, m, "k-", label="confusion C (trained on time crystal + ergodic)")
+    ax.fill_between(eps, m - s, m + s, color="grey", alpha=0.3, lw=0)
+    unseen = lambda w: w.name == "floquet_mbl"  # noqa: E731
+    window_bands(
+        ax,
+        windows,
+        alpha=0.15,
+        color=lambda w: "tab:blue" if unseen(w) else "tab:green",
+        label=lambda w: f"{'unseen' if unseen(w) else 'trained'}: {w.name.replace('_', ' ')}",
+    )
     ax.set_xlabel("kick detuning ε")
     ax.set_ylabel("confusion C")
     ax.set_ylim(0, 1.02)
     ax.set_title("A phase never seen in training")
     ax.legend(fontsize=7, loc="upper left")
-    fig.savefig(figure, dpi=130)
+    return fig
 
+
+def unseen_phase_job(config: dict, dataset: str, table: str, figure: str) -> None:
+    """Train the Floquet networks on the time-crystal and ergodic windows only; report C over the sweep."""
+    ds = compute_unseen_phase(config, dataset)
+    write_csv(table, UNSEEN_PHASE_COLUMNS, ds)
+    save_figure(plot_unseen_phase(ds, FLOQUET.windows(config["floquet"])), figure, dpi=130)
+
+
+# --------------------------------------------------------------------------------------------------- single neuron
 
 SINGLE_NEURON_COLUMNS = [
     "member",
@@ -250,8 +333,13 @@ def best_threshold(q: np.ndarray, decision: np.ndarray) -> tuple[float, str, flo
     return float(cuts[i_lt]), "<", float(agree_lt[i_lt])
 
 
-def single_neuron_job(config: dict, dataset: str, table: str, figure: str) -> None:
-    """One LSTM unit on site 0's exact trace at ε = checks.units_eps, trained on the mbl windows (k members)."""
+def compute_single_neuron(config: dict, dataset: str) -> xr.Dataset:
+    """One LSTM unit on site 0's exact trace at ε = checks.units_eps, trained on the mbl windows (k members): per
+    member its held-out accuracy, the share of samples it calls localized and the threshold on its final hidden
+    state h(T) (``h_threshold``, ``h_direction``); per member and simple quantity of the input
+    (:func:`input_quantities`), the threshold that reproduces its decisions best (:func:`best_threshold`). For the
+    figure: member 0's states and gates (``states`` over ``state``: c, h, i, f, o, g) and logits for every sample,
+    the encoded input and its quantities."""
     t, eps_check = config["training"], config["checks"]["units_eps"]
     ds = dataset_for(config, "mbl", dataset, exact=True)
     e = int(np.argmin(np.abs(ds["eps"].values - eps_check)))
@@ -263,93 +351,110 @@ def single_neuron_job(config: dict, dataset: str, table: str, figure: str) -> No
         resamples=t["resamples"],
     )  # fmt: skip
     stacked = flat_params(fit["params"], hp)
-    z = encode(x, hp.input)
-    W, times = ds["W"].values, ds["time"].values
-    quantities = input_quantities(z[..., 0], t["late_times"])
-    rows, states = [], []
+    z = encode(x, hp.input)[..., 0]
+    quantities = input_quantities(z, t["late_times"])
+    per_member, per_quantity, states = [], [], []
     for j in range(t["members"]):
         member = {name: v[j] for name, v in stacked.items()}
-        st = lstm_states(member, z)
+        st = lstm_states(member, z[..., None])
         states.append(st)
         dw = member["head.kernel.value"][0, 1] - member["head.kernel.value"][0, 0]
         db = member["head.bias.value"][1] - member["head.bias.value"][0]
         localized = st["logits"][:, 1] > st["logits"][:, 0]
-        for name, q in quantities.items():
-            theta, direction, agree = best_threshold(q, localized)
-            rows.append(
-                {
-                    "member": j,
-                    "accuracy": f"{fit['accuracy'][j]:.4f}",
-                    "called_localized": f"{localized.mean():.4f}",
-                    "h_threshold": f"{-db / dw:.4f}",
-                    "h_direction": ">" if dw > 0 else "<",
-                    "quantity": name,
-                    "direction": direction,
-                    "threshold": f"{theta:.4f}",
-                    "agreement": f"{agree:.4f}",
-                }
-            )
-    write_csv(table, SINGLE_NEURON_COLUMNS, [[r[c] for c in SINGLE_NEURON_COLUMNS] for r in rows])
-    _single_neuron_figure(config, ds, e, W, R, times, z[..., 0], states[0], rows, figure)
+        per_member.append((localized.mean(), -db / dw, ">" if dw > 0 else "<"))
+        per_quantity.append([best_threshold(q, localized) for q in quantities.values()])
+    called, h_threshold, h_direction = (np.array([r[f] for r in per_member]) for f in range(3))
+    theta, direction, agreement = (np.array([[b[f] for b in row] for row in per_quantity]) for f in range(3))
+    gates = ("c", "h", "i", "f", "o", "g")
+    by_quantity = ("member", "quantity")
+    return xr.Dataset(
+        {
+            "accuracy": ("member", fit["accuracy"]),
+            "called_localized": ("member", called),
+            "h_threshold": ("member", h_threshold),
+            "h_direction": ("member", h_direction),
+            "direction": (by_quantity, direction),
+            "threshold": (by_quantity, theta),
+            "agreement": (by_quantity, agreement),
+            "input": (("sample", "time"), z),
+            "input_quantity": (("quantity", "sample"), np.stack(list(quantities.values()))),
+            "states": (("state", "sample", "time"), np.stack([states[0][g][:, :, 0] for g in gates])),
+            "logits": (("sample", "logit"), states[0]["logits"]),
+        },
+        coords={
+            "member": np.arange(t["members"]),
+            "quantity": list(quantities),
+            "state": list(gates),
+            "time": ds["time"].values,
+            "W": ("sample", np.repeat(ds["W"].values, R)),
+        },
+        attrs={"eps": float(ds["eps"][e]), "L": ds.attrs["L"], "input": t["input"]},
+    )
 
 
-def _single_neuron_figure(config, ds, e, W, R, times, z, st, rows, figure) -> None:
+def plot_single_neuron(ds: xr.Dataset) -> Figure:
     """Member 0: a typical ergodic (smallest W) and localized (largest W) input, its states and gates, and its final
-    hidden state against the quantity its decisions follow best."""
-    dlogit = st["logits"][:, 1] - st["logits"][:, 0]
-    Ws = np.repeat(W, R)
+    hidden state against the quantity its decisions follow best (the thresholds as the table gives them)."""
+    shown = lambda v: float(f"{v:.4f}")  # noqa: E731  a value as its table cell reads
+    st = {g: ds["states"].sel(state=g).values for g in ds["state"].values}
+    logits, z, times, Ws = ds["logits"].values, ds["input"].values, ds["time"].values, ds["W"].values
+    dlogit = logits[:, 1] - logits[:, 0]
 
     def typical(w):
         idx = np.nonzero(Ws == w)[0]
         return int(idx[np.argsort(dlogit[idx])[idx.size // 2]])
 
-    picks = {"ergodic": (typical(W.min()), "tab:red"), "localized": (typical(W.max()), "tab:blue")}
-    mine = [r for r in rows if r["member"] == 0]
-    best = max(mine, key=lambda r: float(r["agreement"]))
+    picks = {"ergodic": (typical(Ws.min()), "tab:red"), "localized": (typical(Ws.max()), "tab:blue")}
+    first = ds.sel(member=0)
+    h_threshold = shown(first["h_threshold"].item())
+    b = int(np.argmax([shown(v) for v in first["agreement"].values]))  # the first of equals, as the table reads
+    best = first.isel(quantity=b)
+    quantity = str(best["quantity"].item())
     fig = Figure(figsize=(13, 7.2), layout="constrained")
     ax = fig.subplots(2, 3)
     for phase, (i, color) in picks.items():
         label = f"{phase}: W = {Ws[i]:.2f}"
         ax[0, 0].plot(times, z[i], "-", color=color, label=label)
-        ax[0, 1].plot(times, st["c"][i, :, 0], "-", color=color, label=label)
-        ax[0, 2].plot(times, st["h"][i, :, 0], "-", color=color, label=label)
-    ax[0, 2].axhline(
-        float(mine[0]["h_threshold"]),
-        color="k",
-        ls="--",
-        lw=1,
-        label=f"h threshold {float(mine[0]['h_threshold']):.3f}",
-    )
-    inputs = "m₀(t)·m₀(0)" if config["training"]["input"] == "aligned" else "m₀(t)"
+        ax[0, 1].plot(times, st["c"][i], "-", color=color, label=label)
+        ax[0, 2].plot(times, st["h"][i], "-", color=color, label=label)
+    ax[0, 2].axhline(h_threshold, color="k", ls="--", lw=1, label=f"h threshold {h_threshold:.3f}")
+    inputs = "m₀(t)·m₀(0)" if ds.attrs["input"] == "aligned" else "m₀(t)"
     for a, title in zip(ax[0], (f"input {inputs}", "cell state c(t)", "hidden state h(t)"), strict=True):
         a.set_title(title, fontsize=10)
         a.set_xlabel("time t")
         a.legend(fontsize=7)
     for a, (phase, (i, _)) in zip(ax[1, :2], picks.items(), strict=True):
         for gate, name, style in (("i", "input i", "-"), ("f", "forget f", "--"), ("o", "output o", ":")):
-            a.plot(times, st[gate][i, :, 0], style, label=name)
-        a.plot(times, st["g"][i, :, 0], "-.", label="candidate g (tanh)")
+            a.plot(times, st[gate][i], style, label=name)
+        a.plot(times, st["g"][i], "-.", label="candidate g (tanh)")
         a.set_ylim(-1.05, 1.05)
         a.set_xlabel("time t")
         a.set_title(f"gates, {phase} input (W = {Ws[i]:.2f})", fontsize=10)
         a.legend(fontsize=7)
-    q = input_quantities(z, config["training"]["late_times"])[best["quantity"]]
-    sc = ax[1, 2].scatter(q, st["h"][:, -1, 0], c=Ws, cmap="viridis", s=8)
-    ax[1, 2].axvline(float(best["threshold"]), color="k", ls="--", lw=1)
-    ax[1, 2].axhline(float(mine[0]["h_threshold"]), color="grey", ls=":", lw=1)
-    ax[1, 2].set_xlabel(f"{best['quantity']} of the input")
+    q = ds["input_quantity"].sel(quantity=quantity).values
+    threshold = shown(best["threshold"].item())
+    sc = ax[1, 2].scatter(q, st["h"][:, -1], c=Ws, cmap="viridis", s=8)
+    ax[1, 2].axvline(threshold, color="k", ls="--", lw=1)
+    ax[1, 2].axhline(h_threshold, color="grey", ls=":", lw=1)
+    ax[1, 2].set_xlabel(f"{quantity} of the input")
     ax[1, 2].set_ylabel("final hidden state h(T)")
     ax[1, 2].set_title(
-        f"localized ⇔ {best['quantity']} {best['direction']} {float(best['threshold']):.3f} "
-        f"(agrees on {100 * float(best['agreement']):.1f}%)",
+        f"localized ⇔ {quantity} {best['direction'].item()} {threshold:.3f} "
+        f"(agrees on {100 * shown(best['agreement'].item()):.1f}%)",
         fontsize=9,
     )
     fig.colorbar(sc, ax=ax[1, 2], label="W")
-    each = [r for r in rows if r["quantity"] == best["quantity"]]
-    learned = sum(0 < float(r["called_localized"]) < 1 for r in each)
+    learned = sum(0 < shown(v) < 1 for v in ds["called_localized"].values)
     fig.suptitle(
-        f"One LSTM unit on one spin (site 0), ε = {float(ds['eps'][e]):.2f}, L = {ds.attrs['L']}: member 0 "
-        f"({learned} of {len(each)} members separate the samples; the others call every sample one class)",
+        f"One LSTM unit on one spin (site 0), ε = {ds.attrs['eps']:.2f}, L = {ds.attrs['L']}: member 0 "
+        f"({learned} of {ds.sizes['member']} members separate the samples; the others call every sample one class)",
         fontsize=11,
     )
-    fig.savefig(figure, dpi=120)
+    return fig
+
+
+def single_neuron_job(config: dict, dataset: str, table: str, figure: str) -> None:
+    """One LSTM unit on site 0's exact trace at ε = checks.units_eps, trained on the mbl windows (k members)."""
+    ds = compute_single_neuron(config, dataset)
+    write_csv(table, SINGLE_NEURON_COLUMNS, ds)
+    save_figure(plot_single_neuron(ds), figure, dpi=120)
