@@ -12,6 +12,9 @@
   realizations of each W only, as a user with R realizations would. A set fitted on all of a dataset's realizations
   has the same members as that dataset's network set (same samples, hold-out, resamples and keys).
   The traces go through the config's measurement model, as every classifier input does.
+
+Each is split as every study is: ``compute_*`` (the numbers, an xarray Dataset the tables are written from),
+``plot_*`` (the figure) and the job the workflow runs.
 """
 
 from __future__ import annotations
@@ -22,15 +25,15 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from .boundaries import BOUNDS, gap, peak
-from .figures import CLASS_COLORS, SYMBOLS, boundary_with_intervals
+from .figures import SYMBOLS, boundary_with_intervals, save_figure, window_bands
 from .kinds import KINDS, scaling_kinds
 from .measurement import measured
 from .models import convergence_sweep, get, grids
 from .provenance import require_same, settings
 from .seeds import model_id
-from .store import open_dataset, read_arrays
+from .store import open_dataset, read_arrays, records, rows_dataset, write_csv
 from .sweep import at_size, labels
-from .training import fit_boundaries, fit_set, hyper, set_samples, write_csv
+from .training import locate
 
 
 def kind_style(kind: str) -> tuple[str, str]:
@@ -53,24 +56,24 @@ def _curve(ds: xr.Dataset, value: float | None) -> np.ndarray:
     return ds["confusion"].values if sd is None else ds["confusion"].sel({sd: value}).values
 
 
-def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[dict]]:
-    """Per-L rows (:data:`ROW_COLUMNS`) and drift rows (:data:`DRIFT_COLUMNS`) of confusion datasets of one or more
-    models and L.
-
-    The peak's half-maximum extent is searched between the two windows (``peak_clipped``: it reached an end of that
-    range). The drift is boundary(L_max) − boundary(L_min); its 95% interval is the Student-t interval of the
-    difference of two independent estimates (:func:`difference_interval`). ``monotonic`` compares the point estimates
-    of consecutive sizes (``steps``), without their uncertainty: read it beside the intervals.
-    """
-    rows, drift = [], []
+def _by_size(confs: list[xr.Dataset]) -> dict[tuple[str, str], dict[int, xr.Dataset]]:
+    """Confusion datasets by (model, classifier), then by L."""
     groups: dict[tuple[str, str], dict[int, xr.Dataset]] = {}
     for ds in confs:
         groups.setdefault((ds.attrs["model"], ds.attrs["classifier"]), {})[int(ds.attrs["L"])] = ds
-    for (model, kind), by_L in groups.items():
+    return groups
+
+
+def compute_scaling(config: dict, confs: list[xr.Dataset]) -> xr.Dataset:
+    """Per (model, kind, L, training set, transition) of confusion datasets of one or more models and L, along
+    ``row`` (:data:`ROW_COLUMNS`): the boundary with its interval, the confusion peak between the windows (height,
+    half-maximum extent and width; ``peak_clipped``: the extent reached an end of that range) and the mean held-out
+    accuracy."""
+    rows = []
+    for (model, kind), by_L in _by_size(confs).items():
         m = get(model)
         lab = m.label_dim
-        Ls = sorted(by_L)
-        for L in Ls:
+        for L in sorted(by_L):
             ds = by_L[L]
             x = ds[lab].values
             label = labels(x, m.windows(config[model]))
@@ -98,10 +101,22 @@ def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[d
                             "accuracy_mean": float(ds["accuracy"].isel(sel).values.mean()),
                         }
                     )
+    return rows_dataset(rows, ROW_COLUMNS)
+
+
+def compute_drift(confs: list[xr.Dataset], scaling: xr.Dataset) -> xr.Dataset:
+    """Per (model, kind, training set, transition) with two or more L, along ``row`` (:data:`DRIFT_COLUMNS`):
+    the drift boundary(L_max) − boundary(L_min) of the per-L rows ``scaling`` (:func:`compute_scaling`) with its 95%
+    interval, the Student-t interval of the difference of two independent estimates (:func:`difference_interval`),
+    and whether the boundary moves monotonically: ``monotonic`` compares the point estimates of consecutive sizes
+    (``steps``), without their uncertainty: read it beside the intervals."""
+    grouped = series(records(scaling))
+    drift = []
+    for (model, kind), by_L in _by_size(confs).items():
+        Ls = sorted(by_L)
         if len(Ls) < 2:
             continue
         first, last = by_L[Ls[0]], by_L[Ls[-1]]
-        grouped = series(rows)
         for s, value in enumerate(_set_values(last)):
             for t, (_, _, name) in enumerate(transitions_of(last)):
                 path = grouped[(model, kind, value, name)]
@@ -128,7 +143,7 @@ def summarize(config: dict, confs: list[xr.Dataset]) -> tuple[list[dict], list[d
                         "steps": " ".join(f"{v:+.3f}" for v in steps),
                     }
                 )
-    return rows, drift
+    return rows_dataset(drift, DRIFT_COLUMNS)
 
 
 def difference_interval(se_a: float, dof_a: float, se_b: float, dof_b: float, level: float = 0.95):
@@ -196,11 +211,6 @@ CONVERGENCE_COLUMNS = [
 ]
 
 
-def _csv(path: str, columns: list[str], rows: list[dict]) -> None:
-    fmt = lambda v: "" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)  # noqa: E731
-    write_csv(path, columns, [[fmt(r[c]) for c in columns] for r in rows])
-
-
 def scaling_job(config: dict, confusions: list[str], table: str, drift_table: str, figure: str) -> None:
     """results/checks/scaling.csv (per L), scaling_drift.csv (smallest → largest L) and figures/scaling.png."""
     confs = []
@@ -209,16 +219,17 @@ def scaling_job(config: dict, confusions: list[str], table: str, drift_table: st
         model, L, kind = ds.attrs["model"], ds.attrs["L"], ds.attrs["classifier"]
         require_same(path, ds.attrs, settings(at_size(config, model, L), "confusion", model, classifier=kind))
         confs.append(ds)
-    rows, drift = summarize(config, confs)
-    _csv(table, ROW_COLUMNS, rows)
-    _csv(drift_table, DRIFT_COLUMNS, drift)
-    _scaling_figure(config, confs, rows, figure)
+    ds = compute_scaling(config, confs)
+    write_csv(table, ROW_COLUMNS, ds)
+    write_csv(drift_table, DRIFT_COLUMNS, compute_drift(confs, ds))
+    save_figure(plot_scaling(config, confs, ds), figure, dpi=110)
 
 
-def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], output: str) -> None:
+def plot_scaling(config: dict, confs: list[xr.Dataset], scaling: xr.Dataset) -> Figure:
     """One row per model: C along the labeled dimension for every L; the boundary vs 1/L in two panels (a chain:
     at scaling.eps with the known transition, then at every ε; the Floquet drive: one transition each); the width
-    and the height of the confusion peak vs 1/L."""
+    and the height of the confusion peak vs 1/L (``scaling``: :func:`compute_scaling` of ``confs``)."""
+    rows = records(scaling)
     models = list(dict.fromkeys(ds.attrs["model"] for ds in confs))
     fig = Figure(figsize=(24, 4.8 * len(models)), layout="constrained")
     axes = fig.subplots(len(models), 5, squeeze=False)
@@ -238,9 +249,7 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
                 shown = values[int(np.argmin([abs(v - config["scaling"]["eps"]) for v in values]))]
             style, _ = kind_style(kind)
             ax_c.plot(ds[lab].values, _curve(ds, shown), style, marker=".", color=colors[L], label=f"{kind}, L = {L}")
-        for w in m.windows(config[model]):
-            x = mine[0][lab].values
-            ax_c.axvspan(max(w.low, x.min()), min(w.high, x.max()), color=CLASS_COLORS.get(w.name, "grey"), alpha=0.1)
+        window_bands(ax_c, m.windows(config[model]), mine[0][lab].values, alpha=0.1)
         where = "" if shown is None else f" at {SYMBOLS.get(m.set_dims[0], m.set_dims[0])} = {shown:.2f}"
         ax_c.set_title(f"{m.title}\nconfusion{where} (shaded: training windows)", fontsize=10)
         ax_c.set_xlabel(sym)
@@ -301,14 +310,17 @@ def _scaling_figure(config: dict, confs: list[xr.Dataset], rows: list[dict], out
         for ax in (ax_b, ax_all, ax_w, ax_h):
             ax.set_xticks([1 / L for L in Ls], [f"1/{L}" for L in Ls])
             ax.set_xlabel("1/L")
-    fig.savefig(output, dpi=110)
+    return fig
 
 
 # ------------------------------------------------------------------------------------------- realizations
 
 
-def convergence_job(config: dict, inputs: list[str], table: str, figure: str) -> None:
-    """results/checks/convergence.csv and figures/convergence.png: the boundary at scaling.eps for each R."""
+def compute_convergence(config: dict, inputs: list[str]) -> xr.Dataset:
+    """The boundary at scaling.eps for each kind of the study and each R of scaling.convergence.realizations, from
+    the classifiers fitted and averaged on the first R realizations of each W (:func:`phasetrace.training.locate`
+    with the main network set's draws at that ε): over (classifier, realizations), with the widths of its intervals
+    and the mean held-out accuracy."""
     model, L, section, _ = convergence_sweep(config)
     m = get(model)
     sized = at_size(config, model, L)
@@ -324,55 +336,55 @@ def convergence_job(config: dict, inputs: list[str], table: str, figure: str) ->
     (eps,) = section["eps"]
     index = int(np.nonzero(grids(m, config[model], ("eps",))["eps"] == eps)[0][0])
     context = (model_id(model), index)  # the main network set's at this ε: the same draws for the same samples
-    t = config["training"]
-    W = ds["W"].values
-    label_W = ds["label"].values[0]
-    rows = []
-    for kind in scaling_kinds(config):
-        for R in config["scaling"]["convergence"]["realizations"]:
-            x, lab, (n, _), _ = set_samples(model, ds.isel(realization=slice(0, R)), {"eps": eps})
-            fit = fit_set(
-                x,
-                lab,
-                hyper(config, 2, kind),
-                t["members"],
-                config["seed"],
-                t["holdout"],
-                *context,
-                shape=(n, R),
-                resamples=t["resamples"],
-            )
-            (found,) = fit_boundaries(W, label_W, fit, [(0, 1, "")])
-            boundary = found.value
-            iv = dict(zip(BOUNDS, map(float, found.interval), strict=True))
-            rows.append(
-                {
-                    "classifier": kind,
-                    "L": L,
-                    "eps": eps,
-                    "realizations": R,
-                    "boundary": boundary,
-                    **iv,
-                    "width68": iv["hi68"] - iv["lo68"],
-                    "width95": iv["hi95"] - iv["lo95"],
-                    "accuracy_mean": float(np.mean(fit["accuracy"])),
-                }
-            )
-    _csv(table, CONVERGENCE_COLUMNS, rows)
+    Rs = config["scaling"]["convergence"]["realizations"]
+    kinds = scaling_kinds(config)
+    fitted = [
+        xr.concat(
+            [locate(config, model, ds.isel(realization=slice(0, R)), {"eps": eps}, kind, context) for R in Rs],
+            dim="realizations",
+        )
+        for kind in kinds
+    ]
+    out = xr.concat(fitted, dim="classifier").assign_coords(classifier=kinds, realizations=Rs)
+    out = out.isel(transition=0)  # the chain's one transition
+    iv = out["boundary_interval"]
+    return out.assign(
+        {b: iv.sel(bound=b, drop=True) for b in BOUNDS}
+        | {
+            "width68": iv.sel(bound="hi68", drop=True) - iv.sel(bound="lo68", drop=True),
+            "width95": iv.sel(bound="hi95", drop=True) - iv.sel(bound="lo95", drop=True),
+        }
+    ).assign_coords(L=L, eps=eps, model=model)
+
+
+def plot_convergence(ds: xr.Dataset) -> Figure:
     fig = Figure(figsize=(6.5, 4.2), layout="constrained")
     ax = fig.subplots()
-    for i, kind in enumerate(scaling_kinds(config)):
-        pts = [r for r in rows if r["classifier"] == kind]
-        R = np.array([r["realizations"] for r in pts], dtype=float)
-        iv = xr.DataArray([[r[b] for b in BOUNDS] for r in pts], dims=("R", "bound"), coords={"bound": BOUNDS})
+    R = ds["realizations"].values.astype(float)
+    for i, kind in enumerate(ds["classifier"].values):
+        pts = ds.sel(classifier=kind)
         boundary_with_intervals(
-            ax, np.array([r["boundary"] for r in pts]), R * (1 + 0.04 * (i - 0.5)), iv, SIZE_COLORS[i], kind, False
+            ax,
+            pts["boundary"].values,
+            R * (1 + 0.04 * (i - 0.5)),
+            pts["boundary_interval"],
+            SIZE_COLORS[i],
+            str(kind),
+            False,
         )
     ax.set_xscale("log")
     ax.minorticks_off()
     ax.set_xticks(R, [str(int(v)) for v in R])
     ax.set_xlabel("realizations R per W (training and averaging)")
     ax.set_ylabel("boundary W* (68% thick, 95% thin)")
-    ax.set_title(f"{m.title}, L = {L}, ε = {eps:.2f}: boundary vs realizations", fontsize=10)
+    L, eps = ds["L"].item(), ds["eps"].item()
+    ax.set_title(f"{get(ds['model'].item()).title}, L = {L}, ε = {eps:.2f}: boundary vs realizations", fontsize=10)
     ax.legend(fontsize=8)
-    fig.savefig(figure, dpi=130)
+    return fig
+
+
+def convergence_job(config: dict, inputs: list[str], table: str, figure: str) -> None:
+    """results/checks/convergence.csv and figures/convergence.png: the boundary at scaling.eps for each R."""
+    ds = compute_convergence(config, inputs)
+    write_csv(table, CONVERGENCE_COLUMNS, ds)
+    save_figure(plot_convergence(ds), figure, dpi=130)
