@@ -6,20 +6,24 @@ fits the phase diagram's classifier and the imbalance baseline on the mbl set at
 floquet set, exactly as the main network sets are fitted (same samples, hold-out, resamples and member keys: a
 variant differs from the phase diagram's set only by what is measured), and writes each transition's boundary with
 its calibrated 68%/95% intervals, and the digest of the settings it was made from. :func:`robustness_job` gathers the
-variants into the table and the figure, refusing a variant made from other settings.
+variants into the table and the figure, refusing a variant made from other settings. Each is split as every study
+is: ``compute_*`` (the numbers, an xarray Dataset the table is written from), ``plot_*`` and the job.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import xarray as xr
 from matplotlib.figure import Figure
 
 from .boundaries import BOUNDS
+from .figures import save_figure
 from .kinds import KINDS, scaling_kinds
 from .measurement import parse_variant, variant_name
 from .models import get, training_sets
 from .provenance import digest, settings
-from .training import dataset_for, fit_boundaries, fit_set, hyper, set_samples, transitions, write_csv
+from .store import records, rows_dataset, write_csv
+from .training import dataset_for, locate
 
 COLUMNS = [
     "model",
@@ -48,48 +52,36 @@ def study_set(config: dict, model: str) -> tuple[str, dict]:
     return sets[0]
 
 
+def compute_variant(config: dict, model: str, variant: str, dataset: str) -> xr.Dataset:
+    """One measurement variant of ``model``: the boundaries with their intervals of each classifier kind of the
+    study (:func:`phasetrace.training.locate`), over (classifier, transition), with what was measured and the digest
+    of the settings it was made from."""
+    meas = config["measurement"] | parse_variant(variant)
+    ds = dataset_for(config | {"measurement": meas}, model, dataset)
+    name, point = study_set(config, model)
+    kinds = scaling_kinds(config)
+    out = xr.concat([locate(config, model, ds, point, kind) for kind in kinds], dim="classifier")
+    iv = out["boundary_interval"]
+    return out.assign(
+        {b: iv.sel(bound=b, drop=True) for b in BOUNDS}
+        | {"width95": iv.sel(bound="hi95", drop=True) - iv.sel(bound="lo95", drop=True)}
+    ).assign_coords(
+        classifier=kinds,
+        model=model,
+        L=ds.attrs["L"],
+        observable=meas["observable"],
+        shots="inf" if meas["shots"] is None else meas["shots"],
+        time_stride=meas["time_stride"],
+        n_times=out.attrs["n_times"],
+        n_features=out.attrs["n_features"],
+        set=name,
+        settings_digest=digest(settings(config, "robustness_variant", model, variant=variant)),
+    )
+
+
 def variant_job(config: dict, model: str, variant: str, dataset: str, output: str) -> None:
     """One measurement variant of ``model``: boundaries with intervals of each classifier kind of the study."""
-    m = get(model)
-    meas = config["measurement"] | parse_variant(variant)
-    cfg = config | {"measurement": meas}
-    ds = dataset_for(cfg, model, dataset)
-    name, point = study_set(config, model)
-    x, labels, (n, R), context = set_samples(model, ds, point)
-    values = ds[m.label_dim].values
-    set_labels = ds["label"].sel(point).values if point else ds["label"].values
-    t = config["training"]
-    made_from = digest(settings(config, "robustness_variant", model, variant=variant))
-    rows = []
-    for kind in scaling_kinds(config):
-        hp = hyper(config, len(ds["label"].attrs["classes"]), kind)
-        fit = fit_set(
-            x, labels, hp, t["members"], config["seed"], t["holdout"], *context, shape=(n, R), resamples=t["resamples"]
-        )
-        trans = transitions(ds)
-        for (_, _, tname), found in zip(trans, fit_boundaries(values, set_labels, fit, trans), strict=True):
-            boundary = found.value
-            iv = dict(zip(BOUNDS, map(float, found.interval), strict=True))
-            rows.append(
-                [
-                    model,
-                    ds.attrs["L"],
-                    kind,
-                    meas["observable"],
-                    "inf" if meas["shots"] is None else meas["shots"],
-                    meas["time_stride"],
-                    x.shape[1],
-                    x.shape[2],
-                    name,
-                    tname,
-                    f"{boundary:.4f}",
-                    *(f"{iv[b]:.4f}" for b in BOUNDS),
-                    f"{iv['hi95'] - iv['lo95']:.4f}",
-                    f"{np.mean(fit['accuracy']):.4f}",
-                    made_from,
-                ]
-            )
-    write_csv(output, COLUMNS, rows)
+    write_csv(output, COLUMNS, compute_variant(config, model, variant, dataset))
 
 
 def _read(config: dict, paths: list[str]) -> list[dict]:
@@ -113,20 +105,33 @@ def _read(config: dict, paths: list[str]) -> list[dict]:
     return rows
 
 
+FLOATS = ("boundary", *BOUNDS, "width95", "accuracy_mean")
+INTEGERS = ("L", "time_stride", "n_times", "n_features")
+
+
+def compute_robustness(config: dict, inputs: list[str]) -> xr.Dataset:
+    """Every variant's rows (every model's; :func:`variant_job`), each refused unless it was made from the settings
+    ``config`` gives it, along ``row`` (:data:`COLUMNS`; numbers as numbers, ``shots`` as written: a number or
+    ``inf``)."""
+    typed = lambda c, v: float(v) if c in FLOATS else int(v) if c in INTEGERS else v  # noqa: E731
+    return rows_dataset([{c: typed(c, r[c]) for c in COLUMNS} for r in _read(config, inputs)], COLUMNS)
+
+
 def robustness_job(config: dict, inputs: list[str], table: str, figure: str) -> None:
     """Gather the variants (every model's) into results/checks/robustness.csv and draw figures/robustness.png."""
-    rows = _read(config, inputs)
-    write_csv(table, COLUMNS, [[r[c] for c in COLUMNS] for r in rows])
-    _figure(config, rows, figure)
+    ds = compute_robustness(config, inputs)
+    write_csv(table, COLUMNS, ds)
+    save_figure(plot_robustness(config, ds), figure, dpi=120)
 
 
 def _shots(value: str) -> float:
     return np.inf if value == "inf" else float(value)
 
 
-def _figure(config: dict, rows: list[dict], output: str) -> None:
+def plot_robustness(config: dict, ds: xr.Dataset) -> Figure:
     """Top row: boundary vs N shots (all times); bottom row: vs the number of time points (exact values). One column
     per (model, transition); the phase diagram's classifier on each observable, and the imbalance baseline."""
+    rows = records(ds)
     panels = list(dict.fromkeys((r["model"], r["transition"]) for r in rows))
     kinds = scaling_kinds(config)
     fig = Figure(figsize=(4.2 * len(panels), 7.4), layout="constrained")
@@ -143,7 +148,7 @@ def _figure(config: dict, rows: list[dict], output: str) -> None:
         m = get(model)
         for row, (vary, exact) in enumerate((("shots", "time_stride"), ("n_times", "shots"))):
             ax = axes[row, col]
-            fixed = "1" if exact == "time_stride" else "inf"
+            fixed = 1 if exact == "time_stride" else "inf"
             for j, kind in enumerate(kinds):
                 once = KINDS[kind].imbalance_only  # the same features from either observable: drawn once
                 observables = ["site"] if once else list(config["robustness"]["observables"])
@@ -187,4 +192,4 @@ def _figure(config: dict, rows: list[dict], output: str) -> None:
             if row == 0 and col == 0:
                 ax.legend(fontsize=7)
     fig.suptitle("Learned boundaries under an experiment's measurement", fontsize=11)
-    fig.savefig(output, dpi=120)
+    return fig
