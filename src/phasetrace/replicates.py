@@ -13,7 +13,8 @@ of the mean; the mean 68% half-width h; the standardized deviations z_i = (x*_i 
 factor removes the mean's own share of x*_i − mean) and their SD, which is 1 for calibrated intervals, above 1 for
 too narrow and below 1 for too wide ones; the member-spread half-width for comparison; and the cross-coverage, the
 fraction of ordered pairs i ≠ j whose 95% (68%) interval of i holds the estimate of j (0.834 and 0.520 for
-calibrated Gaussian errors: x*_j − x*_i has twice the variance).
+calibrated Gaussian errors: x*_j − x*_i has twice the variance). As every study: ``compute_*`` (the numbers, an xarray
+Dataset the tables are written from), :func:`plot_replicates` and the jobs.
 """
 
 from __future__ import annotations
@@ -21,17 +22,19 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+import xarray as xr
 from matplotlib.figure import Figure
 from scipy import stats
 
 from .boundaries import BOUNDS
-from .figures import boundary_with_intervals
+from .figures import boundary_with_intervals, save_figure
 from .measurement import measured
 from .models import get, grids, points, training_sets
 from .models import stage as model_stage
 from .runner import configure
 from .seeds import stream_sequence
-from .training import fit_boundaries, fit_set, hyper, set_samples, transitions, write_csv
+from .store import write_csv
+from .training import locate
 
 COLUMNS = [
     "replicate",
@@ -112,33 +115,25 @@ def replicate_job(config: dict, replicate: int, output: str) -> None:
     configure()
     cfg = replicate_config(config, replicate)
     ds = simulate(cfg, config["replicates"]["model"])
-    write_csv(output, COLUMNS, replicate_rows(cfg, replicate, ds))
+    write_csv(output, COLUMNS, compute_replicate(cfg, replicate, ds), {c: ".6g" for c in COLUMNS[4:]})
 
 
-def replicate_rows(cfg: dict, replicate: int, ds) -> list[list]:
-    """Rows (:data:`COLUMNS`) of one replicate's dataset ``ds`` as simulated from its config ``cfg``
-    (:func:`replicate_config`): each transition's boundary at each R of ``replicates.realizations``."""
+def compute_replicate(cfg: dict, replicate: int, ds: xr.Dataset) -> xr.Dataset:
+    """Each transition's boundary at each R of ``replicates.realizations`` of one replicate's dataset ``ds`` as
+    simulated from its config ``cfg`` (:func:`replicate_config`), over (realizations, transition), with the columns
+    of :data:`COLUMNS`."""
     model = cfg["replicates"]["model"]
-    m = get(model)
     ds = measured(cfg, model, ds)
     ((_, point),) = training_sets(cfg, model)
-    t = cfg["training"]
-    hp = hyper(cfg, len(ds["label"].attrs["classes"]))
-    values = ds[m.label_dim].values
-    set_labels = ds["label"].sel(point).values if point else ds["label"].values
-    trans = transitions(ds)
-    rows = []
-    for R in cfg["replicates"]["realizations"]:
-        x, labels, shape, context = set_samples(model, ds.isel(realization=slice(0, R)), point)
-        fit = fit_set(
-            x, labels, hp, t["members"], cfg["seed"], t["holdout"], *context, shape=shape, resamples=t["resamples"]
-        )
-        for (_, _, name), found in zip(trans, fit_boundaries(values, set_labels, fit, trans), strict=True):
-            rows.append(
-                [replicate, cfg["seed"], R, name, *(f"{v:.6g}" for v in (found.value, found.se, found.dof))]
-                + [f"{v:.6g}" for v in (*found.interval, *found.member_band)]
-            )
-    return rows
+    Rs = cfg["replicates"]["realizations"]
+    out = xr.concat([locate(cfg, model, ds.isel(realization=slice(0, R)), point) for R in Rs], dim="realizations")
+    iv, band = out["boundary_interval"], out["boundary_member_band"]
+    return (
+        out.rename(boundary_se="se", boundary_dof="dof")
+        .assign({b: iv.sel(bound=b, drop=True) for b in BOUNDS})
+        .assign({b: band.sel(band=b, drop=True) for b in band["band"].values})
+        .assign_coords(realizations=Rs, replicate=replicate, seed=cfg["seed"])
+    )
 
 
 def summarize(rows: list[dict]) -> list[dict]:
@@ -175,51 +170,73 @@ def summarize(rows: list[dict]) -> list[dict]:
     return out
 
 
-def summary_job(config: dict, inputs: list[str], table: str, figure: str) -> None:
-    """results/checks/replicates.csv and figures/replicates.png from every replicate's table."""
+def compute_replicates(config: dict, inputs: list[str]) -> xr.Dataset:
+    """Every replicate's table (:func:`replicate_job`): each replicate's boundary and interval over (replicate,
+    realizations, transition), and their calibration figures per (transition, realizations) (:func:`summarize`);
+    attrs ``transitions``: the transitions in the classes' order (the coordinate is sorted, as the table is)."""
     rep = config["replicates"]
     rows = []
     for path in inputs:
         with open(path, newline="") as f:
             rows += list(csv.DictReader(f))
-    summary = summarize(rows)
-    fixed = {"model": rep["model"], "L": rep["L"], "classifier": config["training"]["classifier"]}
-    write_csv(table, SUMMARY_COLUMNS, [[_fmt((fixed | s)[c]) for c in SUMMARY_COLUMNS] for s in summary])
-    plot(config, rows, summary).savefig(figure, dpi=120)
+    reps = sorted({int(r["replicate"]) for r in rows})
+    Rs = sorted({int(r["realizations"]) for r in rows})
+    order = list(dict.fromkeys(r["transition"] for r in rows))
+    names = sorted(order)
+    value = np.full((len(reps), len(Rs), len(names), 1 + len(BOUNDS)), np.nan)
+    for r in rows:
+        at = reps.index(int(r["replicate"])), Rs.index(int(r["realizations"])), names.index(r["transition"])
+        value[at] = [float(r[c]) for c in ("boundary", *BOUNDS)]
+    summary = {(s["transition"], s["realizations"]): s for s in summarize(rows)}
+    figures = [c for c in SUMMARY_COLUMNS if c not in ("model", "L", "classifier", "realizations", "transition")]
+    per = ("transition", "realizations")
+    return xr.Dataset(
+        {c: (per, np.array([[summary[(t, R)][c] for R in Rs] for t in names])) for c in figures}
+        | {
+            "boundary": (("replicate", *per[::-1]), value[..., 0]),
+            "boundary_interval": (("replicate", *per[::-1], "bound"), value[..., 1:]),
+        },
+        coords={
+            "replicate": reps,
+            "realizations": Rs,
+            "transition": names,
+            "bound": BOUNDS,
+            "model": rep["model"],
+            "L": rep["L"],
+            "classifier": config["training"]["classifier"],
+        },
+        attrs={"transitions": order},
+    )
 
 
-def _fmt(v) -> str:
-    return f"{v:.4f}" if isinstance(v, float | np.floating) else str(v)
+def summary_job(config: dict, inputs: list[str], table: str, figure: str) -> None:
+    """results/checks/replicates.csv and figures/replicates.png from every replicate's table."""
+    ds = compute_replicates(config, inputs)
+    write_csv(table, SUMMARY_COLUMNS, ds, dims=("transition", "realizations"))
+    save_figure(plot_replicates(config, ds), figure, dpi=120)
 
 
-def plot(config: dict, rows: list[dict], summary: list[dict]) -> Figure:
+def plot_replicates(config: dict, ds: xr.Dataset) -> Figure:
     """Left: every replicate's boundary with its 68%/95% intervals at each R; right: SD of the standardized
     deviations against R (1: calibrated), for the calibrated intervals and for the member spread."""
-    import xarray as xr
-
     rep = config["replicates"]
-    names = list(dict.fromkeys(r["transition"] for r in rows))
-    Rs = sorted({int(r["realizations"]) for r in rows})
+    names = ds.attrs["transitions"]
+    Rs = [int(R) for R in ds["realizations"].values]
     fig = Figure(figsize=(11, 3.6 * len(names)), layout="constrained")
     axes = fig.subplots(len(names), 2, squeeze=False)
     for row, name in zip(axes, names, strict=True):
         ax, ax_z = row
+        mine = ds.sel(transition=name)
         for i, R in enumerate(Rs):
-            mine = sorted((r for r in rows if int(r["realizations"]) == R and r["transition"] == name),
-                          key=lambda r: int(r["replicate"]))  # fmt: skip
-            y = i + np.linspace(-0.35, 0.35, len(mine))
-            iv = xr.DataArray([[float(r[b]) for b in BOUNDS] for r in mine], dims=("r", "bound"),
-                              coords={"bound": BOUNDS})  # fmt: skip
-            boundary_with_intervals(ax, np.array([float(r["boundary"]) for r in mine]), y, iv, f"C{i}",
-                                    f"R = {R}", True)  # fmt: skip
+            at = mine.sel(realizations=R).dropna("replicate", subset=["boundary"])
+            y = i + np.linspace(-0.35, 0.35, at.sizes["replicate"])
+            boundary_with_intervals(ax, at["boundary"].values, y, at["boundary_interval"], f"C{i}", f"R = {R}", True)
         ax.set_yticks(range(len(Rs)), [f"R = {R}" for R in Rs])
         ax.set_xlabel(f"boundary ({get(rep['model']).label_dim}); 68% thick, 95% thin")
-        ax.set_title(f"{len({r['replicate'] for r in rows})} independent replicates, {name}", fontsize=10)
-        mine = [s for s in summary if s["transition"] == name]
-        ax_z.plot([s["realizations"] for s in mine], [s["sd_z"] for s in mine], "o-", label="calibrated intervals")
-        ax_z.plot([s["realizations"] for s in mine], [s["sd_z_member"] for s in mine], "s--", color="gray",
-                  label="member spread (16–84% of single members)")  # fmt: skip
-        n = mine[0]["replicates"]
+        ax.set_title(f"{ds.sizes['replicate']} independent replicates, {name}", fontsize=10)
+        ax_z.plot(Rs, mine["sd_z"].values, "o-", label="calibrated intervals")
+        ax_z.plot(Rs, mine["sd_z_member"].values, "s--", color="gray", label="member spread (16–84% of single members)")
+        n = int(mine["replicates"].values[0])
         lo, hi = (np.sqrt(stats.chi2.ppf(q, n - 1) / (n - 1)) for q in (0.025, 0.975))
         ax_z.axhspan(lo, hi, color="tab:green", alpha=0.15, label=f"95% range of SD(z) for {n} calibrated replicates")
         ax_z.axhline(1.0, color="k", lw=0.8)

@@ -23,7 +23,7 @@ import numpy as np
 from . import training
 from .boundaries import confusion
 from .config import load
-from .models import get, training_sets
+from .models import training_sets
 from .runner import configure
 from .sweep import at_main_sizes, path
 
@@ -48,19 +48,13 @@ def fit_sets(config: dict, model: str, ds, overrides: dict) -> dict:
     ``overrides``: p (k, sets, n_label, R, classes), accuracy (k, sets), boundaries (sets, 3): the first transition's
     boundary, lo95 and hi95 per set, as the workflow computes them."""
     cfg = {**config, "training": {**config["training"], **overrides}}
-    t = cfg["training"]
     p, acc, bounds = [], [], []
     for _, point in training_sets(cfg, model):
-        x, labels, shape, context = training.set_samples(model, ds, point)
-        hp = training.hyper(cfg, len(ds["label"].attrs["classes"]))
-        fit = training.fit_set(
-            x, labels, hp, t["members"], cfg["seed"], t["holdout"], *context, shape=shape, resamples=t["resamples"]
-        )
-        p.append(fit["p"].reshape(t["members"], *shape, hp.n_classes))
-        acc.append(fit["accuracy"])
-        found = training.fit_boundaries(ds[get(model).label_dim].values, ds["label"].sel(point).values, fit,
-                                        training.transitions(ds))  # fmt: skip
-        bounds.append([found[0].value, found[0].interval[0], found[0].interval[-1]])
+        found = training.locate(cfg, model, ds, point, predictions=True)
+        p.append(found["p"].values)
+        acc.append(found["accuracy"].values)
+        iv = found["boundary_interval"].values[0]
+        bounds.append([found["boundary"].values[0], iv[0], iv[-1]])
     return {"p": np.stack(p, axis=1), "accuracy": np.stack(acc, axis=1), "boundaries": np.array(bounds)}
 
 
