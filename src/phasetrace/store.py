@@ -457,13 +457,9 @@ def write_csv(
     path: str | os.PathLike, columns: Sequence[str], table, formats: Mapping[str, str] | None = None, dims=None
 ) -> None:
     """The one CSV writer, atomic (:func:`atomic_path`): a header of ``columns``, then the rows of ``table``, an
-    xarray Dataset (:func:`table_rows`, with ``dims``) or rows (sequences in the order of ``columns``; cells by
-    :func:`cell`)."""
-    if hasattr(table, "data_vars"):
-        rows = table_rows(table, columns, formats, dims)
-    else:
-        formats = formats or {}
-        rows = [[cell(v, formats.get(c)) for c, v in zip(columns, row, strict=True)] for row in table]
+    xarray Dataset (:func:`table_rows`, with ``formats`` and ``dims``) or rows already formatted (sequences in the
+    order of ``columns``, written as the csv module writes them: None empty, anything else ``str``)."""
+    rows = table_rows(table, columns, formats, dims) if hasattr(table, "data_vars") else table
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(columns)
