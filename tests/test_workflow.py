@@ -426,7 +426,7 @@ def test_a_config_may_leave_out_the_models_it_does_not_build(tmp_path):
 def test_the_replicate_study_reruns_with_spawned_seeds_and_summarizes_what_it_wrote(tmp_path):
     """`snakemake replicates` on the tiny config: one table per replicate with its own root seed (spawned from the
     config's), every estimate inside its own intervals, and a summary recomputed here from those tables."""
-    from phasetrace.replicates import replicate_seed
+    from phasetrace.seeds import replicate_seed
 
     d = workdir(tmp_path, TINY)
     snakemake(d, "--cores", "2", "replicates")

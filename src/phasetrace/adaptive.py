@@ -178,7 +178,7 @@ def suggest(confusion: xr.Dataset, budget: int, block: int, target: float | None
 # by :func:`plan` inside the current 95% interval, until its half-width reaches ``target``. Every trace is the one
 # the main sweep would simulate at that point and realization index (its own seeded stream), so a point of the main
 # grid holds the same realizations in both. A replicate is the whole sweep with its own root seed
-# (:func:`phasetrace.replicates.replicate_seed`); beside it, the same networks' boundary from the uniform grid of the
+# (:func:`phasetrace.seeds.replicate_seed`); beside it, the same networks' boundary from the uniform grid of the
 # model's section at ``uniform_realizations`` (the traces a fixed grid spends) and, for coverage, from the uniform
 # grid at ``reference_realizations``.
 
@@ -206,7 +206,7 @@ class Sweep:
 def sweep_of(config: dict, replicate: int) -> Sweep:
     from .boundaries import gap
     from .models import get
-    from .replicates import replicate_seed
+    from .seeds import replicate_seed
     from .sweep import grid, labels
 
     study = config["adaptive"]
@@ -365,9 +365,9 @@ def uniform_job(config: dict, replicate: int, realizations: list[int], round0: s
     from .classifiers import predict_members, unflat_params
     from .models import get
     from .runner import configure
-    from .store import read_arrays
+    from .store import read_arrays, write_csv
     from .sweep import grid
-    from .training import hyper, write_csv
+    from .training import hyper
 
     configure()
     sw = sweep_of(config, replicate)
@@ -460,8 +460,7 @@ def summary_job(config: dict, rounds: list[str], uniform: list[str], reference: 
 
     from matplotlib.figure import Figure
 
-    from .store import read_arrays
-    from .training import write_csv
+    from .store import atomic_path, read_arrays, write_csv
 
     stores = [read_arrays(p) for p in rounds]
     rows, plans = round_rows(stores)
@@ -506,4 +505,5 @@ def summary_job(config: dict, rounds: list[str], uniform: list[str], reference: 
     ax2.set_ylabel("traces added")
     ax2.set_title("where replicate 0's traces went")
     ax2.legend(fontsize=7, ncol=2)
-    fig.savefig(figure, dpi=120)
+    with atomic_path(figure) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")

@@ -2,9 +2,9 @@
 
 ``replicates.n`` reruns of a small configuration — the config with ``replicates.model``'s section at chain length
 ``L``, one training set (``eps``, for the chains) and ``max(realizations)`` realizations per sweep point — each with
-its own root seed spawned from the config's ``seed`` (:func:`replicate_seed`): new disorder, initial states, hold-out,
-resamples and member keys. A replicate job (:func:`replicate_job`) simulates in-process with the model's own stages,
-then for each R of ``replicates.realizations`` fits the phase diagram's classifier on the first R realizations of
+its own root seed spawned from the config's ``seed`` (:func:`phasetrace.seeds.replicate_seed`): new disorder,
+initial states, hold-out, resamples and member keys. A replicate job (:func:`replicate_job`) simulates in-process
+with the model's own stages, then for each R of ``replicates.realizations`` fits the phase diagram's classifier on the first R realizations of
 every point (training and averaging both, nested as in the convergence study) and records each transition's boundary
 with its interval, exactly as the workflow's confusion job makes them (:func:`phasetrace.training.fit_boundaries`).
 
@@ -32,7 +32,7 @@ from .measurement import measured
 from .models import get, grids, points, training_sets
 from .models import stage as model_stage
 from .runner import configure
-from .seeds import stream_sequence
+from .seeds import replicate_seed
 from .store import write_csv
 from .training import locate
 
@@ -66,11 +66,6 @@ SUMMARY_COLUMNS = [
     "cross_coverage68",
 ]
 CALIBRATED_CROSS_COVERAGE = {95: 0.834, 68: 0.520}  # P(|Z| ≤ z_q/√2) for Gaussian errors
-
-
-def replicate_seed(seed: int, replicate: int) -> int:
-    """The root seed of replicate ``replicate``, spawned from the config's root seed (stream ``replicates``)."""
-    return int(stream_sequence(seed, "replicates", replicate).generate_state(1, dtype=np.uint32)[0])
 
 
 def replicate_config(config: dict, replicate: int) -> dict:

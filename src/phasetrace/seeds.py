@@ -89,3 +89,9 @@ def stream_sequence(root_seed: int, stream: str, *context: int) -> np.random.See
 
 def stream_rng(root_seed: int, stream: str, *context: int) -> np.random.Generator:
     return np.random.default_rng(stream_sequence(root_seed, stream, *context))
+
+
+def replicate_seed(seed: int, replicate: int) -> int:
+    """The root seed of replicate ``replicate`` of a study of independent reruns (the replicate study, the adaptive
+    sweep), spawned from the config's root seed (stream ``replicates``)."""
+    return int(stream_sequence(seed, "replicates", replicate).generate_state(1, dtype=np.uint32)[0])
