@@ -3,14 +3,18 @@
 # grid. Its own target: snakemake --cores 2 adaptive
 
 if "adaptive" in config and config["adaptive"]["model"] in config:
+    SWEEP = {
+        "model": config["adaptive"]["model"],
+        "L": config["adaptive"]["L"],
+    }  # the sweep's own L
 
     rule adaptive_round:
         input:
             P.adaptive_previous,
         output:
-            path("adaptive_round"),
+            path("adaptive_round", **SWEEP),
         log:
-            "logs/adaptive/{model}/L{L}/rep{replicate}/round{round}.log",
+            "logs/adaptive/rep{replicate}/round{round}.log",
         params:
             settings=P.declared("adaptive_round"),
         run:
@@ -29,9 +33,9 @@ if "adaptive" in config and config["adaptive"]["model"] in config:
         input:
             lambda wildcards: P.adaptive_round(int(wildcards.replicate), 0),
         output:
-            path("adaptive_uniform"),
+            path("adaptive_uniform", **SWEEP),
         log:
-            "logs/adaptive/{model}/L{L}/rep{replicate}/uniform.log",
+            "logs/adaptive/rep{replicate}/uniform.log",
         params:
             settings=P.declared("adaptive_uniform"),
             realizations=lambda wildcards: P.adaptive_uniform_realizations(
