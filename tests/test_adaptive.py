@@ -112,7 +112,9 @@ def test_the_adaptive_sweep_runs_records_its_decisions_and_resumes_byte_for_byte
     attribute (the decisions among them; the zip container's entry timestamps are the write times)."""
     import csv
 
-    from tiny import TINY, snakemake, workdir
+    import yaml
+
+    from tiny import TINY, job_stats, snakemake, workdir
 
     whole = workdir(tmp_path, TINY, "whole")
     snakemake(whole, "--cores", "2", "adaptive")
@@ -139,3 +141,9 @@ def test_the_adaptive_sweep_runs_records_its_decisions_and_resumes_byte_for_byte
         assert all(a[k].dtype == b[k].dtype and a[k].tobytes() == b[k].tobytes() for k in a), rel
     for name in ("adaptive.csv", "adaptive_plan.csv", "adaptive_summary.csv"):
         assert (resumed / "results/checks" / name).read_bytes() == (whole / "results/checks" / name).read_bytes()
+
+    # a change of the comparison reruns the uniform grids and the summary, not one round nor the reference
+    changed = TINY | {"adaptive": study | {"uniform_realizations": [2, 3]}}
+    (whole / "config.yaml").write_text(yaml.safe_dump(changed))
+    log = snakemake(whole, "-n", "adaptive")
+    assert job_stats(log.stdout + log.stderr) == {"adaptive_uniform": study["replicates"], "adaptive": 1}

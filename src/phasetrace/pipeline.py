@@ -325,13 +325,6 @@ class Pipeline:
         study = self.config["adaptive"]
         return path("adaptive_uniform", model=study["model"], L=study["L"], replicate=f"{replicate:03d}")
 
-    def adaptive_uniform_realizations(self, replicate: int) -> list[int]:
-        """The uniform grid's R of a replicate; replicate REFERENCE is the high-statistics reference."""
-        study = self.config["adaptive"]
-        if replicate == REFERENCE:
-            return [study["reference_realizations"]]
-        return list(study["uniform_realizations"])
-
     def adaptive_inputs(self) -> dict[str, list[str] | str]:
         study = self.config["adaptive"]
         n = study["replicates"]

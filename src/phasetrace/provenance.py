@@ -93,14 +93,15 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
             "measurement": True,
             "scaling": ["eps", "convergence"],
         }
-    if stage in ("adaptive", "adaptive_round", "adaptive_uniform"):  # the sweep's model at its own L and ε
+    if stage in ("adaptive", "adaptive_round", "adaptive_uniform", "adaptive_reference"):  # the sweep's own L and ε
         sweep_model = get(config["adaptive"]["model"])
         own = ("L", *sweep_model.set_dims)  # the sweep's own; the label grid is the uniform comparison's
-        comparison = ("replicates", "uniform_realizations", "reference_realizations")
-        keys = {  # a round: its sweep, not the comparison; the uniform grid: not the rounds' placing
-            "adaptive_round": [k for k in config["adaptive"] if k not in comparison],
-            "adaptive_uniform": [k for k in config["adaptive"] if k not in ("replicates", "block", "per_round",
-                                                                            "rounds", "target")],
+        loop = ("replicates", "block", "per_round", "rounds", "target")
+        keys = {  # a round: its sweep, not the comparison; the uniform grids: not the rounds' placing
+            "adaptive_round": [k for k in config["adaptive"] if k not in ("replicates", "uniform_realizations",
+                                                                          "reference_realizations")],
+            "adaptive_uniform": [k for k in config["adaptive"] if k not in (*loop, "reference_realizations")],
+            "adaptive_reference": [k for k in config["adaptive"] if k not in (*loop, "uniform_realizations")],
         }  # fmt: skip
         return {
             "seed": True,

@@ -261,12 +261,24 @@ def seal(path: str | os.PathLike) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
+def _sorted_within(attrs: dict) -> dict:
+    """``attrs`` with every mapping inside them in sorted key order (a section of the config is recorded as the
+    config file ordered it; sorted, the store's bytes do not depend on the order of keys in a config file)."""
+
+    def canon(v):
+        if isinstance(v, dict):
+            return {k: canon(v[k]) for k in sorted(v)}
+        return [canon(x) for x in v] if isinstance(v, list | tuple) else v
+
+    return {k: canon(v) for k, v in attrs.items()}
+
+
 def write_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], attrs: dict) -> None:
-    """Write ``arrays`` (name → ndarray) and ``attrs`` (JSON-serializable) to a zip Zarr store, atomically, with
-    its manifest."""
+    """Write ``arrays`` (name → ndarray) and ``attrs`` (JSON-serializable; mappings inside them in sorted key
+    order) to a zip Zarr store, atomically, with its manifest."""
     with atomic_path(path) as tmp:
         store = ZipStore(tmp, mode="w")
-        root = zarr.create_group(store=store, zarr_format=3, attributes=attrs)
+        root = zarr.create_group(store=store, zarr_format=3, attributes=_sorted_within(attrs))
         for name, value in arrays.items():
             value = np.asarray(value)
             root.create_array(name, shape=value.shape, dtype=value.dtype, chunks=value.shape or None)[...] = value

@@ -36,11 +36,11 @@ if "adaptive" in config and config["adaptive"]["model"] in config:
             path("adaptive_uniform", **SWEEP),
         log:
             "logs/adaptive/rep{replicate}/uniform.log",
+        wildcard_constraints:
+            replicate=r"(?!999)\d{3}",
         params:
             settings=P.declared("adaptive_uniform"),
-            realizations=lambda wildcards: P.adaptive_uniform_realizations(
-                int(wildcards.replicate)
-            ),
+            realizations=config["adaptive"]["uniform_realizations"],
         run:
             run_job(
                 log[0],
@@ -49,6 +49,27 @@ if "adaptive" in config and config["adaptive"]["model"] in config:
                 config,
                 int(wildcards.replicate),
                 params.realizations,
+                input[0],
+                output[0],
+            )
+
+    rule adaptive_reference:
+        input:
+            P.adaptive_round(REFERENCE, 0),
+        output:
+            path("adaptive_uniform", replicate=f"{REFERENCE:03d}", **SWEEP),
+        log:
+            "logs/adaptive/reference.log",
+        params:
+            settings=P.declared("adaptive_reference"),
+        run:
+            run_job(
+                log[0],
+                resources,
+                "adaptive:uniform_job",
+                config,
+                REFERENCE,
+                [config["adaptive"]["reference_realizations"]],
                 input[0],
                 output[0],
             )
