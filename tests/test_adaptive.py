@@ -142,6 +142,14 @@ def test_the_adaptive_sweep_runs_records_its_decisions_and_resumes_byte_for_byte
     for name in ("adaptive.csv", "adaptive_plan.csv", "adaptive_summary.csv"):
         assert (resumed / "results/checks" / name).read_bytes() == (whole / "results/checks" / name).read_bytes()
 
+    # a target met at once: the later rounds simulate nothing and repeat the estimate
+    met = workdir(tmp_path, TINY | {"adaptive": study | {"replicates": 1, "target": 100.0}}, "met")
+    snakemake(met, "--cores", "2", "adaptive")
+    rows = list(csv.DictReader(open(met / "results/checks/adaptive.csv")))
+    rounds = [r for r in rows if int(r["round"]) >= 0]
+    assert [r["stopped"] for r in rounds] == ["True"] * study["rounds"]
+    assert len({tuple(r[c] for c in ("traces", "boundary", "se", "lo95", "hi95")) for r in rounds}) == 1
+
     # a change of the comparison reruns the uniform grids and the summary, not one round nor the reference
     changed = TINY | {"adaptive": study | {"uniform_realizations": [2, 3]}}
     (whole / "config.yaml").write_text(yaml.safe_dump(changed))

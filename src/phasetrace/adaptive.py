@@ -313,7 +313,8 @@ def round_job(config: dict, replicate: int, round_: int, previous: list[str], ou
         net = {f"params.{k}": v for k, v in flat_params(params, hp).items()}
     else:
         net = {k: v for k, v in stores[0][0].items() if k.startswith("params.")}
-        params = unflat_params({k[7:]: v for k, v in net.items()}, stores[0][0]["times"].size, x.shape[-1] or 1, hp)
+        n_features = stores[0][1]["n_features"]
+        params = unflat_params({k[7:]: v for k, v in net.items()}, stores[0][0]["times"].size, n_features, hp)
     p = predict_members(params, x, hp) if x.shape[0] else np.empty((t["members"], 0, len(classes)))
     all_values = np.concatenate([s[0]["value"] for s in stores] + [values])
     all_reals = np.concatenate([s[0]["realization"] for s in stores] + [reals])
@@ -321,8 +322,10 @@ def round_job(config: dict, replicate: int, round_: int, previous: list[str], ou
     points, per_point = _points(all_values, all_reals, all_p)
     a, b, _ = sw.transition
     counts = np.array([q.shape[1] for q in per_point])
+    # the resamples of the round that last added traces: a round after the stop repeats its estimate exactly
+    since = max([s[1]["round"] for s in stores if s[0]["value"].size] + [round_] * bool(values.size))
     found = estimate_ragged(
-        points, per_point, a, b, sw.lo, sw.hi, averaging(cfg["seed"], sw.model, round_, counts, t["resamples"])
+        points, per_point, a, b, sw.lo, sw.hi, averaging(cfg["seed"], sw.model, since, counts, t["resamples"])
     )
     traces = int(all_values.size)
     half = (found.interval[-1] - found.interval[0]) / 2
@@ -346,6 +349,7 @@ def round_job(config: dict, replicate: int, round_: int, previous: list[str], ou
         "plan": [[r["value"], r["realizations"]] for r in rows],
         "planned": [[r["value"], r["realizations"], bool(r["new"]), r["influence"]] for r in rows],
         "transition": sw.transition[2], "search": [sw.lo, sw.hi],
+        "n_features": int(x.shape[-1]) if round_ == 0 else stores[0][1]["n_features"],
     }  # fmt: skip
     write_arrays(output, arrays, attrs)
 
