@@ -277,8 +277,7 @@ def check_config(files: list[str], directory: str = ".") -> None:
 def suggest(confusion: str, out: str, budget: int, block: int, target: float | None) -> None:
     """Write the next sweep values and realizations to simulate or measure (phasetrace.adaptive) as a CSV."""
     from .adaptive import suggest as plan
-    from .store import open_dataset
-    from .training import write_csv
+    from .store import open_dataset, write_csv
 
     if Path(out).exists():
         raise ValueError(f"--out {out} exists; choose another name or remove it")

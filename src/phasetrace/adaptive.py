@@ -229,18 +229,13 @@ def simulate_block(config: dict, model: str, point: dict, value: float, block: t
     the measurement records them; every stage of the model run in-process."""
     from .measurement import features, measured, observed
     from .models import get
+    from .simulation import run_sweep
 
     m = get(model)
     a, b = block
     section = config[model] | {m.label_dim: [float(value)], "realizations": b + 1}
     cfg = config | {model: section}
-    full = point | {m.label_dim: float(value)}
-    done: dict[str, dict] = {}
-    for st in m.stages:
-        inputs = [(done[st.needs], {})] if st.needs else []
-        done[st.name] = m.run_stage(cfg, st.name, {d: full[d] for d in st.dims}, (a, b), inputs)
-    ds = m.dataset(cfg, [(done[m.stages[-1].name], full | {"realizations": [a, b]})])
-    ds = measured(cfg, model, ds.isel(realization=slice(a, b + 1)))
+    ds = measured(cfg, model, run_sweep(cfg, model, block).isel(realization=slice(a, b + 1)))
     obs = observed(ds.isel({d: 0 for d in (*point, m.label_dim)}))
     return np.asarray(features(obs.transpose("realization", m.time_dim, ...)), dtype=np.float32)
 

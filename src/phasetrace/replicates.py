@@ -30,10 +30,10 @@ from scipy import stats
 from .boundaries import BOUNDS
 from .figures import boundary_with_intervals, save_figure
 from .measurement import measured
-from .models import get, grids, points, training_sets
-from .models import stage as model_stage
+from .models import get, training_sets
 from .runner import configure
 from .seeds import replicate_seed
+from .simulation import run_sweep
 from .store import write_csv
 from .training import locate
 
@@ -83,34 +83,11 @@ def replicate_config(config: dict, replicate: int) -> dict:
     return config | {"seed": replicate_seed(config["seed"], replicate), m.name: section}
 
 
-def simulate(config: dict, model: str):
-    """The model's labeled dataset of ``config``, every stage run in-process over one block of all realizations."""
-    m = get(model)
-    cfg = config[model]
-    block = (0, cfg["realizations"] - 1)
-    done: dict[str, dict] = {}
-    for st in m.stages:
-        need = model_stage(m, st.needs) if st.needs else None
-        done[st.name] = {}
-        for point in points(grids(m, cfg, st.dims)):
-            inputs = []
-            if need is not None:
-                key = tuple(point[d] for d in need.dims)
-                inputs = [(done[need.name][key], {})]
-            done[st.name][tuple(point.values())] = m.run_stage(config, st.name, point, block, inputs)
-    last = m.stages[-1]
-    stores = [
-        (arrays, dict(zip(last.dims, key, strict=True)) | {"realizations": list(block)})
-        for key, arrays in done[last.name].items()
-    ]
-    return m.dataset(config, stores)
-
-
 def replicate_job(config: dict, replicate: int, output: str) -> None:
     """One replicate: simulate, then the boundary with its interval at each R of ``replicates.realizations``."""
     configure()
     cfg = replicate_config(config, replicate)
-    ds = simulate(cfg, config["replicates"]["model"])
+    ds = run_sweep(cfg, config["replicates"]["model"])
     write_csv(output, COLUMNS, compute_replicate(cfg, replicate, ds), {c: ".6g" for c in COLUMNS[4:]})
 
 

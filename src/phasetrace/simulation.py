@@ -14,7 +14,7 @@ import contextlib
 import numpy as np
 
 from . import __version__
-from .models import get, grids
+from .models import get, grids, points
 from .models import stage as model_stage
 from .provenance import record, require_same, settings
 from .store import read_arrays, write_arrays, write_dataset
@@ -91,3 +91,27 @@ def dataset_job(config: dict, model: str, inputs: list[str], output: str) -> Non
     ds.attrs |= {"model": model, "seed": config["seed"], "phasetrace_version": __version__}
     ds.attrs |= record(settings(config, "dataset", model))
     write_dataset(output, ds)
+
+
+def run_sweep(config: dict, model: str, block: tuple[int, int] | None = None):
+    """The model's labeled dataset of ``config``, every stage run in-process (no workflow jobs, no stores) over one
+    block of realizations (default: all of them; the realizations outside a block are NaN in the dataset)."""
+    m = get(model)
+    cfg = config[model]
+    block = (0, cfg["realizations"] - 1) if block is None else block
+    done: dict[str, dict] = {}
+    for st in m.stages:
+        need = model_stage(m, st.needs) if st.needs else None
+        done[st.name] = {}
+        for point in points(grids(m, cfg, st.dims)):
+            inputs = []
+            if need is not None:
+                key = tuple(point[d] for d in need.dims)
+                inputs = [(done[need.name][key], {})]
+            done[st.name][tuple(point.values())] = m.run_stage(config, st.name, point, block, inputs)
+    last = m.stages[-1]
+    stores = [
+        (arrays, dict(zip(last.dims, key, strict=True)) | {"realizations": list(block)})
+        for key, arrays in done[last.name].items()
+    ]
+    return m.dataset(config, stores)
