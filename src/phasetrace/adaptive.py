@@ -457,8 +457,6 @@ def summary_job(config: dict, rounds: list[str], uniform: list[str], reference: 
     results/checks/adaptive_plan.csv (every decision) and results/figures/adaptive.png."""
     import csv
 
-    from matplotlib.figure import Figure
-
     from .store import atomic_path, read_arrays, write_csv
 
     stores = [read_arrays(p) for p in rounds]
@@ -477,6 +475,16 @@ def summary_job(config: dict, rounds: list[str], uniform: list[str], reference: 
         table.replace(".csv", "_summary.csv"), SUMMARY_COLUMNS, [[fmt(s[c]) for c in SUMMARY_COLUMNS] for s in summary]
     )
     write_csv(table.replace(".csv", "_plan.csv"), PLAN_COLUMNS, plans)
+
+    fig = plot_adaptive(config, dicts, stores, ref)
+    with atomic_path(figure) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+
+
+def plot_adaptive(config: dict, dicts: list[dict], stores: list[tuple[dict, dict]], ref: float):
+    """The 95% width against the traces of every replicate (adaptive rounds and the uniform grid), and where the
+    first replicate's traces went round by round."""
+    from matplotlib.figure import Figure
 
     fig = Figure(figsize=(11, 4), layout="constrained")
     ax, ax2 = fig.subplots(1, 2)
@@ -504,5 +512,4 @@ def summary_job(config: dict, rounds: list[str], uniform: list[str], reference: 
     ax2.set_ylabel("traces added")
     ax2.set_title("where replicate 0's traces went")
     ax2.legend(fontsize=7, ncol=2)
-    with atomic_path(figure) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
+    return fig
