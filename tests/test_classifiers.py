@@ -1,6 +1,7 @@
 """Classifiers and boundaries: the confusion formula, every kind on an obvious rule, vmapped members = separate
 trainings, save/reload/classify for every kind, crossings on hand-made p, and calibrated intervals (two-sided)."""
 
+import jax
 import numpy as np
 import pytest
 import xarray as xr
@@ -121,6 +122,28 @@ def test_member_groups_train_on_bootstrap_replicates_of_each_sweep_point():
     assert fit["averaging"].shape == (2, 5, 6)
     with pytest.raises(ValueError, match="4 members do not form 3 groups"):
         training.fit_set(*synthetic(30, T=4, F=2), Hyper(n_classes=2, kind="threshold"), 4, 0, 0.2, resamples=3)
+
+
+@pytest.mark.parametrize("kind", ["threshold", "lstm"])
+def test_training_pool_makes_more_realizations_refine_the_averaging_not_the_networks(kind):
+    """With training.realizations = P, a sweep of R > P realizations trains exactly the networks of its first P
+    (same hold-out, resamples, member keys, parameters), and predicts all R; P = R is the plain fit."""
+    n, R, P = 5, 9, 4
+    x, _ = synthetic(n * R, T=4, F=2)
+    labels = np.repeat([0, 0, -1, 1, 1], R)
+    hp = Hyper(**{**SMALL.__dict__, "kind": kind, "late_times": 2})
+    first = (np.arange(n)[:, None] * R + np.arange(P)).reshape(-1)
+    full = training.fit_set(x, labels, hp, 4, 3, 0.25, 1, shape=(n, R), resamples=2, pool=P)
+    part = training.fit_set(x[first], labels[first], hp, 4, 3, 0.25, 1, shape=(n, P), resamples=2)
+    for a, b in zip(jax.tree_util.tree_leaves(full["params"]), jax.tree_util.tree_leaves(part["params"]), strict=True):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert np.array_equal(first[part["held_out"]], full["held_out"])
+    assert full["p"].shape[1] == n * R and np.array_equal(full["p"][:, first], part["p"])
+    assert full["averaging"].shape == (2, n, R) and full["averaging"].max() >= P  # every realization is averaged
+    plain = training.fit_set(x, labels, hp, 4, 3, 0.25, 1, shape=(n, R), resamples=2)
+    same = training.fit_set(x, labels, hp, 4, 3, 0.25, 1, shape=(n, R), resamples=2, pool=R)
+    assert np.array_equal(plain["p"], same["p"]) and np.array_equal(plain["averaging"], same["averaging"])
+    assert not np.array_equal(plain["held_out"], full["held_out"])  # without the pool: drawn among all R
 
 
 @pytest.mark.parametrize("kind", CLASSIFIER_KINDS)

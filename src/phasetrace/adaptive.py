@@ -302,7 +302,7 @@ def round_job(config: dict, replicate: int, round_: int, previous: list[str], ou
         n_win = labels.size
         fit = fit_set(
             x[:n_win], labels, hp, t["members"], cfg["seed"], t["holdout"], model_id(sw.model),
-            shape=(sw.windows.size, R), resamples=t["resamples"],
+            shape=(sw.windows.size, R), resamples=t["resamples"], pool=t["realizations"],
         )  # fmt: skip
         params = fit["params"]
         net = {f"params.{k}": v for k, v in flat_params(params, hp).items()}

@@ -152,7 +152,7 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
             f"{model.name}.windows",
             model.windows(config[model.name]),
             values,
-            config[model.name]["realizations"],
+            trained_realizations(config, config[model.name]["realizations"]),
         )
     _validate_measurement(config, [m for m in present if m.name in config["models"]])
     if "replicates" in config:
@@ -246,7 +246,7 @@ def _validate_replicates(config: dict) -> None:
         f"{m.name}.windows (replicates.realizations = {min(rep['realizations'])})",
         m.windows(section),
         grid(section[m.label_dim]),
-        section["realizations"],
+        trained_realizations(config, min(rep["realizations"])),
     )
 
 
@@ -313,7 +313,13 @@ def _validate_scaling(config: dict) -> None:
         raise ValueError(
             f"invalid config: scaling.convergence.realizations = {R} is not allowed: it must be increasing"
         )
-    _check_holdout(config["training"]["holdout"], "mbl.windows", MBL.windows(mbl), grid(mbl["W"]), R[0])
+    _check_holdout(
+        config["training"]["holdout"],
+        "mbl.windows",
+        MBL.windows(mbl),
+        grid(mbl["W"]),
+        trained_realizations(config, R[0]),
+    )
 
 
 def _validate_checks(config: dict) -> None:
@@ -344,7 +350,8 @@ def _check_holdout(holdout: float, key: str, windows, values: np.ndarray, realiz
             raise ValueError(
                 f"invalid config: training.holdout = {holdout} is not allowed: it leaves no training sample of "
                 f"class {w.name!r} of {key} ({n} labeled samples: {points} grid point(s) x {realizations} "
-                f"realizations); use a smaller hold-out, more realizations or a wider window"
+                f"realizations trained on); use a smaller hold-out, more realizations (the model's and "
+                "training.realizations) or a wider window"
             )
         if round(holdout * n) < 1:  # accuracy and calibration are measured on held-out samples only
             raise ValueError(
@@ -371,6 +378,12 @@ def read_yaml(path: str | Path) -> dict:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a config file must be a mapping of keys, not {type(data).__name__}")
     return data
+
+
+def trained_realizations(config: dict, R: int) -> int:
+    """How many of a point's R realizations the networks train on (``training.realizations``; null: all)."""
+    pool = config["training"]["realizations"]
+    return R if pool is None else min(R, pool)
 
 
 def load(path: str | Path) -> dict:

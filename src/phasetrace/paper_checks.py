@@ -50,7 +50,7 @@ def compute_units(config: dict, dataset: str) -> xr.Dataset:
         hp = dataclasses.replace(hyper(config, 2, "lstm"), units=int(n))
         fit = fit_set(
             x, lab, hp, t["members"], config["seed"], t["holdout"], *context, CHECK_CONTEXT["units"] + int(n),
-            shape=(nW, R), resamples=t["resamples"],
+            shape=(nW, R), resamples=t["resamples"], pool=t["realizations"],
         )  # fmt: skip
         curves.append(confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2)))  # (k, W)
     return xr.Dataset(
@@ -119,7 +119,7 @@ def compute_blanking(config: dict, dataset: str) -> xr.Dataset:
             x, _, (nW, R), context = set_samples("mbl", ds, {"eps": float(eps[e])})
             fit = fit_set(
                 x, np.repeat(wl, R), hyper(config, 2), t["members"], config["seed"], t["holdout"], *context,
-                CHECK_CONTEXT["blanking"] + v, shape=(nW, R), resamples=t["resamples"],
+                CHECK_CONTEXT["blanking"] + v, shape=(nW, R), resamples=t["resamples"], pool=t["realizations"],
             )  # fmt: skip
             c = confusion(fit["p"].reshape(-1, nW, R, 2).mean(axis=2))
             peaks[v, e], spread[v, e] = gap_peak(W, wl, c)
@@ -240,7 +240,7 @@ def compute_unseen_phase(config: dict, dataset: str) -> xr.Dataset:
     two = labels(eps, windows[:2])  # Floquet-MBL window left unlabeled
     fit = fit_set(
         x, np.repeat(two, R), hyper(config, 2), t["members"], config["seed"], t["holdout"], *context,
-        CHECK_CONTEXT["unseen_phase"], shape=(nE, R), resamples=t["resamples"],
+        CHECK_CONTEXT["unseen_phase"], shape=(nE, R), resamples=t["resamples"], pool=t["realizations"],
     )  # fmt: skip
     c = confusion(fit["p"].reshape(-1, nE, R, 2).mean(axis=2))  # (k, eps)
     unseen = labels(eps, windows[2:]) >= 0
@@ -348,7 +348,7 @@ def compute_single_neuron(config: dict, dataset: str) -> xr.Dataset:
     hp = dataclasses.replace(hyper(config, 2, "lstm"), units=1)
     fit = fit_set(
         x, lab, hp, t["members"], config["seed"], t["holdout"], *context, CHECK_CONTEXT["single_neuron"], shape=shape,
-        resamples=t["resamples"],
+        resamples=t["resamples"], pool=t["realizations"],
     )  # fmt: skip
     stacked = flat_params(fit["params"], hp)
     z = encode(x, hp.input)[..., 0]

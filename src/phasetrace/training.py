@@ -66,12 +66,12 @@ def holdout_split(labels: np.ndarray, fraction: float, seed: int, *context: int)
 
 
 def realization_resamples(
-    train: np.ndarray, shape: tuple[int, int], groups: int, seed: int, *context: int
+    train: np.ndarray, shape: tuple[int, int], groups: int, seed: int, *context: int, averaged: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each member group's bootstrap replicate of the data (:mod:`.boundaries`): its resample, with replacement, of
     the training samples at each labeled sweep point (``train_idx`` (G, n_train); samples are ordered (point,
     realization), ``shape`` = (points, R)), and of the realizations it averages at every point (``averaging``
-    (G, points, R))."""
+    (G, points, ``averaged``), default R): the training draws come first, so they do not depend on ``averaged``."""
     n, R = shape
     rng = stream_rng(seed, "bootstrap", *context)
     point = train // R
@@ -81,7 +81,17 @@ def realization_resamples(
             for _ in range(groups)
         ]
     )
-    return train_idx, rng.integers(0, R, size=(groups, n, R))
+    A = R if averaged is None else averaged
+    return train_idx, rng.integers(0, A, size=(groups, n, A))
+
+
+def pool_samples(shape: tuple[int, int], pool: int | None) -> np.ndarray:
+    """The samples the networks may train on, in (point, realization) order: the first ``pool`` realizations of every
+    point (``training.realizations``; None or ≥ R: all). Hold-out and resamples are drawn within the pool exactly as
+    for a sweep of ``pool`` realizations, so more realizations change what is averaged, never the networks."""
+    n, R = shape
+    P = R if pool is None else min(int(pool), R)
+    return (np.arange(n)[:, None] * R + np.arange(P)[None, :]).reshape(-1)
 
 
 def fit_set(
@@ -94,11 +104,14 @@ def fit_set(
     *context: int,
     shape: tuple[int, int] | None = None,
     resamples: int = 1,
+    pool: int | None = None,
 ) -> dict:
     """Fit k members on the labeled samples of x (n, T, F), ordered (point, realization) with ``shape`` = (points,
     R), in ``resamples`` groups of k/resamples members, each group on its own bootstrap replicate of the
     realizations (:func:`realization_resamples`), and predict every sample. Without ``shape`` every sample is a
-    point of its own, and the replicates are the training samples themselves.
+    point of its own, and the replicates are the training samples themselves. With ``pool`` the networks see the
+    first ``pool`` realizations of each point only (:func:`pool_samples`: labeled for training, unlabeled for the
+    confidence term) and are the networks of a sweep of ``pool`` realizations; every sample is predicted.
 
     Returns params (stacked), p (k, n, classes), loss (k, epochs), accuracy (k,) on the held-out labeled samples,
     the held-out indices and ``averaging`` (G, points, R), the groups' resamples of the averaged realizations. The
@@ -110,10 +123,14 @@ def fit_set(
         raise ValueError(f"{k} members do not form {resamples} groups of equal size")
     x = np.asarray(x, dtype=np.float32)
     labels = np.asarray(labels)
-    train, held = holdout_split(labels, holdout, seed, *context)
-    group_idx, averaging = realization_resamples(train, shape or (labels.size, 1), resamples, seed, *context)
+    n, R = shape or (labels.size, 1)
+    mine = pool_samples((n, R), pool)
+    P = mine.size // n
+    train, held = holdout_split(labels[mine], holdout, seed, *context)
+    group_idx, averaging = realization_resamples(train, (n, P), resamples, seed, *context, averaged=R)
+    train, held, group_idx = mine[train], mine[held], mine[group_idx]
     train_idx = np.repeat(group_idx, k // resamples, axis=0)
-    unlabeled = np.nonzero(labels < 0)[0]
+    unlabeled = mine[labels[mine] < 0]
     x_unl = x[unlabeled] if unlabeled.size else x[:1]
     with _XLA_TRAINING:
         params, loss = fit_members(member_keys(seed, k, *context), x, labels.astype(np.int32), train_idx, x_unl, hp)
@@ -180,7 +197,7 @@ def locate(
     hp = hyper(config, len(ds["label"].attrs["classes"]), kind)
     fit = fit_set(
         x, labels, hp, t["members"], config["seed"], t["holdout"], *(own if context is None else context),
-        shape=shape, resamples=t["resamples"],
+        shape=shape, resamples=t["resamples"], pool=t["realizations"],
     )  # fmt: skip
     trans = transitions(ds)
     set_labels = ds["label"].sel(point).values if point else ds["label"].values
@@ -278,7 +295,16 @@ def network_job(config: dict, model: str, classifier: str, set_name: str, datase
     hp = hyper(config, len(ds["label"].attrs["classes"]), classifier)
     t = config["training"]
     fit = fit_set(
-        x, labels, hp, t["members"], config["seed"], t["holdout"], *context, shape=shape, resamples=t["resamples"]
+        x,
+        labels,
+        hp,
+        t["members"],
+        config["seed"],
+        t["holdout"],
+        *context,
+        shape=shape,
+        resamples=t["resamples"],
+        pool=t["realizations"],
     )
     save_set(
         output,

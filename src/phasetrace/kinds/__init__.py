@@ -12,9 +12,9 @@ import importlib
 from dataclasses import dataclass
 from types import ModuleType
 
-# The training.* keys every kind's sets depend on (members, their resamples and the held-out share), and those of
-# the networks (phasetrace.kinds.network: input encoding, architecture, optimizer)
-SET_KEYS = ("members", "resamples", "holdout")
+# The training.* keys every kind's sets depend on (members, their resamples, the held-out share and the realizations
+# trained on), and those of the networks (phasetrace.kinds.network: input encoding, architecture, optimizer)
+SET_KEYS = ("members", "resamples", "holdout", "realizations")
 NETWORK_KEYS = (
     "input",
     "units",
