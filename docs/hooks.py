@@ -37,6 +37,15 @@ DESCRIPTIONS = {
     ),
     "confusion": ("`confusion`", "confusion, predictions, accuracies and boundaries with their intervals"),
     "boundary": ("`confusion`", "the boundaries as a table, one row per set"),
+    "scheme": (
+        "`scheme`",
+        "one detection scheme (`scan`: learning by confusion; `regression`: prediction-based) with one classifier "
+        "kind on the compared sets: its indicator curves and boundaries with intervals ([Schemes](schemes.md))",
+    ),
+    "optimal": (
+        "`optimal`",
+        "every scheme's optimal predictor on the late-time imbalance (no training): indicator curves and boundaries",
+    ),
     "robustness_variant": (
         "`robustness_variant`",
         "the boundaries under one measurement variant (`site-N100-t1`: observable, shots or `inf`, time stride)",
@@ -67,6 +76,7 @@ EXAMPLE = {
     "variant": "site-N100-t1",
     "replicate": 0,
     "round": 1,
+    "scheme": "scan",
 }
 EXAMPLE_PER_TEMPLATE = {"replicate": {"L": 10}}  # the replicate study's default length
 

@@ -103,10 +103,11 @@ def extending_files() -> dict[str, list[str]]:
 
 def test_the_extending_page_lists_files_that_exist():
     listed = extending_files()
-    assert set(listed) == {"Model", "Classifier kind", "Observable", "Study"}
+    assert set(listed) == {"Model", "Classifier kind", "Scheme", "Observable", "Study"}
     # exactly the two files the toy kind above touches
     assert listed["Classifier kind"] == ["src/phasetrace/kinds/<name>.py", "src/phasetrace/kinds/__init__.py"]
     assert listed["Observable"][0] == "src/phasetrace/measurement.py"
+    assert listed["Scheme"][:2] == ["src/phasetrace/schemes/<name>.py", "src/phasetrace/schemes/__init__.py"]
     for point, files in listed.items():
         for f in files:
             if "<" in f:  # a file the extension adds: its directory exists

@@ -98,6 +98,7 @@ def schema(path: Path = SCHEMA) -> dict:
     from .kinds import KINDS
     from .measurement import OBSERVABLES
     from .models import MODELS
+    from .schemes import SCHEMES
 
     out = yaml.safe_load(Path(path).read_text())
     for name, model in MODELS.items():
@@ -105,6 +106,7 @@ def schema(path: Path = SCHEMA) -> dict:
     out["properties"]["models"]["items"] = {"enum": sorted(MODELS)}
     out["$defs"]["classifier"] = {"enum": list(KINDS)}  # the registry of classifier kinds (phasetrace.kinds)
     out["$defs"]["observable"] = {"enum": list(OBSERVABLES)}  # the registry of observables (phasetrace.measurement)
+    out["$defs"]["scheme"] = {"enum": list(SCHEMES)}  # the registry of detection schemes (phasetrace.schemes)
     return out
 
 
@@ -155,6 +157,8 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
             trained_realizations(config, config[model.name]["realizations"]),
         )
     _validate_measurement(config, [m for m in present if m.name in config["models"]])
+    if "schemes" in config:
+        _validate_schemes(config, [m for m in present if m.name in config["models"]])
     if "replicates" in config:
         _validate_replicates(config)
     if "adaptive" in config:
@@ -225,6 +229,40 @@ def _validate_adaptive(config: dict) -> None:
             f"invalid config: adaptive.transition = {study['transition']!r} is not allowed: one of {pairs} "
             "(neighbouring classes of the model)"
         )
+
+
+def _validate_schemes(config: dict, built: list) -> None:
+    """The schemes train networks (no kind without training), on sets of every built chain (``eps``: points of its
+    grid), with realizations held out at every sweep point (the accuracy of a split is measured on them)."""
+    from .kinds import KINDS
+    from .schemes import SCAN_MODES
+
+    sch = config["schemes"]
+    trainable = [k.name for k in KINDS.values() if "steps" in k.keys]
+    for i, kind in enumerate(sch["kinds"]):
+        if kind not in trainable:
+            raise ValueError(
+                f"invalid config: schemes.kinds[{i}] = {kind!r} is not allowed: the schemes train networks, one of "
+                f"{trainable}"
+            )
+    if sch["scan"] not in SCAN_MODES:  # the schema says so too; kept beside the registry's modes
+        raise ValueError(f"invalid config: schemes.scan = {sch['scan']!r} is not allowed: one of {list(SCAN_MODES)}")
+    for m in built:
+        if m.set_dims:
+            values = grid(config[m.name][m.set_dims[0]])
+            for i, v in enumerate(sch["eps"]):
+                if not np.any(np.abs(values - v) < 1e-9):
+                    raise ValueError(
+                        f"invalid config: schemes.eps[{i}] = {v} is not allowed: it must be a point of {m.name}."
+                        f"{m.set_dims[0]} ({[float(round(x, 6)) for x in values]})"
+                    )
+        R = config[m.name]["realizations"]
+        if int(round(config["training"]["holdout"] * R)) < 1:
+            raise ValueError(
+                f"invalid config: training.holdout = {config['training']['holdout']} is not allowed with the schemes "
+                f"section: it holds out no realization of {m.name}.realizations = {R} at a sweep point, where the "
+                "schemes measure their accuracy (raise it to at least 1/(2 · realizations), or remove schemes)"
+            )
 
 
 def _validate_replicates(config: dict) -> None:

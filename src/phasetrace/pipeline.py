@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import config as config_mod
-from . import kinds, models, provenance, resources, studies
+from . import kinds, models, provenance, resources, schemes, studies
 from .adaptive import REFERENCE
 from .measurement import VARIANT, robustness_variants
 from .sweep import (
@@ -37,6 +37,7 @@ CLASSIFIERS = ["results/checks/classifiers.csv", "results/figures/classifiers.pn
 ROBUSTNESS = ["results/checks/robustness.csv", "results/figures/robustness.png"]
 SCALING = ["results/checks/scaling.csv", "results/checks/scaling_drift.csv", "results/figures/scaling.png"]
 CONVERGENCE = ["results/checks/convergence.csv", "results/figures/convergence.png"]
+SCHEMES = ["results/checks/schemes.csv", "results/figures/schemes.png"]  # the schemes compared (default target)
 REPLICATES = ["results/checks/replicates.csv", "results/figures/replicates.png"]  # its own target, not in all
 ADAPTIVE = [  # its own target, not in all
     "results/checks/adaptive.csv",
@@ -91,6 +92,7 @@ class Pipeline:
             "point": r"[a-zA-Z]+\d+\.\d+(/[a-zA-Z]+\d+\.\d+)*",
             "block": r"r\d+-\d+",
             "classifier": "|".join(kinds.KINDS),
+            "scheme": "|".join(schemes.trained()),
             "set": r"all|[a-zA-Z]+\d+\.\d+",
             "variant": VARIANT,
             "check": "|".join(c.name for c in self.checks) or "none",
@@ -131,6 +133,32 @@ class Pipeline:
 
     def confusion(self, model: str, kind: str, what: str = "confusion", L=None) -> str:
         return path(what, model=model, L=L or main_size(self.config[model]), classifier=kind)
+
+    def scheme_inputs(self) -> dict[str, list[str]]:
+        """The schemes' comparison: every enabled model's supervised confusion datasets, trained schemes and optimal
+        predictors, for every kind of ``schemes.kinds``."""
+        compared = schemes.compared(self.config)
+        kinds_ = self.config["schemes"]["kinds"]
+        trained = [s for s in compared if s != "supervised"]  # supervised: the confusion datasets
+        return {
+            "confusions": [self.confusion(m, k) for m in self.models for k in kinds_],
+            "trained": [
+                path("scheme", model=m, L=main_size(self.config[m]), classifier=k, scheme=s)
+                for m in self.models
+                for k in kinds_
+                for s in trained
+            ],
+            "optimal": [path("optimal", model=m, L=main_size(self.config[m])) for m in self.models],
+        }
+
+    def scheme_sets(self, wildcards) -> float:
+        """The share of a model's dataset a scheme job trains on, times the sets it trains per compared set (the
+        single-task scan: one per split point)."""
+        m = models.get(wildcards.model)
+        share = len(schemes.scheme_sets(self.config, m)) / len(models.training_sets(self.config, m.name))
+        if wildcards.scheme == "scan" and self.config["schemes"]["scan"] == "single":
+            return share * (len(models.grids(m, self.config[m.name])[m.label_dim]) - 1)
+        return share
 
     def job_point(self, wildcards, stage: str) -> dict:
         """The exact sweep point of a simulation job of ``stage``, from its {point} wildcard."""
@@ -193,10 +221,12 @@ class Pipeline:
 
     def all_targets(self) -> list[str]:
         """The phase diagram, the classifier comparison, the paper's checks of the enabled models, the robustness
-        study where the config has its section and, where a model lists several L, the finite-size study."""
+        study and the schemes' comparison where the config has their sections and, where a model lists several L, the
+        finite-size study."""
         out = [PHASE_DIAGRAM, CLASSIFIERS[1]]
         out += [studies.FIGURE.format(name=c.name) for c in self.checks]
         out += ROBUSTNESS if "robustness" in self.config else []
+        out += SCHEMES[1:] if "schemes" in self.config else []
         if finite_size_study(self.config):
             out += SCALING + (CONVERGENCE if "mbl" in self.models else [])
         return out
@@ -227,6 +257,8 @@ class Pipeline:
                 else self.main
             )
             point = {"classifier": wildcards.classifier} if "classifier" in keys else {}
+            if "scheme" in keys:
+                point |= {"scheme": wildcards.scheme}
             if "point" in keys:
                 point |= self.job_point(wildcards, st)
             if "variant" in keys:

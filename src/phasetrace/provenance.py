@@ -65,7 +65,7 @@ STAGES: dict[str, dict[str, list[str] | bool]] = {
 GRIDS = {"eps", "W"}
 
 
-def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | bool]:
+def _keys(config: dict, stage: str, model: str | None, point_scheme: str | None = None) -> dict[str, list[str] | bool]:
     """{section: keys} that the outputs of ``stage`` (of ``model``, for the model stages) read."""
     from .models import enabled, get
     from .models import stage as model_stage
@@ -120,6 +120,8 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
             "measurement": True,
             "replicates": True,
         }
+    if stage == "schemes":  # the schemes' comparison: every enabled model's compared sets, windows shaded
+        return {m.name: ["windows"] for m in enabled(config)} | {"models": True, "schemes": True}
     if stage in STAGES:
         return {
             section: list(get(section).dataset_keys) if keys == ["dataset"] else keys
@@ -136,6 +138,17 @@ def _keys(config: dict, stage: str, model: str | None) -> dict[str, list[str] | 
             "measurement": ["sites", "time_max"],
         }
         return out | ({"robustness": ["eps"]} if m.set_dims else {})
+    if stage in ("scheme", "optimal"):  # a scheme's or the optimal predictors' sets (phasetrace.schemes)
+        from .schemes import SCHEMES
+
+        own = SCHEMES[point_scheme].keys if stage == "scheme" and point_scheme else ()
+        return {
+            "seed": True,
+            m.name: list(m.dataset_keys),
+            "training": _TRAINING if stage == "scheme" else ["resamples", "late_times"],
+            "measurement": True,
+            "schemes": (["eps"] if m.set_dims else []) + list(own),
+        }
     training = {"network": _TRAINING, "confusion": _TRAINING}
     if stage in training:  # the classifiers see the traces through the measurement model
         return {"seed": True, m.name: list(m.dataset_keys), "training": training[stage], "measurement": True}
@@ -149,7 +162,7 @@ def settings(config: dict, stage: str, model: str | None = None, **point: float 
     ``network``, ``confusion``; or a check or figure of :data:`STAGES`) depend on, plus the sweep ``point`` (exact
     values; the classifier kind of a set is part of its point)."""
     out: dict = {}
-    for section, keys in _keys(config, stage, model).items():
+    for section, keys in _keys(config, stage, model, point.get("scheme")).items():
         if keys is True:
             out[section] = config[section]
             continue

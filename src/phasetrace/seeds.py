@@ -20,7 +20,7 @@ refined or extended. Because each realization has its own stream, results do not
 batched into jobs.
 
 The learning stage's draws come from ``SeedSequence(root_seed, spawn_key=(stream, *context))``: one stream per
-purpose (:data:`STREAMS`, ids 3–5 and 8–10, which no model id takes), followed by the training set's context
+purpose (:data:`STREAMS`, ids 3–5 and 8–12, which no model id takes), followed by the training set's context
 (model id, ε index, and for the paper's checks an offset from :data:`CHECK_CONTEXT`); the measurement model's
 shots follow their stream id with the trace's identity (:mod:`.measurement`).
 """
@@ -33,7 +33,7 @@ import numpy as np
 
 # The first element of every spawn key. The built-in models keep the ids they were published with; any other model
 # (a new module, or a model a user names) gets an id derived from its name (:func:`model_id`), so adding one edits
-# nothing here. Ids are never reused: 3–5 and 8–10 are the streams below, 6 was the retired averaging stream
+# nothing here. Ids are never reused: 3–5 and 8–12 are the streams below, 6 was the retired averaging stream
 # (phasetrace < 0.2).
 MODEL_IDS = {"mbl": 1, "floquet": 2, "quasiperiodic": 7}
 DERIVED_IDS = 2**20  # derived ids start here, far above every fixed id and stream
@@ -44,6 +44,8 @@ STREAMS = {
     "shots": 8,  # projective-shot noise of the measurement model (phasetrace.measurement)
     "replicates": 9,  # root seeds of the replicate study's reruns (phasetrace.replicates)
     "adaptive": 10,  # the adaptive sweep's member groups' resamples of the realizations (phasetrace.adaptive)
+    "schemes": 11,  # the schemes' member groups' resamples of the held-out realizations (phasetrace.schemes)
+    "optimal": 12,  # the optimal predictors' resamples of the realizations (phasetrace.schemes.optimal)
 }
 # Context offsets that keep the paper's checks' training sets apart from the main ones (added to the last element;
 # checks.units ≤ 999 and fewer than 1000 blanking variants keep the ranges apart). 4000 and 6000 were the convergence

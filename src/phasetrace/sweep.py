@@ -10,6 +10,9 @@ Target paths (all under ``results/``), for every model (:mod:`.models`):
 ``{model}/L{L}/{kind}/networks/{set}.zarr.zip``      k classifiers of one kind for one training set (``eps0.5000``
                                                      where the model trains one set per ε, ``all`` otherwise)
 ``{model}/L{L}/{kind}/confusion.zarr``, ``…/boundary.csv``  confusion and boundaries with intervals
+``{model}/L{L}/{kind}/{scheme}.zarr``                a detection scheme (``scan``, ``regression``) with one kind:
+                                                     indicator curves and boundaries (:mod:`.schemes`)
+``{model}/L{L}/optimal.zarr``                        every scheme's optimal predictor on the late-time imbalance
 ``{model}/L{L}/robustness/{variant}.csv``            boundaries under one measurement variant (``site-N100-t1``:
                                                      observable, shots or ``inf``, time stride)
 ``replicates/{model}/L{L}/rep{i}.csv``               one rerun of the replicate study (:mod:`.replicates`)
@@ -37,6 +40,8 @@ TEMPLATES = {
     "network": "{root}/{model}/L{L}/{classifier}/networks/{set}.zarr.zip",
     "confusion": "{root}/{model}/L{L}/{classifier}/confusion.zarr",
     "boundary": "{root}/{model}/L{L}/{classifier}/boundary.csv",
+    "scheme": "{root}/{model}/L{L}/{classifier}/{scheme}.zarr",
+    "optimal": "{root}/{model}/L{L}/optimal.zarr",
     "robustness_variant": "{root}/{model}/L{L}/robustness/{variant}.csv",
     "replicate": "{root}/replicates/{model}/L{L}/rep{replicate}.csv",
     "adaptive_round": "{root}/adaptive/{model}/L{L}/rep{replicate}/round{round}.zarr.zip",

@@ -11,6 +11,7 @@ from phasetrace.pipeline import (
     REPLICATES,
     ROBUSTNESS,
     SCALING,
+    SCHEMES,
     Invocation,
     Pipeline,
     taken_from_defaults,

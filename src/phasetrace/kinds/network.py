@@ -34,7 +34,34 @@ def _l2(params) -> jax.Array:
     return sum(jnp.sum(w**2) for w in jax.tree.leaves(params) if w.ndim >= 2)
 
 
-def train_one(key, x, y, train_idx, x_unlabeled, hp: Hyper):
+# What a network's outputs mean, and the loss it is trained with (a detection scheme's choice, phasetrace.schemes):
+# "softmax": classes, cross-entropy on integer labels (the supervised scheme, every classifier kind); "sigmoid": one
+# independent binary task per output, y (n, outputs) in {0, 1} (the multi-task scan of learning by confusion);
+# "squared": one real output regressed on y (n,) (the prediction-based scheme).
+OBJECTIVES = ("softmax", "sigmoid", "squared")
+
+
+def _data_loss(out, yb, objective: str):
+    if objective == "softmax":
+        return optax.softmax_cross_entropy_with_integer_labels(out, yb).mean()
+    if objective == "sigmoid":
+        return optax.sigmoid_binary_cross_entropy(out, yb).mean()
+    if objective == "squared":
+        return jnp.mean((out[:, 0] - yb) ** 2)
+    raise ValueError(f"objective = {objective!r} is not one of {list(OBJECTIVES)}")
+
+
+def _outputs(out, objective: str):
+    """What a network returns from its logits: probabilities of its classes (softmax), of each binary task
+    (sigmoid), or the regressed value (squared: the single output)."""
+    if objective == "softmax":
+        return jax.nn.softmax(out)
+    if objective == "sigmoid":
+        return jax.nn.sigmoid(out)
+    return out
+
+
+def train_one(key, x, y, train_idx, x_unlabeled, hp: Hyper, objective: str = "softmax"):
     """Train one network on the samples ``train_idx`` (with repeats: a bootstrap resample) of (x (n, T, F)
     float32, y (n,) int) for ``hp.steps`` optimizer steps; return (params, loss per epoch (epochs,)), where
     epochs = ⌈steps / batches per epoch⌉ (the last one may be cut short; its loss is the mean of its steps).
@@ -43,6 +70,7 @@ def train_one(key, x, y, train_idx, x_unlabeled, hp: Hyper):
     and the boundary read from it, converge as realizations are added instead of drifting with the number of updates.
     ``key`` fixes initialization, shuffling and dropout. Batches are consecutive slices of a fresh permutation of
     ``train_idx`` each epoch; the last, short batch is completed by wrapping around the permutation.
+    ``objective`` (:data:`OBJECTIVES`): the loss, and the form of y; the confidence term applies to ``softmax`` only.
     """
     n = train_idx.shape[0]
     _, T, F = x.shape
@@ -56,8 +84,8 @@ def train_one(key, x, y, train_idx, x_unlabeled, hp: Hyper):
 
     def loss_fn(params, xb, yb, xu, k_drop):
         out = logits(graphdef, params, xb, k_drop)
-        loss = optax.softmax_cross_entropy_with_integer_labels(out, yb).mean() + hp.l2 * _l2(params)
-        if hp.confidence_weight > 0:
+        loss = _data_loss(out, yb, objective) + hp.l2 * _l2(params)
+        if hp.confidence_weight > 0 and objective == "softmax":
             p = jax.nn.softmax(logits(graphdef, params, xu, None))
             loss = loss + hp.confidence_weight * jnp.mean(-jnp.sum(p * jnp.log(p + 1e-12), axis=-1))
         return loss
@@ -88,31 +116,38 @@ def train_one(key, x, y, train_idx, x_unlabeled, hp: Hyper):
     return params, loss_curve
 
 
-@partial(jax.jit, static_argnames=("hp",))
-def _train_networks(keys, x, y, train_idx, x_unlabeled, hp: Hyper):
-    return jax.vmap(train_one, in_axes=(0, None, None, 0, None, None))(keys, x, y, train_idx, x_unlabeled, hp)
+@partial(jax.jit, static_argnames=("hp", "objective"))
+def _train_networks(keys, x, y, train_idx, x_unlabeled, hp: Hyper, objective: str = "softmax"):
+    return jax.vmap(train_one, in_axes=(0, None, None, 0, None, None, None))(
+        keys, x, y, train_idx, x_unlabeled, hp, objective
+    )
 
 
 train_single = jax.jit(train_one, static_argnames=("hp",))
 
 
-@partial(jax.jit, static_argnames=("hp", "n_time", "n_features"))
-def _predict_networks(params, x, hp: Hyper, n_time: int, n_features: int):
+@partial(jax.jit, static_argnames=("hp", "n_time", "n_features", "objective"))
+def _predict_networks(params, x, hp: Hyper, n_time: int, n_features: int, objective: str = "softmax"):
     graphdef = _graphdef(n_time, n_features, hp)
-    return jax.vmap(lambda p: jax.nn.softmax(logits(graphdef, p, x)))(params)
+    return jax.vmap(lambda p: _outputs(logits(graphdef, p, x), objective))(params)
 
 
-def fit(keys, x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, x_unlabeled: np.ndarray, hp: Hyper):
-    """Train k networks at once (vmapped over keys (k, 2) and train_idx (k, n_train)) on raw traces x (n, T, F)."""
+def fit(
+    keys, x: np.ndarray, y: np.ndarray, train_idx: np.ndarray, x_unlabeled: np.ndarray, hp: Hyper,
+    objective: str = "softmax",
+):  # fmt: skip
+    """Train k networks at once (vmapped over keys (k, 2) and train_idx (k, n_train)) on raw traces x (n, T, F);
+    ``objective``: :data:`OBJECTIVES` (y: integer classes for softmax, else float targets)."""
     xe = encode(x, hp.input)
     xu = encode(x_unlabeled, hp.input)
-    params, loss = _train_networks(keys, xe, jnp.asarray(y, jnp.int32), jnp.asarray(train_idx), xu, hp)
+    y = jnp.asarray(y, jnp.int32 if objective == "softmax" else jnp.float32)
+    params, loss = _train_networks(keys, xe, y, jnp.asarray(train_idx), xu, hp, objective)
     return params, np.asarray(loss)
 
 
-def predict(params, x: np.ndarray, hp: Hyper) -> np.ndarray:
+def predict(params, x: np.ndarray, hp: Hyper, objective: str = "softmax") -> np.ndarray:
     _, T, F = x.shape
-    return np.asarray(_predict_networks(params, encode(x, hp.input), hp, T, F))
+    return np.asarray(_predict_networks(params, encode(x, hp.input), hp, T, F, objective))
 
 
 def _name(path) -> str:

@@ -1,0 +1,78 @@
+"""The schemes' workflow jobs: one scheme with one classifier kind on the compared training sets of a model
+(``results/<model>/L<L>/<kind>/<scheme>.zarr``), and the optimal predictors' reference of every scheme
+(``results/<model>/L<L>/optimal.zarr``). The supervised scheme is the network and confusion jobs
+(:mod:`phasetrace.training`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .. import __version__
+from ..models import get
+from ..provenance import record, settings
+from ..store import write_dataset
+from ..training import dataset_for, set_samples, transitions
+from . import implementation, scheme_sets
+from .optimal import reference
+
+
+def _per_set(model: str, ds: xr.Dataset, sets, compute) -> xr.Dataset:
+    """``compute(point)`` for every compared set, along the model's set dimension (none for a single set), with the
+    sweep's ``value`` coordinate named as the model's labeled dimension."""
+    m = get(model)
+    parts = [compute(point) for _, point in sets]
+    if m.set_dims:
+        sd = m.set_dims[0]
+        out = xr.concat(parts, dim=sd, data_vars="all").assign_coords({sd: [point[sd] for _, point in sets]})
+    else:
+        out = parts[0]
+    return out.rename({"value": m.label_dim}) if "value" in out.dims else out
+
+
+def _attrs(config: dict, model: str, ds: xr.Dataset, stage: str, **point) -> dict:
+    m = get(model)
+    return {
+        "model": model,
+        "L": ds.attrs["L"],
+        "label_dim": m.label_dim,
+        "set_dims": list(m.set_dims),
+        "phasetrace_version": __version__,
+        **point,
+    } | record(settings(config, stage, model, **point))
+
+
+def scheme_job(config: dict, model: str, classifier: str, scheme: str, dataset: str, output: str) -> None:
+    """One trained scheme (``scan``, ``regression``) with one classifier kind on every compared set of ``model``:
+    its indicator curves and each transition's boundary with its intervals."""
+    m = get(model)
+    ds = dataset_for(config, model, dataset)
+    impl = implementation(scheme)
+    names = [name for _, _, name in transitions(ds)]
+    values = ds[m.label_dim].values
+
+    def compute(point):
+        x, _, shape, context = set_samples(model, ds, point)
+        return impl.indicator(config, impl.fit(config, classifier, x, values, shape, context), values, names)
+
+    out = _per_set(model, ds, scheme_sets(config, m), compute)
+    attrs = _attrs(config, model, ds, "scheme", classifier=classifier, scheme=scheme)
+    if scheme == "scan":
+        attrs["mode"] = config["schemes"]["scan"]
+    write_dataset(output, out.assign_attrs(attrs))
+
+
+def optimal_job(config: dict, model: str, dataset: str, output: str) -> None:
+    """The optimal predictors of every scheme on the late-time imbalance, for every compared set of ``model``."""
+    m = get(model)
+    ds = dataset_for(config, model, dataset)
+    values = ds[m.label_dim].values
+    trans = transitions(ds)
+
+    def compute(point):
+        x, _, shape, context = set_samples(model, ds, point)
+        labels = ds["label"].sel(point).values if point else ds["label"].values
+        return reference(config, x, values, np.asarray(labels), shape, context, trans)
+
+    out = _per_set(model, ds, scheme_sets(config, m), compute)
+    write_dataset(output, out.assign_attrs(_attrs(config, model, ds, "optimal")))

@@ -1,0 +1,78 @@
+"""Learning by confusion (van Nieuwenburg, Liu, Huber, Nat. Phys. 13, 435 (2017)): for every trial split point
+s_j (the midpoints between neighbouring grid values) label every sample below it 0 and above it 1, train, and
+measure the accuracy on held-out realizations of every point. Where the split is at the transition the labels
+follow the physics and the accuracy is high; elsewhere one side mixes two phases; at the sweep's ends one side is
+almost empty and the accuracy trivially high again: a W, whose inner maximum is the transition
+(:mod:`.indicators`).
+
+``multi`` (default): one network per member with one sigmoid output per split, trained once on every split's
+labels (the multi-task variant, about the cost of one training). ``single``: one set of two-class networks per
+split, the original method (S times the cost), kept to check the multi-task one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .fitting import prepare, require_network, train
+from .indicators import locate, replicated_boundaries
+
+
+def splits(values: np.ndarray) -> np.ndarray:
+    """The trial split points: midpoints between neighbouring grid values."""
+    values = np.asarray(values, dtype=np.float64)
+    return 0.5 * (values[:-1] + values[1:])
+
+
+def fit(config: dict, kind: str, x: np.ndarray, values: np.ndarray, shape, context, mode: str | None = None) -> dict:
+    """Train the scan on samples x (n · R, T, F) of the sweep ``values`` (n,): ``q`` (k, n, R, S), each member's
+    probability that a sample lies above each split, the ``loss`` and the split, resamples (:mod:`.fitting`)."""
+    require_network(kind, "scan")
+    mode = mode or config["schemes"]["scan"]
+    n, R = shape
+    s = splits(values)
+    prep = prepare(config, shape, context)
+    above = (np.asarray(values)[prep["point"]][:, None] > s[None, :]).astype(np.float32)  # (n R, S)
+    if mode == "multi":
+        q, loss = train(config, kind, x, above, s.size, prep, "sigmoid")
+    elif mode == "single":
+        runs = [train(config, kind, x, above[:, j].astype(np.int32), 2, prep, "softmax") for j in range(s.size)]
+        q = np.stack([p[..., 1] for p, _ in runs], axis=-1)
+        loss = np.mean([lo for _, lo in runs], axis=0)
+    else:
+        raise ValueError(f"schemes.scan = {mode!r} is not allowed: one of ['multi', 'single']")
+    return prep | {"q": q.reshape(prep["members"], n, R, s.size), "loss": loss, "mode": mode}
+
+
+def accuracy_curve(q: np.ndarray, values: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """Accuracy at each split of the members' mean probability q (n, R, S) thresholded at 1/2, on the realizations
+    ``held`` (n, h) of every point."""
+    s = splits(values)
+    above = np.asarray(values)[:, None] > s[None, :]  # (n, S)
+    predicted = q[np.arange(q.shape[0])[:, None], held] > 0.5  # (n, h, S)
+    return (predicted == above[:, None, :]).mean(axis=(0, 1))
+
+
+def indicator(config: dict, fitted: dict, values: np.ndarray, names: list[str]) -> xr.Dataset:
+    """The accuracy curve (``accuracy`` over ``split``, every member's mean; ``accuracy_per_member``) and each
+    transition's boundary with its intervals (:func:`phasetrace.training.boundary_dataset`'s variables)."""
+    from ..training import boundary_dataset
+
+    q, held, evaluation = fitted["q"], fitted["held"], fitted["evaluation"]
+    s = splits(values)
+
+    def curve_of(members, selection):
+        mean = q.mean(axis=0) if members is None else q[members].mean(axis=0)
+        return accuracy_curve(mean, values, held if selection is None else selection)
+
+    _, ranges, estimate = locate(s, curve_of, len(names))
+    found = replicated_boundaries(estimate, q.shape[0], evaluation, ranges)
+    out = boundary_dataset(names, found)
+    out["accuracy"] = ("split", curve_of(None, None), {"long_name": "held-out accuracy of the members' mean"})
+    out["accuracy_per_member"] = (
+        ("member", "split"),
+        np.stack([accuracy_curve(q[j], values, held) for j in range(q.shape[0])]),
+    )
+    out["loss"] = (("member", "epoch"), fitted["loss"])
+    return out.assign_coords(split=s, member=np.arange(q.shape[0]), epoch=np.arange(fitted["loss"].shape[-1]))
