@@ -1,10 +1,10 @@
 """Indicator curves → boundaries with intervals, for the schemes that read a peak off a curve (learning by
 confusion's accuracy vs split point; the prediction-based method's derivative of the mean prediction).
 
-A transition is the inner maximum of the indicator: the ``n`` most prominent interior peaks of the full estimate's
-curve (every member, every realization) are the transitions, each searched for within its *region*, from the
-curve's minimum before it to the minimum after it (so the W-shaped accuracy curve's edges, where a split leaves
-one side almost empty and every classifier is trivially right, are never taken for the transition). Within its
+A transition is the inner maximum of the indicator: the ``n`` most prominent interior peaks of a curve are the
+transitions, each searched for within its *region*, from the curve's minimum before it to the minimum after it
+(so the W-shaped accuracy curve's edges, where a split leaves one side almost empty and every classifier is
+trivially right, are never taken for the transition). Every bootstrap replicate picks its own peaks. Within its
 region a curve's maximum is refined to a sub-grid position by the parabola through it and its neighbours; a flat
 top (several grid points at the same maximum) gives the middle of the top.
 
@@ -123,12 +123,15 @@ def replicated_boundaries(
 
 def locate(x: np.ndarray, curve_of: Callable, n: int):
     """(regions, ranges, estimate) of an indicator: the regions of the full curve ``curve_of(None, None)`` (every
-    member, all data) and the ``estimate(members, selection)`` that :func:`replicated_boundaries` calls."""
+    member, all data), the search ranges (the whole grid) and the ``estimate(members, selection)`` that
+    :func:`replicated_boundaries` calls. Every replicate picks its own ``n`` most prominent peaks (matched to the
+    full estimate's in order along the sweep), so the interval carries the uncertainty of which peak wins, not only
+    where the chosen one lies."""
     regions = peak_regions(curve_of(None, None), n)
-    ranges = [(float(x[a]), float(x[b])) for a, b in regions]
+    ranges = [(float(x[0]), float(x[-1]))] * n
 
     def estimate(members, selection):
         curve = curve_of(members, selection)
-        return np.array([peak_position(x, curve, r) for r in regions])
+        return np.array([peak_position(x, curve, r) for r in peak_regions(curve, n)])
 
     return regions, ranges, estimate
