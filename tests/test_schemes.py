@@ -257,3 +257,23 @@ def test_the_tiny_run_compares_every_scheme_with_intervals(reference_run):
     assert rg["derivative"].values[0] == pytest.approx(np.gradient(rg["prediction"].values[0], rg["W"].values))
     opt = open_dataset(reference_run / "results/floquet/L4/optimal.zarr")
     assert list(opt["scheme"].values) == list(SCHEMES) and isinstance(opt, xr.Dataset)
+
+
+def test_the_schemes_train_on_the_realizations_the_supervised_sets_train_on():
+    """training.realizations = P: the networks see the first P realizations of every point (hold-out, training
+    resamples and the held-out evaluation within them), and the mean prediction averages all R."""
+    from phasetrace.schemes.fitting import prepare
+
+    n, R, P = 5, 10, 6
+    full = prepare(config(realizations=None), (n, R), (99, 0))
+    pooled = prepare(config(realizations=P), (n, R), (99, 0))
+    assert (full["held"] < R).all() and full["held"].shape == (n, round(0.2 * R))
+    assert (pooled["held"] < P).all() and pooled["held"].shape == (n, round(0.2 * P))
+    assert (pooled["train_idx"] % R < P).all() and (pooled["evaluation"] < P).all()
+    for i in range(n):  # no member trains on a realization held out at its point
+        trained_here = pooled["train_idx"][pooled["train_idx"] // R == i] % R
+        assert not np.isin(trained_here, pooled["held"][i]).any()
+    assert pooled["averaging"].shape == full["averaging"].shape == (4, n, R)
+    same = prepare(config(realizations=R), (n, R), (99, 0))  # a pool of every realization is no pool
+    for key in ("held", "train_idx", "averaging", "evaluation"):
+        np.testing.assert_array_equal(same[key], full[key])

@@ -256,12 +256,13 @@ def _validate_schemes(config: dict, built: list) -> None:
                         f"invalid config: schemes.eps[{i}] = {v} is not allowed: it must be a point of {m.name}."
                         f"{m.set_dims[0]} ({[float(round(x, 6)) for x in values]})"
                     )
-        R = config[m.name]["realizations"]
+        R = trained_realizations(config, config[m.name]["realizations"])
         if int(round(config["training"]["holdout"] * R)) < 1:
             raise ValueError(
                 f"invalid config: training.holdout = {config['training']['holdout']} is not allowed with the schemes "
-                f"section: it holds out no realization of {m.name}.realizations = {R} at a sweep point, where the "
-                "schemes measure their accuracy (raise it to at least 1/(2 · realizations), or remove schemes)"
+                f"section: it holds out none of the {R} realizations of {m.name} the networks see at a sweep point, "
+                "where the schemes measure their accuracy (raise it to at least 1/(2 · realizations), or remove "
+                "schemes)"
             )
 
 

@@ -2,7 +2,8 @@
 keys (:func:`phasetrace.training.fit_set`), over every point of the sweep instead of the windows only.
 
 The samples x (n · R, T, F) are ordered (point, realization) as :func:`phasetrace.training.set_samples` gives them;
-the hold-out is stratified by sweep point (``round(holdout · R)`` realizations of each point held out), each of the
+the networks see the first ``training.realizations`` of every point (:func:`phasetrace.training.pool_samples`), the
+hold-out is stratified by sweep point (``round(holdout · R)`` realizations of each point held out), each of the
 G member groups trains on its own bootstrap resample of the training realizations at every point
 (:func:`phasetrace.training.realization_resamples`, the same stream) and is evaluated on its own resample: of the
 held-out realizations at every point (``evaluation`` (G, n, h), stream ``schemes``; the scan's accuracy) and of all
@@ -17,7 +18,7 @@ from ..classifiers import member_keys
 from ..kinds import KINDS, implementation
 from ..runner import configure
 from ..seeds import stream_rng
-from ..training import _XLA_TRAINING, holdout_split, hyper, realization_resamples
+from ..training import _XLA_TRAINING, holdout_split, hyper, pool_samples, realization_resamples
 
 
 def require_network(kind: str, scheme: str) -> None:
@@ -33,13 +34,16 @@ def prepare(config: dict, shape: tuple[int, int], context: tuple[int, ...]) -> d
     t = config["training"]
     k, G, seed = t["members"], t["resamples"], config["seed"]
     point = np.repeat(np.arange(n), R)
-    train, held = holdout_split(point, t["holdout"], seed, *context)
+    mine = pool_samples(shape, t["realizations"])  # the realizations the networks see: as for a sweep of P
+    P = mine.size // n
+    train, held = holdout_split(point[mine], t["holdout"], seed, *context)
     if held.size == 0:
         raise ValueError(
-            f"training.holdout = {t['holdout']} holds out no realization of {R} at a sweep point: the schemes "
+            f"training.holdout = {t['holdout']} holds out no realization of {P} at a sweep point: the schemes "
             "measure accuracy on held-out realizations of every point"
         )
-    group_idx, averaging = realization_resamples(train, shape, G, seed, *context)
+    group_idx, averaging = realization_resamples(train, (n, P), G, seed, *context, averaged=R)
+    train, held, group_idx = mine[train], mine[held], mine[group_idx]
     held_points = (held % R).reshape(n, -1)  # held is sorted, and every point holds out the same number
     rng = stream_rng(seed, "schemes", *context)
     evaluation = np.stack(
