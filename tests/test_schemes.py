@@ -253,6 +253,7 @@ def test_the_tiny_run_compares_every_scheme_with_intervals(reference_run):
     W = sc["split"].values
     assert W == pytest.approx(splits(np.asarray(TINY["mbl"]["W"])))
     assert sc.attrs["mode"] == "multi" and list(sc["eps"].values) == cfg["eps"]
+    assert sc.sizes["resample"] == TINY["training"]["resamples"]  # every group's replicate of each boundary
     rg = open_dataset(reference_run / f"results/mbl/L6/{kind}/regression.zarr")
     assert rg["derivative"].values[0] == pytest.approx(np.gradient(rg["prediction"].values[0], rg["W"].values))
     opt = open_dataset(reference_run / "results/floquet/L4/optimal.zarr")

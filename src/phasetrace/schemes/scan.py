@@ -69,6 +69,7 @@ def indicator(config: dict, fitted: dict, values: np.ndarray, names: list[str]) 
     _, ranges, estimate = locate(s, curve_of, len(names))
     found = replicated_boundaries(estimate, q.shape[0], evaluation, ranges)
     out = boundary_dataset(names, found)
+    out["boundary_replicates"] = (("transition", "resample"), np.array([b.replicates for b in found]))
     out["accuracy"] = ("split", curve_of(None, None), {"long_name": "held-out accuracy of the members' mean"})
     out["accuracy_per_member"] = (
         ("member", "split"),
