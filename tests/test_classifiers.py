@@ -255,18 +255,18 @@ def test_fitted_crossing_recovers_a_logistic_and_ignores_where_a_third_phase_dom
     assert fitted_crossing(x, pa, pb, 0.0, 4.0) == pytest.approx(2.13, abs=0.05)
 
 
-def test_replicate_variance_removes_the_optimizer_noise_of_the_groups():
-    """Replicates = data noise (σ_D) + optimizer noise of m members (σ₁²/m); the halves differ by optimizer noise only:
-    the variance of a k-member estimate is σ_D² + σ₁²/k."""
+def test_replicate_variance_is_the_groups_variance_with_g_minus_1_degrees_of_freedom():
+    """Replicates = data noise (σ_D) + optimizer noise of m members (σ₁²/m): V estimates their variance, an upper
+    bound of a k-member estimate's σ_D² + σ₁²/k, with G − 1 degrees of freedom; its intervals are Student-t's."""
     rng = np.random.default_rng(0)
-    G, m, k, sd_data, sd_one = 4000, 4, 40, 0.1, 0.5
-    members = rng.normal(0, sd_one, (G, m))
-    reps = rng.normal(0, sd_data, G) + members.mean(axis=1)
-    halves = members[:, :2].mean(axis=1) - members[:, 2:].mean(axis=1)
-    V, dof = replicate_variance(reps, halves, m, k)
-    assert V == pytest.approx(sd_data**2 + sd_one**2 / k, rel=0.1)
-    assert dof > 100
-    assert replicate_variance(reps, np.array([]), 1, k)[0] == pytest.approx(np.var(reps, ddof=1))
+    G, m, sd_data, sd_one = 4000, 4, 0.1, 0.5
+    reps = rng.normal(0, sd_data, G) + rng.normal(0, sd_one, (G, m)).mean(axis=1)
+    V, dof = replicate_variance(reps)
+    assert V == pytest.approx(sd_data**2 + sd_one**2 / m, rel=0.1) and dof == G - 1
+    found = estimate(
+        np.linspace(0, 1, 5), np.full((4, 5, 3, 2), 0.5), 0, 1, 0.0, 1.0, np.zeros((2, 5, 3), dtype=int)
+    )  # identical members and replicates: no spread, a zero-width interval at the value
+    assert found.se == 0 and found.dof == 1 and np.all(found.interval == found.value)
 
 
 def _crossover_data(rng, W, Wc, width, R, T=12, F=4):

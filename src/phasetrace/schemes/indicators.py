@@ -11,8 +11,8 @@ top (several grid points at the same maximum) gives the middle of the top.
 The interval is the supervised scheme's (:mod:`phasetrace.boundaries`): the members come in G groups, each
 trained on its own bootstrap resample of the realizations and evaluated on its own resample of the evaluation
 data, so each group's estimate is a bootstrap replicate of the whole estimate; :func:`replicated_boundaries`
-turns the G replicates, the halves of each group (the optimizer noise) and the averaging floor into a
-:class:`~phasetrace.boundaries.Boundary` with the same variance correction and Student-t intervals.
+turns the G replicates into a :class:`~phasetrace.boundaries.Boundary` with the same variance and Student-t
+intervals.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.signal import find_peaks
 
-from ..boundaries import Boundary, _boundary
+from ..boundaries import Boundary, from_replicates
 
 
 def peak_regions(curve: np.ndarray, n: int) -> list[tuple[int, int]]:
@@ -90,35 +90,24 @@ def replicated_boundaries(
 
     ``members``: member indices (None: no members, a reference without training, k = 1); ``selection``: a group's
     resample of the evaluation data (None: all of it). The reported value is every member on all data; group g's
-    replicate its own members on its own resample; its halves' difference is the optimizer noise; every member on
-    group g's resample is the averaging floor (:func:`phasetrace.boundaries._boundary`). ``ranges``: each
+    replicate its own members on its own resample (:func:`phasetrace.boundaries.from_replicates`). ``ranges``: each
     transition's search range, which clips its intervals."""
-    G = len(selections)
     everyone = None if k == 1 else np.arange(k)
     value = np.asarray(estimate(everyone, None), dtype=np.float64)
     if k == 1:  # no optimizer: the replicates are the resamples themselves
         replicates = np.array([estimate(None, s) for s in selections], dtype=np.float64)
         return [
-            _boundary(value[t], replicates[:, t], replicates[:, t], np.empty(0), 1, 1, lo, hi, value[t : t + 1])
-            for t, (lo, hi) in enumerate(ranges)
+            from_replicates(value[t], replicates[:, t], lo, hi, value[t : t + 1]) for t, (lo, hi) in enumerate(ranges)
         ]
+    G = len(selections)
     if k % G:
         raise ValueError(f"{k} members do not form {G} equal groups")
     m = k // G
-    replicates, averaged, halves = [], [], []
-    for g, s in enumerate(selections):
-        own = np.arange(g * m, (g + 1) * m)
-        averaged.append(estimate(everyone, s))
-        replicates.append(estimate(own, s))
-        if m >= 2:
-            halves.append(np.asarray(estimate(own[: m // 2], s)) - np.asarray(estimate(own[m // 2 :], s)))
-    replicates, averaged = np.array(replicates, dtype=np.float64), np.array(averaged, dtype=np.float64)
-    halves = np.array(halves, dtype=np.float64).reshape(len(halves), value.size)
+    replicates = np.array(
+        [estimate(np.arange(g * m, (g + 1) * m), s) for g, s in enumerate(selections)], dtype=np.float64
+    )
     members = np.array([estimate(np.array([j]), None) for j in range(k)], dtype=np.float64)
-    return [
-        _boundary(value[t], replicates[:, t], averaged[:, t], halves[:, t], m, k, lo, hi, members[:, t])
-        for t, (lo, hi) in enumerate(ranges)
-    ]
+    return [from_replicates(value[t], replicates[:, t], lo, hi, members[:, t]) for t, (lo, hi) in enumerate(ranges)]
 
 
 def locate(x: np.ndarray, curve_of: Callable, n: int):
