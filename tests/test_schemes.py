@@ -278,3 +278,16 @@ def test_the_schemes_train_on_the_realizations_the_supervised_sets_train_on():
     same = prepare(config(realizations=R), (n, R), (99, 0))  # a pool of every realization is no pool
     for key in ("held", "train_idx", "averaging", "evaluation"):
         np.testing.assert_array_equal(same[key], full[key])
+
+
+def test_a_config_without_the_schemes_section_builds_none_of_it():
+    """The section is optional (a preset given with --configfile alone has none): the workflow parses, and neither
+    the comparison nor its inputs are targets."""
+    from phasetrace.pipeline import SCHEMES as OUTPUTS
+    from phasetrace.pipeline import Pipeline
+
+    cfg = copy.deepcopy(TINY)
+    del cfg["schemes"]
+    P = Pipeline(cfg)
+    assert not set(OUTPUTS) & set(P.all_targets()) and not any(P.scheme_inputs().values())
+    assert set(OUTPUTS[1:]) <= set(Pipeline(TINY).all_targets())

@@ -136,7 +136,9 @@ class Pipeline:
 
     def scheme_inputs(self) -> dict[str, list[str]]:
         """The schemes' comparison: every enabled model's supervised confusion datasets, trained schemes and optimal
-        predictors, for every kind of ``schemes.kinds``."""
+        predictors, for every kind of ``schemes.kinds`` (none without the section: the rule is then never run)."""
+        if "schemes" not in self.config:
+            return {"confusions": [], "trained": [], "optimal": []}
         compared = schemes.compared(self.config)
         kinds_ = self.config["schemes"]["kinds"]
         trained = [s for s in compared if s != "supervised"]  # supervised: the confusion datasets
