@@ -63,6 +63,9 @@ TRAINING = {
     "classifiers_figure",
     "robustness_variant",
     "robustness",
+    "mbl_scheme",  # the schemes' networks read the training keys; the optimal predictors only late_times, resamples
+    "floquet_scheme",
+    "schemes_figure",
     "all",
 }
 
@@ -99,7 +102,10 @@ def test_measurement_change_retrains_and_simulates_nothing(reference_run):
     """What the classifiers see changed: every set and check that reads traces reruns, not the simulation, not the
     robustness variants (they set the shots themselves) and not the single-neuron check (exact traces)."""
     jobs_ = planned(reference_run, changed("measurement.shots", 30))
-    assert set(jobs_) == TRAINING - {"robustness_variant", "robustness", "check_single_neuron"}
+    assert set(jobs_) == TRAINING - {"robustness_variant", "robustness", "check_single_neuron"} | {
+        "mbl_optimal",
+        "floquet_optimal",
+    }
     assert jobs_["mbl_network"] == 2 * 4  # every kind, the threshold too
 
 
@@ -119,6 +125,7 @@ def test_physics_change_of_one_model_leaves_the_other_alone(reference_run):
     jobs_ = planned(reference_run, changed("mbl.t_max", 40.0))
     assert jobs_["mbl_traces"] == 20 and "mbl_bounds" not in jobs_  # E0, Emax do not depend on the times
     assert not {"floquet_traces", "floquet_dataset", "floquet_network", "check_unseen_phase"} & set(jobs_)
+    assert not {"floquet_scheme", "floquet_optimal"} & set(jobs_) and {"mbl_scheme", "mbl_optimal"} <= set(jobs_)
 
 
 @pytest.mark.workflow

@@ -418,7 +418,8 @@ def test_a_config_may_leave_out_the_models_it_does_not_build(tmp_path):
     assert planned_jobs(proc.stdout + proc.stderr) == {
         "quasiperiodic_bounds": 10, "quasiperiodic_traces": 20, "quasiperiodic_dataset": 1,
         "quasiperiodic_network": 8, "quasiperiodic_confusion": 4, "classifiers_figure": 1, "phase_diagram": 1,
-        "robustness_variant": 6, "robustness": 1, "scheme": 2, "optimal": 1, "schemes_figure": 1, "all": 1,
+        "robustness_variant": 6, "robustness": 1, "quasiperiodic_scheme": 2, "quasiperiodic_optimal": 1,
+        "schemes_figure": 1, "all": 1,
     }  # fmt: skip
 
 

@@ -45,14 +45,15 @@ def snakemake(d: Path, *args: str, check: bool = True, **kw) -> subprocess.Compl
 
 def planned_jobs(log: str) -> dict[str, int]:
     """The jobs a dry run's log lists, counted by what they make: ``<model>_<stage>`` for the generic rules
-    (``mbl_bounds``, ``mbl_traces``, ``floquet_traces``, ``mbl_dataset``, ``mbl_network``, ``mbl_confusion``, …),
+    (``mbl_bounds``, ``mbl_traces``, ``floquet_traces``, ``mbl_dataset``, ``mbl_network``, ``mbl_confusion``,
+    ``mbl_scheme``, ``floquet_optimal``, …),
     ``check_<name>`` for the paper's checks, the rule's name otherwise."""
     counts: dict[str, int] = {}
     for block in re.split(r"^(?:local)?rule ", log, flags=re.M)[1:]:
         rule = block.split(":", 1)[0]
         out = re.search(r"^\s+output: ([^,\s]+)", block, re.M)
         key = rule
-        if out and rule in ("simulate", "dataset", "network", "confusion"):
+        if out and rule in ("simulate", "dataset", "network", "confusion", "scheme", "optimal"):
             parts = out.group(1).split("/")  # results/<model>/L<L>/...
             what = parts[3] if rule == "simulate" else rule
             key = f"{parts[1]}_{what}"
