@@ -380,6 +380,12 @@ def _validate_checks(config: dict) -> None:
         _check_holdout(config["training"]["holdout"], f"checks.windows[{i}]", variant, W, mbl["realizations"])
 
 
+def trained_realizations(config: dict, R: int) -> int:
+    """How many of a point's R realizations the networks train on (``training.realizations``; null: all)."""
+    pool = config["training"]["realizations"]
+    return R if pool is None else min(R, pool)
+
+
 def _check_holdout(holdout: float, key: str, windows, values: np.ndarray, realizations: int) -> None:
     """Every class of a training set keeps at least one training sample after the (per-class) hold-out."""
     for w in windows:
@@ -417,12 +423,6 @@ def read_yaml(path: str | Path) -> dict:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a config file must be a mapping of keys, not {type(data).__name__}")
     return data
-
-
-def trained_realizations(config: dict, R: int) -> int:
-    """How many of a point's R realizations the networks train on (``training.realizations``; null: all)."""
-    pool = config["training"]["realizations"]
-    return R if pool is None else min(R, pool)
 
 
 def load(path: str | Path) -> dict:
