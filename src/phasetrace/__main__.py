@@ -3,7 +3,7 @@
 ``python -m phasetrace classify --networks SET --traces FILE --out PREDICTIONS [--overwrite]``
     Applies a saved set of any classifier kind (``results/<model>/L<L>/<kind>/networks/<set>.zarr.zip``) to traces,
     e.g. new or experimental ones, in Zarr, NetCDF (``*.nc``) or CSV (``*.csv``, long form: README), and writes a
-    Zarr dataset with ``p(seed, ..., class)``, the confusion of each sample (seed mean) and the confusion of the
+    Zarr dataset with ``p(member, ..., class)``, the confusion of each sample (member mean) and the confusion of the
     realization-averaged prediction where the traces have a ``realization`` dimension. The traces must hold the
     observable the set was trained on (``magnetization`` (..., time, site) or ``imbalance`` (..., time): the set
     records its measurement) on its time grid and number of sites; the input is checked first (observable, grid,

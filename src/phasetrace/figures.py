@@ -83,7 +83,7 @@ def map_panel(fig, spec, conf, windows, title: str, xlabel: str, ylabel: str) ->
     mesh = ax.pcolormesh(
         _edges(x, dx), _edges(y, dy), conf["confusion"].transpose(sd, lab).values, cmap="magma", vmin=0, vmax=1
     )
-    fig.colorbar(mesh, ax=ax, label="confusion C (seed mean)")
+    fig.colorbar(mesh, ax=ax, label="confusion C (member mean)")
     for t in range(conf.sizes["transition"]):
         boundary_with_intervals(
             ax,
@@ -107,7 +107,7 @@ def curves_panel(ax, conf, windows, title: str) -> None:
     labeled dimension of a model trained once over its sweep."""
     lab = conf.attrs["label_dim"]
     x = conf[lab].values
-    pm = conf["p"].mean("realization")  # (seed, x, class)
+    pm = conf["p"].mean("realization")  # (member, x, class)
     for c, name in enumerate(conf["class"].values):
         m, s = pm.isel({"class": c}).mean("member").values, pm.isel({"class": c}).std("member").values
         color = CLASS_COLORS.get(str(name), "grey")
