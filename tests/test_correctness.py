@@ -98,6 +98,15 @@ def test_interval_resamples_retrain_every_kind(reference_run):
 
 
 @pytest.mark.workflow
+def test_training_realizations_retrain_every_kind(reference_run):
+    """training.realizations sets which realizations the sets train on: every set of every kind reruns, the
+    simulation does not."""
+    jobs_ = planned(reference_run, changed("training.realizations", 3))
+    assert "mbl_simulate" not in jobs_ and "floquet_simulate" not in jobs_ and "mbl_dataset" not in jobs_
+    assert jobs_["mbl_network"] == 2 * 4  # 2 ε × every kind, the threshold included
+
+
+@pytest.mark.workflow
 def test_measurement_change_retrains_and_simulates_nothing(reference_run):
     """What the classifiers see changed: every set and check that reads traces reruns, not the simulation, not the
     robustness variants (they set the shots themselves) and not the single-neuron check (exact traces)."""
