@@ -5,9 +5,9 @@
 its own root seed spawned from the config's ``seed`` (:func:`phasetrace.seeds.replicate_seed`): new disorder,
 initial states, hold-out, resamples and member keys. A replicate job (:func:`replicate_job`) simulates in-process
 with the model's own stages, then for each R of ``replicates.realizations`` fits the phase diagram's classifier on
-the first R realizations of every point (training and averaging both, nested as in the convergence study) and
-records each transition's boundary with its interval, exactly as the workflow's confusion job makes them
-(:func:`phasetrace.training.fit_boundaries`).
+the first R realizations of every point (averaged; trained on the first ``training.realizations`` of them; nested as
+in the convergence study) and records each transition's boundary with its interval, exactly as the workflow's
+confusion job makes them (:func:`phasetrace.training.fit_boundaries`).
 
 :func:`summarize` gathers them per (R, transition): the replicates' mean, their spread (SD) and the standard error
 of the mean; the mean 68% half-width h; the standardized deviations z_i = (x*_i − mean)/h_i · √(n/(n − 1)) (the

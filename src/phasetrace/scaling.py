@@ -8,8 +8,9 @@
   stored confusion datasets (their member- and realization-averaged C, boundaries and their standard errors), never
   re-fitted.
 - :func:`convergence_job`: the mbl chain at ``scaling.convergence.L`` and ``scaling.eps``, simulated for the largest R
-  of ``scaling.convergence.realizations``; for each R, the classifiers are fitted and averaged on the first R
-  realizations of each W only, as a user with R realizations would. A set fitted on all of a dataset's realizations
+  of ``scaling.convergence.realizations``; for each R, the classifiers average the first R realizations of each W
+  only, as a user with R realizations would, and train on the first ``training.realizations`` of them (all R where
+  that is null, as in config/scaling.yaml). A set fitted on all of a dataset's realizations
   has the same members as that dataset's network set (same samples, hold-out, resamples and keys).
   The traces go through the config's measurement model, as every classifier input does.
 
@@ -318,9 +319,9 @@ def plot_scaling(config: dict, confs: list[xr.Dataset], scaling: xr.Dataset) -> 
 
 def compute_convergence(config: dict, inputs: list[str]) -> xr.Dataset:
     """The boundary at scaling.eps for each kind of the study and each R of scaling.convergence.realizations, from
-    the classifiers fitted and averaged on the first R realizations of each W (:func:`phasetrace.training.locate`
-    with the main network set's draws at that ε): over (classifier, realizations), with the widths of its intervals
-    and the mean held-out accuracy."""
+    the classifiers averaged (and trained, up to ``training.realizations``) on the first R realizations of each W
+    (:func:`phasetrace.training.locate` with the main network set's draws at that ε): over (classifier,
+    realizations), with the widths of its intervals and the mean held-out accuracy."""
     model, L, section, _ = convergence_sweep(config)
     m = get(model)
     sized = at_size(config, model, L)
