@@ -89,19 +89,11 @@ def test_training_change_reruns_networks_and_downstream_only(reference_run):
 
 
 @pytest.mark.workflow
-def test_interval_resamples_retrain_every_kind(reference_run):
-    """training.resamples sets what each member group is trained on: every set of every kind reruns, the
-    simulation does not."""
-    jobs_ = planned(reference_run, changed("training.resamples", 4))
-    assert "mbl_simulate" not in jobs_ and "floquet_simulate" not in jobs_ and "mbl_dataset" not in jobs_
-    assert jobs_["mbl_network"] == 2 * 4  # 2 ε × every kind, the threshold included
-
-
-@pytest.mark.workflow
-def test_training_realizations_retrain_every_kind(reference_run):
-    """training.realizations sets which realizations the sets train on: every set of every kind reruns, the
-    simulation does not."""
-    jobs_ = planned(reference_run, changed("training.realizations", 3))
+@pytest.mark.parametrize("key, value", [("training.resamples", 4), ("training.realizations", 3)])
+def test_set_keys_retrain_every_kind(reference_run, key, value):
+    """training.resamples (what each member group is trained on) and training.realizations (which realizations the
+    sets train on): every set of every kind reruns, the simulation does not."""
+    jobs_ = planned(reference_run, changed(key, value))
     assert "mbl_simulate" not in jobs_ and "floquet_simulate" not in jobs_ and "mbl_dataset" not in jobs_
     assert jobs_["mbl_network"] == 2 * 4  # 2 ε × every kind, the threshold included
 
