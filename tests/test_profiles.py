@@ -17,7 +17,7 @@ from phasetrace import resources, runner
 from phasetrace.measurement import robustness_variants
 from phasetrace.models import MBL
 from phasetrace.sweep import grid
-from tiny import ROOT, SNAKEMAKE, TINY, snakemake, workdir
+from tiny import ROOT, SNAKEMAKE, TINY, job_stats, snakemake, workdir
 
 PROFILES = ROOT / "profiles"
 GPU_KEYS = {"config", "set-resources", "slurm-array-jobs", "groups", "group-components"}
@@ -45,20 +45,26 @@ def dry_run(*args: str) -> str:
 @pytest.mark.workflow
 def test_paper_preset_goes_to_slurm_in_a_bounded_number_of_submissions():
     paper = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+    defaults = yaml.safe_load((ROOT / "config.yaml").read_text())  # the sections the preset leaves out
     out = dry_run("--profile", str(PROFILES / "slurm"), "--configfile", str(ROOT / "config" / "paper.yaml"))
     comps = dict(item.split("=") for item in profile("slurm")["group-components"])
     n_W, n_feps = len(grid(paper["mbl"]["W"])), len(grid(paper["floquet"]["eps"]))
     # components: one W's bounds job with its traces jobs (one per ε), or one Floquet traces job
     assert out.count("Group job simulation") == math.ceil((n_W + n_feps) / int(comps["simulation"]))  # 33
-    jobs_total = int(re.search(r"^total\s+(\d+)", out, re.M).group(1))
+    counts = job_stats(out)
     submitted_alone = len([line for line in out.splitlines() if re.match(r"rule (?!all:)\w+:", line)])
     submissions = out.count("Group job") + submitted_alone
-    # 4 classifier kinds: 13 MBL sets and 1 Floquet set each, and one robustness variant per (model, variant), in
-    # training groups of 16
+    # 4 classifier kinds: 13 MBL sets and 1 Floquet set each; one robustness variant per (model, variant); each
+    # detection scheme beside supervised with each of its kinds, per model: all in training groups of 16
     variants = 2 * len(robustness_variants(paper))
-    assert out.count("Group job training") == math.ceil((4 * 14 + variants) / int(comps["training"]))
-    # 961 simulate, 56 classifier sets, the variants, 19 others (datasets, confusion, figures, checks, gathers)
-    assert jobs_total == 961 + 56 + variants + 19 and submissions <= 60, (jobs_total, submissions)
+    schemes = 2 * len(defaults["schemes"]["kinds"]) * len(set(defaults["schemes"]["compare"]) - {"supervised"})
+    assert (counts["network"], counts["robustness_variant"], counts["scheme"]) == (4 * 14, variants, schemes)
+    assert out.count("Group job training") == math.ceil((4 * 14 + variants + schemes) / int(comps["training"]))
+    grouped = counts["confusion"] + counts["optimal"]  # one confusion dataset per kind and model, one optimal per model
+    assert out.count("Group job aggregation") == math.ceil(grouped / int(comps["aggregation"]))
+    # 961 simulate, the trained jobs, 22 others (datasets, confusion, optimal predictors, figures, checks, gathers)
+    assert counts["simulate"] == 961 and sum(counts.values()) == 961 + 56 + variants + schemes + 22, counts
+    assert submissions <= 60, submissions
 
 
 @pytest.mark.workflow
