@@ -46,8 +46,11 @@ def _describe(error: jsonschema.ValidationError) -> str:
             )
         ),
         "required": lambda: f"must have the keys {s['required']}",
-        "additionalProperties": lambda: f"only the keys {sorted(s.get('properties', {}))}",
+        "additionalProperties": lambda: (  # a key whose schema is "not" is named only to be refused
+            f"only the keys {sorted(k for k, v in s.get('properties', {}).items() if 'not' not in v)}"
+        ),
         "oneOf": lambda: s.get("description", "a grid: {start, stop, num} or a list of numbers"),
+        "not": lambda: s.get("description", str(error.message)),
         "minItems": lambda: f"at least {s['minItems']} items",
         "maxItems": lambda: f"at most {s['maxItems']} items",
         "uniqueItems": lambda: "a list without repeats",
@@ -326,9 +329,9 @@ def _validate_measurement(config: dict, built: list) -> None:
                     "stride records only even periods of the drive, where the time crystal's period doubling is "
                     "invisible)"
                 )
-    for model in built if study else []:
-        values = grid(config[model.name]["eps"])
-        if model.set_dims and not np.any(np.isclose(values, study["eps"])):
+    for model in [m for m in built if m.set_dims] if study else []:  # a model with one set has no ε to choose
+        values = grid(config[model.name][model.set_dims[0]])
+        if not np.any(np.isclose(values, study["eps"])):
             raise ValueError(
                 f"invalid config: robustness.eps = {study['eps']} is not allowed: a point of {model.name}.eps "
                 f"{values.tolist()}"

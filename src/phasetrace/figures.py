@@ -117,7 +117,7 @@ def curves_panel(ax, conf, windows, title: str) -> None:
     for i, (e, iv) in enumerate(zip(conf["boundary"].values, conf["boundary_interval"].values, strict=True)):
         ax.axvline(e, color="k", lw=0.8, alpha=0.6, label="boundaries (95% interval)" if i == 0 else None)
         ax.axvspan(iv[0], iv[-1], color="k", alpha=0.12, lw=0)
-    window_bands(ax, windows)
+    window_bands(ax, windows, x)  # clipped to the grid: a window may be open-ended (W ≥ localized_W_min)
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel("network output / C")
     ax.set_title(title)
@@ -154,8 +154,39 @@ def drive_panel(model, fig, spec, config, confusion, traces) -> None:
     bottom.set_xlabel("kick detuning ε")
 
 
+def late_imbalance(traces: xr.Dataset) -> xr.Dataset:
+    """The late-time imbalance of a chain started from one fixed state, the cold-atom experiments' observable, along
+    W: I = Σᵢ mᵢ(t) mᵢ(0)/L averaged over the last half of the recorded times (t ≥ the middle time) of each
+    realization, then its realization ``mean`` and standard error ``sem``; attrs ``t_from``: the first time averaged."""
+    mag = traces["magnetization"]
+    times = traces["time"].values
+    late = times[times.size // 2 :]
+    imb = (mag.sel(time=late) * mag.isel(time=0)).mean("site").mean("time")  # (W, realization)
+    mean, R = imb.mean("realization"), imb.sizes["realization"]
+    sem = imb.std("realization", ddof=1) / np.sqrt(R) if R > 1 else np.nan * mean  # one realization: no error
+    return xr.Dataset({"mean": mean, "sem": sem}, attrs={"t_from": float(late[0])}).compute()
+
+
+def chain_curve_panel(model, fig, spec, config, confusion, traces) -> None:
+    """A chain from one fixed state, trained once over W: mean p of each class with its member spread, C and the
+    boundaries with their 95% intervals (top); the late-time imbalance with its standard error (bottom)."""
+    top, bottom = spec.subgridspec(2, 1, height_ratios=[2, 1]).subplots(sharex=True)
+    windows = model.windows(config[model.name])
+    state = config[model.name]["initial_state"]
+    name = "Néel" if isinstance(state, str) else "".join("↑" if v > 0 else "↓" for v in state)
+    curves_panel(top, confusion, windows, f"{model.family.title}, {name} state, L = {confusion.attrs['L']}")
+    top.tick_params(labelbottom=False)
+    imb = late_imbalance(traces)
+    W = imb["W"].values
+    bottom.errorbar(W, imb["mean"].values, yerr=imb["sem"].values, fmt="o-", ms=3, color="tab:green", capsize=2)
+    bottom.axhline(0, color="grey", lw=0.6)
+    window_bands(bottom, windows, W)
+    bottom.set_ylabel(f"I (t ≥ {imb.attrs['t_from']:g})")
+    bottom.set_xlabel("strength W")
+
+
 # The phase-diagram panel of each model (its ``panel`` attribute names one)
-PANELS = {"map": map_model_panel, "drive": drive_panel}
+PANELS = {"map": map_model_panel, "drive": drive_panel, "chain_curve": chain_curve_panel}
 
 
 def plot_phase_diagram(config: dict, confs: list[xr.Dataset], traces: list[xr.Dataset]) -> Figure:

@@ -13,7 +13,10 @@ floquet         2         0: the couplings, fields and initial state of realizat
 quasiperiodic   7         ``round(W * 10**6)``, as for mbl (the phase φ of realization r at W)
 ==============  ========  ========================================================================
 
-Any other model's id is derived from its name (:func:`model_id`).
+Any other model's id is derived from its name (:func:`model_id`). The chains from a fixed initial state
+(``mbl_fixed``, ``quasiperiodic_fixed``: :mod:`.models.fixed`) draw their disorder from their family's stream (id 1
+or 7, the same point key), so they see the very fields of ``mbl`` / ``quasiperiodic``; their training streams are
+keyed by their own (derived) id.
 
 Keying on the value of W (in micro-units) rather than its grid index keeps realizations stable when a grid is
 refined or extended. Because each realization has its own stream, results do not depend on how realizations are

@@ -12,11 +12,12 @@ import numpy as np
 
 from ..sweep import ALL_SETS, blocks, point_name, points, realizations_per_job
 from .base import Model, Stage, grids, stage
+from .fixed import MBL_FIXED, QUASIPERIODIC_FIXED
 from .floquet import MODEL as FLOQUET
 from .mbl import MODEL as MBL
 from .quasiperiodic import MODEL as QUASIPERIODIC
 
-MODELS: dict[str, Model] = {m.name: m for m in (MBL, FLOQUET, QUASIPERIODIC)}
+MODELS: dict[str, Model] = {m.name: m for m in (MBL, FLOQUET, QUASIPERIODIC, MBL_FIXED, QUASIPERIODIC_FIXED)}
 
 
 def get(name: str) -> Model:
