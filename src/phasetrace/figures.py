@@ -181,7 +181,7 @@ def chain_curve_panel(model, fig, spec, config, confusion, traces) -> None:
     bottom.errorbar(W, imb["mean"].values, yerr=imb["sem"].values, fmt="o-", ms=3, color="tab:green", capsize=2)
     bottom.axhline(0, color="grey", lw=0.6)
     window_bands(bottom, windows, W)
-    bottom.set_ylabel(f"I (t ≥ {imb.attrs['t_from']:g})")
+    bottom.set_ylabel(f"I (t ≥ {imb.attrs['t_from']:.4g})")
     bottom.set_xlabel("strength W")
 
 
