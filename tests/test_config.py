@@ -52,7 +52,7 @@ def mutate(path, value):
             ("models",),
             ["mbl", "heisenberg"],
             r"models\.1 = 'heisenberg' .*one of "
-            r"\['floquet', 'mbl', 'mbl_fixed', 'quasiperiodic', 'quasiperiodic_fixed'\]",
+            r"\['floquet', 'mbl', 'mbl_fixed', 'measured', 'quasiperiodic', 'quasiperiodic_fixed'\]",
         ),
         (("mbl", "boundary"), "twisted", r"mbl\.boundary = 'twisted' .*one of \['periodic', 'open'\]"),
         (("mbl", "windows", "ergodic_W_max"), 8.0, r"ergodic_W_max must be < .*localized_W_min"),

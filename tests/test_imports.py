@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "phasetrace.schemes",
             "phasetrace.classifiers",
             "phasetrace.simulation",
+            "phasetrace.measured_data",
             "phasetrace.training",
             "phasetrace.verify",
             "phasetrace.config",

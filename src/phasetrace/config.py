@@ -115,7 +115,7 @@ def schema(path: Path = SCHEMA) -> dict:
 
 def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
     """Validate ``config``; return it unchanged or raise ValueError naming the key and its allowed values."""
-    from .models import MODELS
+    from .models import MODELS, grids
 
     if not isinstance(config, dict):
         raise ValueError(f"invalid config: the top level must be a mapping of keys, not {type(config).__name__}")
@@ -151,7 +151,7 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
             "resamples (e.g. members: 40, resamples: 10)"
         )
     for model in present:
-        values = grid(config[model.name][model.label_dim])
+        values = grids(model, config[model.name], (model.label_dim,))[model.label_dim]
         _check_holdout(
             config["training"]["holdout"],
             f"{model.name}.windows",
@@ -159,7 +159,8 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
             values,
             trained_realizations(config, config[model.name]["realizations"]),
         )
-    _validate_measurement(config, [m for m in present if m.name in config["models"]])
+    simulated = [m for m in present if m.name in config["models"] and getattr(m, "simulated", True)]
+    _validate_measurement(config, simulated)  # measured data are recorded already: the measurement is not applied
     if "schemes" in config:
         _validate_schemes(config, [m for m in present if m.name in config["models"]])
     if "replicates" in config:
@@ -218,6 +219,11 @@ def _validate_adaptive(config: dict) -> None:
     study = config["adaptive"]
     if study["model"] not in MODELS:
         raise ValueError(f"invalid config: adaptive.model = {study['model']!r} is not allowed: one of {list(MODELS)}")
+    if not getattr(MODELS[study["model"]], "simulated", True):
+        raise ValueError(
+            f"invalid config: adaptive.model = {study['model']!r} is not allowed: the adaptive study simulates new "
+            "traces, and that model's traces are measured (one of the simulated models)"
+        )
     if study["model"] not in config:  # a config without that model's section has no adaptive sweep
         return
     m = MODELS[study["model"]]
@@ -276,6 +282,11 @@ def _validate_replicates(config: dict) -> None:
     rep = config["replicates"]
     if rep["model"] not in MODELS:
         raise ValueError(f"invalid config: replicates.model = {rep['model']!r} is not allowed: one of {list(MODELS)}")
+    if not getattr(MODELS[rep["model"]], "simulated", True):
+        raise ValueError(
+            f"invalid config: replicates.model = {rep['model']!r} is not allowed: the replicates study simulates new "
+            "traces, and that model's traces are measured (one of the simulated models)"
+        )
     if rep["model"] not in config:  # a config without that model's section has no replicate study (replicates.smk)
         return
     m = MODELS[rep["model"]]

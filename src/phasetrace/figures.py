@@ -185,8 +185,48 @@ def chain_curve_panel(model, fig, spec, config, confusion, traces) -> None:
     bottom.set_xlabel("strength W")
 
 
+def measured_late_imbalance(traces: xr.Dataset) -> xr.Dataset:
+    """The late-time imbalance of measured traces (the ``measured`` model): from ⟨σᶻᵢ⟩(t) as
+    :func:`late_imbalance`, or the measured imbalance itself averaged over the last half of the times; its realization
+    ``mean`` and standard error ``sem``; attrs ``t_from``."""
+    if "magnetization" in traces:
+        return late_imbalance(traces)
+    imb = traces["imbalance"]
+    times = traces["time"].values
+    late = imb.sel(time=times[times.size // 2 :]).mean("time")
+    mean, R = late.mean("realization"), late.sizes["realization"]
+    sem = late.std("realization", ddof=1) / np.sqrt(R) if R > 1 else np.nan * mean
+    return xr.Dataset({"mean": mean, "sem": sem}, attrs={"t_from": float(times[times.size // 2])}).compute()
+
+
+def measured_curve_panel(model, fig, spec, config, confusion, traces) -> None:
+    """An experiment's own sweep, trained once over its sweep: the curves and boundaries with their 95% intervals
+    (top), the late-time imbalance with its standard error (bottom), along the sweep named and in the units of the
+    config (the dataset's ``sweep_name``, ``sweep_units``, ``time_unit``)."""
+    top, bottom = spec.subgridspec(2, 1, height_ratios=[2, 1]).subplots(sharex=True)
+    cfg = config[model.name]
+    windows = model.windows(cfg)
+    name, units = traces.attrs["sweep_name"], traces.attrs["sweep_units"]
+    shots = f", {traces.attrs['shots']} shots" if traces.attrs.get("shots") else ""
+    curves_panel(top, confusion, windows, f"measured: {traces.attrs['observable']}, L = {traces.attrs['L']}{shots}")
+    top.tick_params(labelbottom=False)
+    imb = measured_late_imbalance(traces)
+    x = imb["W"].values
+    bottom.errorbar(x, imb["mean"].values, yerr=imb["sem"].values, fmt="o-", ms=3, color="tab:green", capsize=2)
+    bottom.axhline(0, color="grey", lw=0.6)
+    window_bands(bottom, windows, x)
+    unit = f" {traces.attrs['time_unit']}" if traces.attrs.get("time_unit") else ""
+    bottom.set_ylabel(f"I (t ≥ {imb.attrs['t_from']:.4g}{unit})")
+    bottom.set_xlabel(f"{name} ({units})" if units else name)
+
+
 # The phase-diagram panel of each model (its ``panel`` attribute names one)
-PANELS = {"map": map_model_panel, "drive": drive_panel, "chain_curve": chain_curve_panel}
+PANELS = {
+    "map": map_model_panel,
+    "drive": drive_panel,
+    "chain_curve": chain_curve_panel,
+    "measured_curve": measured_curve_panel,
+}
 
 
 def plot_phase_diagram(config: dict, confs: list[xr.Dataset], traces: list[xr.Dataset]) -> Figure:

@@ -117,7 +117,10 @@ def observed(ds: xr.Dataset) -> xr.DataArray:
 
 
 def measured(config: dict, model: str, ds: xr.Dataset) -> xr.Dataset:
-    """``ds`` of ``model`` through the config's measurement section."""
+    """``ds`` of ``model`` through the config's measurement section; measured data (attr ``measured_data``, the
+    ``measured`` model's dataset) as recorded: an experiment's values are not measured twice."""
+    if ds.attrs.get("measured_data"):
+        return ds
     return measure(ds, config["measurement"], config["seed"], model)
 
 

@@ -98,6 +98,7 @@ class Pipeline:
             "check": "|".join(c.name for c in self.checks) or "none",
             "replicate": r"\d{3}",
             "round": r"\d{2}",
+            "file": r"[A-Za-z0-9._-]+",
         }
 
     def sized(self, wildcards) -> dict:
@@ -113,6 +114,8 @@ class Pipeline:
         gathers); ``cfg``: the model's section (default: the config's) with fewer points; ``held``: its realization
         blocks (default: the config's)."""
         m = models.get(model)
+        if not getattr(m, "simulated", True):  # measured data: one import job per file
+            return [path("import", model=model, L=L, file=name) for name in m.files(self.config[model])]
         st = m.stages[-1] if stage is None else models.stage(m, stage)
         cfg = self.config[model] if cfg is None else cfg
         R = self.config[model]["realizations"]  # the width of block names
@@ -122,6 +125,22 @@ class Pipeline:
             for p in points(models.grids(m, cfg, st.dims))
             for b in held
         ]
+
+    def measured_file(self, wildcards) -> str:
+        """The file an import job of a measured model reads, from its {file} wildcard (refused unless listed)."""
+        m = models.get(wildcards.model)
+        files = m.files(self.config[m.name]) if not getattr(m, "simulated", True) else {}
+        if wildcards.file not in files:
+            raise ValueError(
+                f"{wildcards.model}: no file of the config is written {wildcards.file!r} in import paths "
+                f"({sorted(files) or 'the model imports no files'})"
+            )
+        return files[wildcards.file]
+
+    def dataset_job(self, model: str) -> str:
+        """The job that gathers a model's stores into its dataset: the simulation's, or the measured data's."""
+        simulated = getattr(models.get(model), "simulated", True)
+        return "simulation:dataset_job" if simulated else "measured_data:dataset_job"
 
     def network_targets(self, model: str, kind: str, L=None) -> list[str]:
         """The saved sets of one classifier kind: one per training set of the model."""
@@ -263,6 +282,8 @@ class Pipeline:
                 point |= {"scheme": wildcards.scheme}
             if "point" in keys:
                 point |= self.job_point(wildcards, st)
+            if "file" in keys:
+                point |= {"file": wildcards.file}
             if "variant" in keys:
                 point |= {"variant": wildcards.variant}
             if "set" in keys and wildcards.set != "all":

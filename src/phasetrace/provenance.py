@@ -150,8 +150,9 @@ def _keys(config: dict, stage: str, model: str | None, point_scheme: str | None 
             "schemes": (["eps"] if m.set_dims else []) + list(own),
         }
     training = {"network": _TRAINING, "confusion": _TRAINING}
-    if stage in training:  # the classifiers see the traces through the measurement model
-        return {"seed": True, m.name: list(m.dataset_keys), "training": training[stage], "measurement": True}
+    if stage in training:  # the classifiers see the traces through the measurement model (measured data: as recorded)
+        out = {"seed": True, m.name: list(m.dataset_keys), "training": training[stage]}
+        return out | ({"measurement": True} if getattr(m, "simulated", True) else {})
     if stage == "dataset":
         return {"seed": True, m.name: list(m.dataset_keys)}
     return {"seed": True, m.name: list(model_stage(m, stage).keys)}

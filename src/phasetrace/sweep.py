@@ -6,6 +6,7 @@ Target paths (all under ``results/``), for every model (:mod:`.models`):
 ``{model}/L{L}/{stage}/{point}/r{a}-{b}.zarr.zip``   one simulation job: ``stage`` of the model (``bounds``,
                                                      ``traces``) at a sweep point (``eps0.5000/W3.000``), for
                                                      realizations a … b
+``{model}/L{L}/imported/{file}.zarr.zip``           one measured file, validated (the ``measured`` model)
 ``{model}/L{L}/traces.zarr``                         the labeled dataset of the model's whole sweep
 ``{model}/L{L}/{kind}/networks/{set}.zarr.zip``      k classifiers of one kind for one training set (``eps0.5000``
                                                      where the model trains one set per ε, ``all`` otherwise)
@@ -36,6 +37,7 @@ GRID_TOLERANCE = 1e-12  # a grid value on a window's edge belongs to the window
 
 TEMPLATES = {
     "job": "{root}/{model}/L{L}/{stage}/{point}/{block}.zarr.zip",
+    "import": "{root}/{model}/L{L}/imported/{file}.zarr.zip",
     "dataset": "{root}/{model}/L{L}/traces.zarr",
     "network": "{root}/{model}/L{L}/{classifier}/networks/{set}.zarr.zip",
     "confusion": "{root}/{model}/L{L}/{classifier}/confusion.zarr",

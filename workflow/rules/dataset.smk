@@ -17,7 +17,7 @@ rule dataset:
         run_job(
             log[0],
             resources,
-            "simulation:dataset_job",
+            P.dataset_job(wildcards.model),
             sized(wildcards),
             wildcards.model,
             list(input),

@@ -15,9 +15,10 @@ from .base import Model, Stage, grids, stage
 from .fixed import MBL_FIXED, QUASIPERIODIC_FIXED
 from .floquet import MODEL as FLOQUET
 from .mbl import MODEL as MBL
+from .measured import MODEL as MEASURED
 from .quasiperiodic import MODEL as QUASIPERIODIC
 
-MODELS: dict[str, Model] = {m.name: m for m in (MBL, FLOQUET, QUASIPERIODIC, MBL_FIXED, QUASIPERIODIC_FIXED)}
+MODELS: dict[str, Model] = {m.name: m for m in (MBL, FLOQUET, QUASIPERIODIC, MBL_FIXED, QUASIPERIODIC_FIXED, MEASURED)}
 
 
 def get(name: str) -> Model:

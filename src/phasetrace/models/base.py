@@ -88,8 +88,10 @@ def stage(model: Model, name: str) -> Stage:
 
 
 def grids(model: Model, cfg: dict, dims: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
-    """The configured grid of each of ``dims`` (default: the model's sweep dimensions)."""
-    return {d: grid(cfg[d]) for d in (model.sweep_dims if dims is None else dims)}
+    """The configured grid of each of ``dims`` (default: the model's sweep dimensions): the section key of the
+    dimension's name, or the one the model's ``grid_keys`` names (the measured model's ``points``)."""
+    keys = getattr(model, "grid_keys", {})
+    return {d: grid(cfg[keys.get(d, d)]) for d in (model.sweep_dims if dims is None else dims)}
 
 
 def classes_attr(windows: list[Window]) -> dict:
