@@ -37,6 +37,11 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def _show(value):
+    """A value of a table as messages write it: a plain Python number (``nan``, ``1.5``), not ``np.float64(...)``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _frame(path: Path):
     """The file as a long-form table, and how its rows are named in messages (``line N`` for CSV)."""
     import pandas as pd
@@ -100,7 +105,7 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
     for c in df.columns:
         if not pd.api.types.is_numeric_dtype(df[c]):
             i = int(np.nonzero(pd.to_numeric(df[c], errors="coerce").isna().to_numpy())[0][0])
-            raise ValueError(f"{path}: column {names[c]!r} must hold numbers; {where(i)} has {df[c].iloc[i]!r}")
+            raise ValueError(f"{path}: column {names[c]!r} must hold numbers; {where(i)} has {_show(df[c].iloc[i])!r}")
     for c in df.columns:
         bad = ~np.isfinite(df[c].to_numpy(dtype=float))
         if bad.any():
@@ -109,18 +114,18 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
                 at = df["point"].iloc[i]
                 if not np.isfinite(df[want][df["point"] == at].to_numpy(dtype=float)).any():
                     raise ValueError(
-                        f"{path}: the sweep value {sweep} = {at} has no realizations (every {want} value is NaN)"
+                        f"{path}: the sweep value {sweep} = {_show(at)} has no realizations (every {want} value is NaN)"
                     )
             raise ValueError(
-                f"{path}: column {names[c]!r} holds {df[c].iloc[i]!r} at {where(i)} ({int(bad.sum())} such entries); "
-                "NaN and infinite entries are refused (leave a missing measurement out of the file)"
+                f"{path}: column {names[c]!r} holds {_show(df[c].iloc[i])!r} at {where(i)} ({int(bad.sum())} such "
+                "entries); NaN and infinite entries are refused (leave a missing measurement out of the file)"
             )
     v = df[want].to_numpy(dtype=float)
     outside = np.abs(v) > 1 + RANGE_TOLERANCE
     if outside.any():
         i = int(np.nonzero(outside)[0][0])
         raise ValueError(
-            f"{path}: column {want!r} holds {v[i]!r} at {where(i)}, outside [-1, 1] (an expectation of sigma^z "
+            f"{path}: column {want!r} holds {_show(v[i])!r} at {where(i)}, outside [-1, 1] (an expectation of sigma^z "
             f"or an imbalance); {int(outside.sum())} such values"
         )
     for c in ("realization", "site") if want == "magnetization" else ("realization",):
@@ -129,7 +134,7 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
         if bad.any():
             i = int(np.nonzero(bad)[0][0])
             allowed = f"0 … {L - 1} (measured.L = {L})" if c == "site" else "non-negative integers"
-            raise ValueError(f"{path}: column {c!r} holds {x[i]!r} at {where(i)}; it must hold {allowed}")
+            raise ValueError(f"{path}: column {c!r} holds {_show(x[i])!r} at {where(i)}; it must hold {allowed}")
     key = [c for c in df.columns if c != want]
     dup = df.duplicated(key, keep=False)
     if dup.any():
@@ -138,16 +143,16 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
         same = rows[(df.iloc[rows][key] == first[key]).all(axis=1).to_numpy()]
         raise ValueError(
             f"{path}: duplicate rows: {', '.join(where(int(i)) for i in same[:5])} all have "
-            + ", ".join(f"{names[c]} = {first[c]}" for c in key)
+            + ", ".join(f"{names[c]} = {_show(first[c])}" for c in key)
             + f" ({int(dup.sum())} rows repeat a combination of {[names[c] for c in key]})"
         )
     counts = df.groupby("point")["realization"].nunique()
     for point, n in counts.items():
         if n != R:
             raise ValueError(
-                f"{path}: the sweep value {sweep} = {point} has {n} realizations; measured.realizations = {R} at every "
-                "point (unequal numbers of realizations per point are refused: the training and the boundaries' "
-                "resamples need the same number at every point)"
+                f"{path}: the sweep value {sweep} = {_show(point)} has {n} realizations; measured.realizations = "
+                f"{R} at every point (unequal numbers of realizations per point are refused: the training and the "
+                "boundaries' resamples need the same number at every point)"
             )
     grid = np.unique(df["time"].to_numpy(dtype=float))
     n_times = df.groupby(["point", "realization"])["time"].nunique()
@@ -157,8 +162,8 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
         held = df[(df["point"] == point) & (df["realization"] == real)]["time"].to_numpy(dtype=float)
         lacking = np.setdiff1d(grid, held)
         raise ValueError(
-            f"{path}: {sweep} = {point}, realization {real} has {have} of the file's {grid.size} times; it lacks "
-            f"{names['time']} = {lacking[:5].tolist()} (every trace of a file needs the same time grid)"
+            f"{path}: {sweep} = {_show(point)}, realization {_show(real)} has {have} of the file's {grid.size} "
+            f"times; it lacks {names['time']} = {lacking[:5].tolist()} (every trace of a file needs the same time grid)"
         )
     if want == "magnetization":
         n_sites = df.groupby(["point", "realization", "time"])["site"].nunique()
@@ -168,8 +173,8 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
             held = df[(df["point"] == point) & (df["realization"] == real) & (df["time"] == t)]["site"]
             lacking = np.setdiff1d(np.arange(L), held.to_numpy(dtype=float))
             raise ValueError(
-                f"{path}: missing sites: {sweep} = {point}, realization {real}, {names['time']} = {t} has {have} of "
-                f"the {L} sites (measured.L); it lacks site {lacking[:5].astype(int).tolist()}"
+                f"{path}: missing sites: {sweep} = {_show(point)}, realization {_show(real)}, {names['time']} = "
+                f"{_show(t)} has {have} of the {L} sites (measured.L); it lacks site {lacking[:5].astype(int).tolist()}"
             )
     df = df.sort_values(key, kind="stable")
     points = np.unique(df["point"].to_numpy(dtype=float))
@@ -229,13 +234,13 @@ def dataset_job(config: dict, model: str, inputs: list[str], output: str) -> Non
             near = np.nonzero(np.abs(points - w) <= 1e-9 * max(1.0, abs(w)))[0]
             if not near.size:
                 raise ValueError(
-                    f"{source}: the sweep value {sweep} = {w} is not one of measured.points {points.tolist()} "
+                    f"{source}: the sweep value {sweep} = {_show(w)} is not one of measured.points {points.tolist()} "
                     "(add it there)"
                 )
             if int(near[0]) in owner:
                 raise ValueError(
-                    f"{source}: the sweep value {sweep} = {w} is in {owner[int(near[0])]} too (duplicate rows across "
-                    "files: each sweep point must come from one file)"
+                    f"{source}: the sweep value {sweep} = {_show(w)} is in {owner[int(near[0])]} too (duplicate rows "
+                    "across files: each sweep point must come from one file)"
                 )
             owner[int(near[0])] = source
             exact.append(points[near[0]])

@@ -152,13 +152,13 @@ class MeasuredModel:
         times = stores[0][0]["times"]
         shape = (W.size, R, times.size, L) if per_site else (W.size, R, times.size)
         values, source = np.full(shape, np.nan), np.full((W.size, R), -1, dtype=np.int64)
-        origin = np.full(W.size, "", dtype=object)
-        digests = {}
+        digests, held = {}, {}
         for arrays, attrs in stores:
             for i, w in enumerate(arrays["points"]):
                 k = int(np.nonzero(W == w)[0][0])
-                values[k], source[k], origin[k] = arrays["values"][i], arrays["realizations"][i], attrs["source"]
+                values[k], source[k] = arrays["values"][i], arrays["realizations"][i]
             digests[attrs["source"]] = attrs["source_sha256"]
+            held[attrs["source"]] = [float(w) for w in arrays["points"]]
         windows = self.windows(cfg)
         variable = OBSERVABLE_VARIABLES[cfg["observable"]]
         dims = ("W", "realization", "time", "site") if per_site else ("W", "realization", "time")
@@ -168,7 +168,6 @@ class MeasuredModel:
             {
                 variable: (dims, values, {"long_name": variable, "shots": cfg["shots"] or 0}),
                 "source_realization": (("W", "realization"), source, {"long_name": "realization label in the file"}),
-                "source_file": (("W",), origin.astype(str), {"long_name": "the file that holds the point"}),
                 "label": (("W",), labels(W, windows), classes_attr(windows)),
             },
             coords=coords,
@@ -180,7 +179,8 @@ class MeasuredModel:
                 "sweep_units": units,
                 "time_unit": cfg["time_unit"],
                 "shots": cfg["shots"] or 0,
-                "source_sha256": digests,
+                "source_sha256": digests,  # {file: SHA-256 of its bytes}
+                "source_points": held,  # {file: the sweep points it holds}
             },
         )
 

@@ -1,0 +1,309 @@
+"""The measured model (phasetrace.models.measured, phasetrace.measured_data): a synthetic experiment made by phasetrace
+itself (mbl_fixed traces, Néel state) exported with store.write_traces_csv is imported losslessly; CSV and NetCDF of
+the same traces give the identical boundary; every malformed file is refused by name before training; adding a file
+reruns only its import and what gathers; a tiny workflow run to the phase diagram."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+import yaml
+
+from phasetrace import config as config_mod
+from phasetrace.measured_data import dataset_job, import_job, read_measured
+from phasetrace.models import MODELS
+from phasetrace.models.measured import file_name
+from phasetrace.store import write_traces_csv
+from tiny import TINY, job_stats, snakemake, workdir
+
+SEED, L, R = 7, 6, 4
+POINTS = [0.5, 1.0, 3.0, 7.0, 8.0]
+FIRST, LAST = POINTS[:3], POINTS[3:]  # the two files of the synthetic experiment
+TIMES = np.linspace(0.0, 20.0, 6)
+SECTION = {
+    "files": ["data/low.csv", "data/high.csv"],
+    "sweep": {"name": "W", "units": "J"},
+    "points": POINTS,
+    "L": L,
+    "realizations": R,
+    "time_unit": "1/J",
+    "observable": "site",
+    "shots": None,
+    "windows": {"low": {"name": "ergodic", "max": 1.0}, "high": {"name": "localized", "min": 7.0}},
+}
+CONFIG = copy.deepcopy(TINY) | {"models": ["measured"], "measured": SECTION}
+
+
+@pytest.fixture(scope="module")
+def experiment() -> xr.Dataset:
+    """The synthetic experiment: mbl_fixed traces from the Néel state at every point, R realizations."""
+    mag = np.stack(
+        [MODELS["mbl_fixed"].simulate(SEED, L, w, range(R), TIMES)["magnetization"] for w in POINTS]
+    )  # (W, realization, time, site)
+    coords = {"W": POINTS, "realization": np.arange(R), "time": TIMES, "site": np.arange(L)}
+    return xr.Dataset({"magnetization": (tuple(coords), mag)}, coords=coords)
+
+
+def export(ds: xr.Dataset, d: Path, suffix: str = "csv", variable: str = "magnetization") -> list[str]:
+    """The experiment as two files under d/data (CSV via store.write_traces_csv, or NetCDF), the config's names."""
+    (d / "data").mkdir(parents=True, exist_ok=True)
+    names = []
+    for stem, points in (("low", FIRST), ("high", LAST)):
+        name = f"data/{stem}.{suffix}"
+        part = ds.sel(W=points)
+        if suffix == "csv":
+            write_traces_csv(part, d / name, variable)
+        else:
+            part[[variable]].to_netcdf(d / name)
+        names.append(name)
+    return names
+
+
+def imbalance_of(ds: xr.Dataset) -> xr.Dataset:
+    m = ds["magnetization"]
+    return xr.Dataset({"imbalance": (m * m.isel(time=0)).mean("site")})
+
+
+# --- lossless import and the identical boundary -----------------------------------------------------------------
+
+
+def run_jobs(config: dict, d: Path) -> xr.Dataset:
+    """The import and dataset jobs in-process (working directory d), the dataset they write."""
+    cfg = config["measured"]
+    stores = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(d)
+        for f in cfg["files"]:
+            store = f"results/imported/{file_name(f)}.zarr.zip"
+            import_job(config, "measured", file_name(f), f, store)
+            stores.append(store)
+        dataset_job(config, "measured", stores, "results/traces.zarr")
+        return xr.open_zarr("results/traces.zarr").load()
+
+
+@pytest.mark.parametrize("observable", ["site", "imbalance"])
+def test_the_csvs_of_a_synthetic_experiment_import_losslessly(experiment, tmp_path, observable):
+    """write_traces_csv writes each float so that it reads back exactly (shortest repr): the measured dataset holds
+    the very values of the simulated traces (site) or of their imbalance, with the files' digests and the sweep's
+    name and units in its attrs."""
+    source = experiment if observable == "site" else imbalance_of(experiment)
+    variable = "magnetization" if observable == "site" else "imbalance"
+    export(source, tmp_path, variable=variable)
+    config = CONFIG | {"measured": SECTION | {"observable": observable}}
+    ds = run_jobs(config_mod.validate(copy.deepcopy(config)), tmp_path)
+    assert np.array_equal(ds[variable].values, source[variable].values)
+    assert np.array_equal(ds["time"].values, TIMES) and ds["W"].values.tolist() == POINTS
+    assert ds[variable].dims == (("W", "realization", "time", "site") if observable == "site" else ds[variable].dims)
+    assert "site" not in ds.dims if observable == "imbalance" else ds.sizes["site"] == L
+    assert sorted(ds.attrs["source_sha256"]) == sorted(SECTION["files"])
+    assert (ds.attrs["sweep_name"], ds.attrs["sweep_units"], ds.attrs["observable"]) == ("W", "J", observable)
+    assert ds["label"].values.tolist() == [0, 0, -1, 1, 1]
+
+
+# --- malformed files: refused by name before training ------------------------------------------------------------
+
+
+def rows(experiment) -> pd.DataFrame:
+    return experiment["magnetization"].sel(W=FIRST).to_dataframe().reset_index()
+
+
+def case(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """A malformed copy of the low file's rows, and the regex its refusal must match (file, column, value)."""
+    df = df.copy()
+    if name == "duplicate":
+        return pd.concat([df, df.iloc[[10]]]), r"low\.csv: duplicate rows: line 12, line \d+ all have W = 0\.5"
+    if name == "nan":
+        df.loc[17, "magnetization"] = np.nan
+        return df, r"low\.csv: column 'magnetization' holds nan at line 19"
+    if name == "inf":
+        df.loc[17, "magnetization"] = np.inf
+        return df, r"low\.csv: column 'magnetization' holds inf at line 19"
+    if name == "outside":
+        df.loc[17, "magnetization"] = 1.5
+        return df, r"low\.csv: column 'magnetization' holds 1\.5 at line 19, outside \[-1, 1\]"
+    if name == "missing_site":
+        drop = df.index[(df["W"] == 1.0) & (df["realization"] == 2) & (df["time"] == TIMES[3]) & (df["site"] == 4)]
+        return df.drop(drop), r"low\.csv: missing sites: W = 1\.0, realization 2, time = 12\.0 .* lacks site \[4\]"
+    if name == "site_out_of_range":
+        df.loc[5, "site"] = L
+        return df, rf"low\.csv: column 'site' holds {float(L)} at line 7; it must hold 0 … {L - 1}"
+    if name == "time_grid_within":
+        drop = df.index[(df["W"] == 3.0) & (df["realization"] == 1) & (df["time"] == TIMES[2])]
+        return df.drop(drop), r"low\.csv: W = 3\.0, realization 1 has 5 of the file's 6 times; it lacks time = \[8\.0\]"
+    if name == "unequal_realizations":
+        return df[~((df["W"] == 1.0) & (df["realization"] == 3))], r"low\.csv: the sweep value W = 1\.0 has 3 realiz"
+    if name == "observable":
+        return df.rename(columns={"magnetization": "imbalance"}), r"low\.csv: its value column\(s\) \['imbalance'\] do"
+    if name == "unknown_column":
+        return df.assign(shot=1), r"low\.csv: the columns must be .* unknown \['shot'\]"
+    if name == "sweep_name":
+        return df.rename(columns={"W": "disorder"}), r"low\.csv: the columns must be \['W', .*missing \['W'\]"
+    raise AssertionError(name)
+
+
+CASES = [
+    "duplicate",
+    "nan",
+    "inf",
+    "outside",
+    "missing_site",
+    "site_out_of_range",
+    "time_grid_within",
+    "unequal_realizations",
+    "observable",
+    "unknown_column",
+    "sweep_name",
+]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_a_malformed_file_is_refused_by_name_at_its_import(experiment, tmp_path, name):
+    df, match = case(name, rows(experiment))
+    (tmp_path / "data").mkdir()
+    df.to_csv(tmp_path / "data/low.csv", index=False)
+    with pytest.raises(ValueError, match=match):
+        read_measured(tmp_path / "data/low.csv", SECTION)
+
+
+def test_a_point_with_no_realizations_in_a_netcdf_file_is_refused_by_name(experiment, tmp_path):
+    part = experiment.sel(W=FIRST).copy(deep=True)
+    part["magnetization"].loc[{"W": 1.0}] = np.nan
+    part.to_netcdf(tmp_path / "low.nc")
+    with pytest.raises(ValueError, match=r"low\.nc: the sweep value W = 1\.0 has no realizations"):
+        read_measured(tmp_path / "low.nc", SECTION)
+
+
+@pytest.mark.parametrize(
+    "change,match",
+    [
+        ("other_time_grid", r"high\.csv: its time grid \(6 times, \[0\.0, 5\.0, .* differs from data/low\.csv's"),
+        ("point_in_two_files", r"high\.csv: the sweep value W = 3\.0 is in data/low\.csv too"),
+        ("point_not_configured", r"low\.csv: the sweep value W = 0\.5 is not one of measured\.points"),
+        ("configured_point_without_data", r"W = \[2\.0\] of measured\.points have no realizations in any"),
+        ("changed_since_import", r"data/low\.csv changed since it was imported"),
+    ],
+)
+def test_files_that_disagree_are_refused_by_name_when_gathered(experiment, tmp_path, change, match):
+    """The checks across files, in the dataset job (before any training): one time grid, each point in one file,
+    the configured points exactly, files unchanged since their import."""
+    export(experiment, tmp_path)
+    section = copy.deepcopy(SECTION)
+    if change == "other_time_grid":
+        later = experiment.sel(W=LAST).assign_coords(time=TIMES * 1.25)
+        write_traces_csv(later, tmp_path / "data/high.csv", "magnetization")
+    elif change == "point_in_two_files":
+        write_traces_csv(experiment.sel(W=[3.0, 7.0, 8.0]), tmp_path / "data/high.csv", "magnetization")
+    elif change == "point_not_configured":
+        section["points"] = POINTS[1:]
+        section["windows"]["low"]["max"] = 1.0
+    elif change == "configured_point_without_data":
+        section["points"] = sorted([*POINTS, 2.0])
+    config = config_mod.validate(CONFIG | {"measured": section})
+    if change == "changed_since_import":
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(tmp_path)
+            for f in section["files"]:
+                import_job(config, "measured", file_name(f), f, f"results/imported/{file_name(f)}.zarr.zip")
+            with open("data/low.csv", "a") as fh:
+                fh.write("\n")
+            stores = [f"results/imported/{file_name(f)}.zarr.zip" for f in section["files"]]
+            with pytest.raises(ValueError, match=match):
+                dataset_job(config, "measured", stores, "results/traces.zarr")
+        return
+    with pytest.raises(ValueError, match=match):
+        run_jobs(config, tmp_path)
+    assert not (tmp_path / "results/traces.zarr").exists()
+
+
+@pytest.mark.parametrize(
+    "key,value,match",
+    [
+        (("files",), ["/abs/a.csv"], r"measured\.files: '/abs/a\.csv' is not allowed: paths are relative"),
+        (("files",), ["a/b.csv", "a_b.csv"], r"'a/b\.csv' and 'a_b\.csv' are both written 'a_b\.csv'"),
+        (("points",), [1.0, 0.5, 3.0], r"measured\.points is not allowed: .*strictly increasing"),
+        (("windows", "low", "max"), 7.0, r"measured\.windows\.low\.max must be < measured\.windows\.high\.min"),
+        (("observable",), "density", r"measured\.observable = 'density' is not allowed"),
+        (("sweep",), {"name": "W"}, r"measured\.sweep: .*must have the keys \['name', 'units'\]"),
+    ],
+)
+def test_the_section_is_checked_with_the_config(key, value, match):
+    section = copy.deepcopy(SECTION)
+    node = section
+    for k in key[:-1]:
+        node = node[k]
+    node[key[-1]] = value
+    with pytest.raises(ValueError, match=match):
+        config_mod.validate(CONFIG | {"measured": section})
+
+
+def test_the_studies_that_simulate_refuse_the_measured_model():
+    config = copy.deepcopy(CONFIG)
+    config["adaptive"]["model"] = "measured"
+    with pytest.raises(ValueError, match=r"adaptive\.model = 'measured' is not allowed: the adaptive study simulates"):
+        config_mod.validate(config)
+
+
+# --- the workflow: the phase diagram, reruns, and the same boundary from CSV and NetCDF ---------------------------
+
+
+@pytest.mark.workflow
+def test_the_measured_model_runs_to_the_phase_diagram_and_adding_a_file_reruns_only_its_import(experiment, tmp_path):
+    """CSV files of the synthetic experiment → the phase diagram through the generic rules, the dataset holding the
+    simulated values exactly; then a third file (and its points) reruns its import and what gathers, not the other
+    imports; a changed file reruns its own import."""
+    d = workdir(tmp_path, CONFIG)
+    export(experiment, d)
+    snakemake(d, "--cores", "2", "results/phase_diagram.png")
+    assert (d / "results/phase_diagram.png").stat().st_size > 0
+    ds = xr.open_zarr(d / "results/measured/L6/traces.zarr").load()
+    assert np.array_equal(ds["magnetization"].values, experiment["magnetization"].values)
+    conf = xr.open_zarr(d / "results/measured/L6/lstm/confusion.zarr")
+    assert conf["boundary"].notnull().all() and conf["boundary_interval"].dims == ("transition", "bound")
+    table = pd.read_csv(d / "results/measured/L6/lstm/boundary.csv")
+    assert table["transition"].tolist() == ["ergodic|localized"]
+
+    def dry_run(config: dict) -> dict[str, int]:
+        (d / "config.yaml").write_text(yaml.safe_dump(config))
+        out = snakemake(d, "-n", "results/phase_diagram.png")
+        text = out.stdout + out.stderr
+        return job_stats(text) if "Job stats:" in text else {}
+
+    assert dry_run(CONFIG) == {}
+    extra = 5.0
+    more = MODELS["mbl_fixed"].simulate(SEED, L, extra, range(R), TIMES)["magnetization"][None]
+    coords = {"W": [extra], "realization": np.arange(R), "time": TIMES, "site": np.arange(L)}
+    write_traces_csv(
+        xr.Dataset({"magnetization": (tuple(coords), more)}, coords=coords), d / "data/mid.csv", "magnetization"
+    )
+    added = SECTION | {"files": [*SECTION["files"], "data/mid.csv"], "points": sorted([*POINTS, extra])}
+    jobs = dry_run(CONFIG | {"measured": added})
+    assert jobs.get("import_measured") == 1, jobs  # the new file's import only
+    assert {"dataset", "network", "confusion", "phase_diagram"} <= set(jobs)
+    shutil.copy(d / "data/high.csv", d / "high.bak")
+    with open(d / "data/high.csv", "a") as fh:  # the same values, other bytes: a changed file
+        fh.write("\n")
+    jobs = dry_run(CONFIG)
+    assert jobs.get("import_measured") == 1, jobs
+
+
+@pytest.mark.workflow
+def test_the_same_traces_from_csv_and_from_netcdf_give_the_identical_boundary(experiment, tmp_path):
+    """Lossless import end to end: with the same seeds and training settings, the experiment's CSV files and NetCDF
+    files of the same traces give bit-identical confusion and boundaries (the simulation pipeline's own mbl_fixed
+    boundary is not the comparison: its networks' random draws are keyed by its model id)."""
+    found = []
+    for suffix in ("csv", "nc"):
+        d = workdir(tmp_path, CONFIG, name=suffix)
+        files = export(experiment, d, suffix)
+        (d / "config.yaml").write_text(yaml.safe_dump(CONFIG | {"measured": SECTION | {"files": files}}))
+        snakemake(d, "--cores", "2", "results/measured/L6/lstm/confusion.zarr")
+        found.append(xr.open_zarr(d / "results/measured/L6/lstm/confusion.zarr").load())
+    csv, nc = found
+    for v in ("boundary", "boundary_interval", "confusion", "p"):
+        assert np.array_equal(csv[v].values, nc[v].values), v
