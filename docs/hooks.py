@@ -29,6 +29,11 @@ DESCRIPTIONS = {
         "one simulation job: a stage of the model (`bounds`, `traces`) at one sweep point, for one block of "
         "realizations (inclusive indices)",
     ),
+    "import": (
+        "`import_measured`",
+        "one file of the `measured` model, validated, with the SHA-256 of its bytes "
+        "([Experimental data](experimental-data.md#your-own-sweep-the-measured-model))",
+    ),
     "dataset": ("`dataset`", "the labeled dataset of the model's whole sweep ([Datasets](datasets.md))"),
     "network": (
         "`network`",

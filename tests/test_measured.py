@@ -20,7 +20,7 @@ from phasetrace.measured_data import dataset_job, import_job, read_measured
 from phasetrace.models import MODELS
 from phasetrace.models.measured import file_name
 from phasetrace.store import write_traces_csv
-from tiny import TINY, job_stats, snakemake, workdir
+from tiny import ROOT, TINY, job_stats, snakemake, workdir
 
 SEED, L, R = 7, 6, 4
 POINTS = [0.5, 1.0, 3.0, 7.0, 8.0]
@@ -307,3 +307,11 @@ def test_the_same_traces_from_csv_and_from_netcdf_give_the_identical_boundary(ex
     csv, nc = found
     for v in ("boundary", "boundary_interval", "confusion", "p"):
         assert np.array_equal(csv[v].values, nc[v].values), v
+
+
+def test_the_commented_example_in_config_yaml_is_a_valid_section():
+    """config.yaml's commented-out measured section, uncommented, passes the config's checks."""
+    text = (ROOT / "config.yaml").read_text()
+    block = text[text.index("# measured:") :].split("\n\n")[0]
+    section = yaml.safe_load("\n".join(line[2:] for line in block.splitlines()))["measured"]
+    config_mod.validate(copy.deepcopy(TINY) | {"models": ["measured"], "measured": section})
