@@ -11,6 +11,17 @@ configure()  # JAX's 64-bit mode before any test builds arrays, as the workflow'
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_compilation_cache(tmp_path_factory):
+    """One JAX compilation cache for every workflow job the tests start (phasetrace.runner.enable_compilation_cache;
+    a run's own default is its directory's .snakemake/): the tiny sweep's kernels and networks are compiled once per
+    session, not once per test directory. The first run (the reference run) compiles everything cold; a cached
+    executable is the one compilation made, so results are the same bit for bit (the rerun tests compare them)."""
+    import os
+
+    os.environ["PHASETRACE_JAX_CACHE"] = str(tmp_path_factory.mktemp("jax-cache"))
+
+
 @pytest.fixture(scope="session")
 def reference_run(tmp_path_factory) -> Path:
     """The tiny sweep's default target, built once per test session by the README's quick-start command (so the
