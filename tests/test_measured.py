@@ -17,6 +17,7 @@ import yaml
 
 from phasetrace import config as config_mod
 from phasetrace.measured_data import dataset_job, import_job, read_measured
+from phasetrace.measurement import robustness_variants
 from phasetrace.models import MODELS
 from phasetrace.models.measured import file_name
 from phasetrace.store import write_traces_csv
@@ -290,6 +291,24 @@ def test_the_measured_model_runs_to_the_phase_diagram_and_adding_a_file_reruns_o
         fh.write("\n")
     jobs = dry_run(CONFIG)
     assert jobs.get("import_measured") == 1, jobs
+
+
+@pytest.mark.workflow
+def test_the_default_target_does_not_measure_measured_data_again(tmp_path):
+    """The robustness study varies what is measured of simulated traces: with a measured model alone it is not built
+    (its rows would be labelled with shots and observables never applied), beside a simulated model it covers that
+    model only; the schemes' comparison takes measured data as it takes simulated ones."""
+    d = workdir(tmp_path, CONFIG)
+    (d / "data").mkdir()
+    for name in SECTION["files"]:
+        (d / name).write_text("")  # a dry run reads no file
+    alone = job_stats(snakemake(d, "-n").stdout)
+    assert "robustness_variant" not in alone and "robustness" not in alone, alone
+    assert alone["scheme"] > 0
+    (d / "config.yaml").write_text(yaml.safe_dump(CONFIG | {"models": ["measured", "mbl"]}))
+    beside = job_stats(snakemake(d, "-n").stdout)
+    variants = len(robustness_variants(TINY))
+    assert beside["robustness_variant"] == variants and beside["robustness"] == 1, beside
 
 
 @pytest.mark.workflow

@@ -215,10 +215,12 @@ class Pipeline:
         return {"dataset": self.dataset(check.model), "networks": networks}
 
     def robustness_inputs(self) -> list[str]:
-        """Every (enabled model, measurement variant) of the robustness study, at the model's largest L."""
+        """Every (enabled simulated model, measurement variant) of the robustness study, at the model's largest L
+        (measured data are not measured again: the study varies what is measured of simulated traces)."""
         return [
             path("robustness_variant", model=m, L=main_size(self.config[m]), variant=v)
             for m in self.models
+            if getattr(models.get(m), "simulated", True)
             for v in robustness_variants(self.config)
         ]
 
@@ -246,7 +248,7 @@ class Pipeline:
         finite-size study."""
         out = [PHASE_DIAGRAM, CLASSIFIERS[1]]
         out += [studies.FIGURE.format(name=c.name) for c in self.checks]
-        out += ROBUSTNESS if "robustness" in self.config else []
+        out += ROBUSTNESS if "robustness" in self.config and self.robustness_inputs() else []
         out += SCHEMES[1:] if "schemes" in self.config else []
         if finite_size_study(self.config):
             out += SCALING + (CONVERGENCE if "mbl" in self.models else [])
