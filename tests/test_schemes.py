@@ -13,7 +13,7 @@ import xarray as xr
 from phasetrace.boundaries import estimate, fitted_crossing, gap
 from phasetrace.config import validate
 from phasetrace.schemes import SCHEMES, trained
-from phasetrace.schemes.indicators import peak_position, peak_regions, replicated_boundaries
+from phasetrace.schemes.indicators import locate, peak_position, peak_regions, replicated_boundaries
 from phasetrace.schemes.optimal import reference
 from phasetrace.schemes.scan import splits
 from tiny import MBL_DS, TINY
@@ -123,6 +123,35 @@ def test_every_optimal_predictor_recovers_a_known_transition_within_its_interval
     assert splits(VALUES)[np.argmax(acc[1:-1]) + 1] == pytest.approx(C)
     assert (acc >= 0.5 - 1e-12).all() and (acc <= 1 + 1e-12).all()
     assert ds["derivative"].values == pytest.approx(np.gradient(ds["prediction"].values, VALUES))
+
+
+def test_each_optimal_replicate_is_computed_from_its_own_resample():
+    """Every group replicate of the optimal supervised boundary equals the crossing of the curves of its own resample
+    of the realizations, recomputed here one by one (the job once looked curves up by the id() of a view, which a later
+    view could reuse: replicates then came from other resamples, and two runs of the same job differed)."""
+    from phasetrace.kinds.threshold import imbalance_features
+    from phasetrace.schemes.optimal import curves, kernel, posterior
+    from phasetrace.seeds import stream_rng
+
+    x, shape = synthetic()
+    cfg, context = config(), (99, 0)
+    labels = np.where(VALUES <= 0.6, 0, np.where(VALUES >= 3.4, 1, -1))
+    ds = reference(cfg, x, VALUES, labels, shape, context, [(0, 1, "a|b")])
+    K = kernel(imbalance_features(x, cfg["training"]["late_times"]), shape)
+    G, (n, R) = cfg["training"]["resamples"], shape
+    selections = stream_rng(cfg["seed"], "optimal", *context).integers(0, R, size=(G, n, R))
+    lo, hi = gap(VALUES, labels, 0, 1)
+    own = [curves(posterior(K, shape, selections[g]), VALUES, labels, [(0, 1, "a|b")]) for g in range(G)]
+    for scheme, x_of, curve in (("scan", splits(VALUES), "accuracy"), ("regression", VALUES, "derivative")):
+        _, _, estimate = locate(x_of, lambda _, sel, c=curve: own[sel][c] if sel is not None else ds[c].values, 1)
+        got = ds["boundary_replicates"].sel(scheme=scheme, transition="a|b").values
+        assert got == pytest.approx([estimate(None, g)[0] for g in range(G)], abs=1e-12), scheme
+    for g in range(G):
+        (q,) = own[g]["share"]
+        got = float(ds["boundary_replicates"].sel(scheme="supervised", transition="a|b").values[g])
+        assert got == pytest.approx(fitted_crossing(VALUES, 1 - q, q, lo, hi), abs=1e-12), g
+    again = reference(cfg, x, VALUES, labels, shape, context, [(0, 1, "a|b")])
+    xr.testing.assert_identical(ds, again)
 
 
 def test_the_optimal_predictors_see_no_transition_in_featureless_data():

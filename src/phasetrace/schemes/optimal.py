@@ -91,7 +91,10 @@ def reference(
     cache: dict = {}
 
     def of(selection):
-        key = None if selection is None else id(selection)
+        # by content: the schemes each iterate over their own views of the same selections, and a view's id() can be
+        # reused by the next view once it is freed (which returned another resample's curves, so the replicates
+        # depended on memory reuse: two runs of the same job differed)
+        key = None if selection is None else np.asarray(selection).tobytes()
         if key not in cache:
             cache[key] = curves(posterior(K, shape, selection), values, labels, transitions)
         return cache[key]
