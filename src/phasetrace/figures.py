@@ -155,16 +155,31 @@ def drive_panel(model, fig, spec, config, confusion, traces) -> None:
 
 
 def late_imbalance(traces: xr.Dataset) -> xr.Dataset:
-    """The late-time imbalance of a chain started from one fixed state, the cold-atom experiments' observable, along
-    W: I = Σᵢ mᵢ(t) mᵢ(0)/L averaged over the last half of the recorded times (t ≥ the middle time) of each
-    realization, then its realization ``mean`` and standard error ``sem``; attrs ``t_from``: the first time averaged."""
-    mag = traces["magnetization"]
+    """The late-time imbalance along the sweep, the cold-atom experiments' observable: I = Σᵢ mᵢ(t) mᵢ(0)/L of a
+    chain started from one fixed state (or a measured ``imbalance`` as recorded), averaged over the last half of the
+    recorded times (t ≥ the middle time) of each realization, then its realization ``mean`` and standard error
+    ``sem``; attrs ``t_from``: the first time averaged."""
     times = traces["time"].values
     late = times[times.size // 2 :]
-    imb = (mag.sel(time=late) * mag.isel(time=0)).mean("site").mean("time")  # (W, realization)
+    if "imbalance" in traces:
+        imb = traces["imbalance"].sel(time=late).mean("time")
+    else:
+        mag = traces["magnetization"]
+        imb = (mag.sel(time=late) * mag.isel(time=0)).mean("site").mean("time")  # (W, realization)
     mean, R = imb.mean("realization"), imb.sizes["realization"]
     sem = imb.std("realization", ddof=1) / np.sqrt(R) if R > 1 else np.nan * mean  # one realization: no error
     return xr.Dataset({"mean": mean, "sem": sem}, attrs={"t_from": float(late[0])}).compute()
+
+
+def late_imbalance_axes(ax, traces: xr.Dataset, windows, time_unit: str, xlabel: str) -> None:
+    """The lower part of a panel trained once over W: :func:`late_imbalance` with its standard error, the windows."""
+    imb = late_imbalance(traces)
+    W = imb["W"].values
+    ax.errorbar(W, imb["mean"].values, yerr=imb["sem"].values, fmt="o-", ms=3, color="tab:green", capsize=2)
+    ax.axhline(0, color="grey", lw=0.6)
+    window_bands(ax, windows, W)
+    ax.set_ylabel(f"I (t ≥ {imb.attrs['t_from']:.4g}{time_unit})")
+    ax.set_xlabel(xlabel)
 
 
 def chain_curve_panel(model, fig, spec, config, confusion, traces) -> None:
@@ -176,27 +191,7 @@ def chain_curve_panel(model, fig, spec, config, confusion, traces) -> None:
     name = "Néel" if isinstance(state, str) else "".join("↑" if v > 0 else "↓" for v in state)
     curves_panel(top, confusion, windows, f"{model.family.title}, {name} state, L = {confusion.attrs['L']}")
     top.tick_params(labelbottom=False)
-    imb = late_imbalance(traces)
-    W = imb["W"].values
-    bottom.errorbar(W, imb["mean"].values, yerr=imb["sem"].values, fmt="o-", ms=3, color="tab:green", capsize=2)
-    bottom.axhline(0, color="grey", lw=0.6)
-    window_bands(bottom, windows, W)
-    bottom.set_ylabel(f"I (t ≥ {imb.attrs['t_from']:.4g})")
-    bottom.set_xlabel("strength W")
-
-
-def measured_late_imbalance(traces: xr.Dataset) -> xr.Dataset:
-    """The late-time imbalance of measured traces (the ``measured`` model): from ⟨σᶻᵢ⟩(t) as
-    :func:`late_imbalance`, or the measured imbalance itself averaged over the last half of the times; its realization
-    ``mean`` and standard error ``sem``; attrs ``t_from``."""
-    if "magnetization" in traces:
-        return late_imbalance(traces)
-    imb = traces["imbalance"]
-    times = traces["time"].values
-    late = imb.sel(time=times[times.size // 2 :]).mean("time")
-    mean, R = late.mean("realization"), late.sizes["realization"]
-    sem = late.std("realization", ddof=1) / np.sqrt(R) if R > 1 else np.nan * mean
-    return xr.Dataset({"mean": mean, "sem": sem}, attrs={"t_from": float(times[times.size // 2])}).compute()
+    late_imbalance_axes(bottom, traces, windows, "", "strength W")
 
 
 def measured_curve_panel(model, fig, spec, config, confusion, traces) -> None:
@@ -210,14 +205,8 @@ def measured_curve_panel(model, fig, spec, config, confusion, traces) -> None:
     shots = f", {traces.attrs['shots']} shots" if traces.attrs.get("shots") else ""
     curves_panel(top, confusion, windows, f"measured: {traces.attrs['observable']}, L = {traces.attrs['L']}{shots}")
     top.tick_params(labelbottom=False)
-    imb = measured_late_imbalance(traces)
-    x = imb["W"].values
-    bottom.errorbar(x, imb["mean"].values, yerr=imb["sem"].values, fmt="o-", ms=3, color="tab:green", capsize=2)
-    bottom.axhline(0, color="grey", lw=0.6)
-    window_bands(bottom, windows, x)
     unit = f" {traces.attrs['time_unit']}" if traces.attrs.get("time_unit") else ""
-    bottom.set_ylabel(f"I (t ≥ {imb.attrs['t_from']:.4g}{unit})")
-    bottom.set_xlabel(f"{name} ({units})" if units else name)
+    late_imbalance_axes(bottom, traces, windows, unit, f"{name} ({units})" if units else name)
 
 
 # The phase-diagram panel of each model (its ``panel`` attribute names one)

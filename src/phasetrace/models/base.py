@@ -198,6 +198,46 @@ HEISENBERG_SCHEMA = {
 }
 
 
+# The arrays a chain's traces job stores (the rest of what simulate returns is for benchmarks and tests)
+STORED = (
+    "magnetization",
+    "field",
+    "initial_state",
+    "initial_energy",
+    "E0",
+    "Emax",
+    "times",
+    "norm_drift",
+    "energy_drift",
+)
+
+
+def evolved(evo, magnetization, fields, initial_state, energy, bounds, times) -> dict[str, np.ndarray]:
+    """What a chain's ``simulate`` returns: the evolution ``evo`` (its ``magnetization`` as given, shaped by the
+    caller), the fields, initial states and energies, the spectral ``bounds`` and the health figures."""
+    return {
+        "magnetization": magnetization,
+        "field": fields,
+        "initial_state": initial_state,
+        "initial_energy": energy,
+        "E0": bounds.E0,
+        "Emax": bounds.Emax,
+        "E0_error": bounds.err0,
+        "Emax_error": bounds.errmax,
+        "times": times,
+        "norm_drift": evo.norm_drift,
+        "energy_drift": evo.energy_drift,
+        "matvecs": np.asarray(evo.matvecs + int(bounds.iterations.max())),
+    }
+
+
+def stored_bounds(arrays: dict):
+    """The :class:`~phasetrace.kernels.heisenberg.SpectralBounds` of a bounds job's stored arrays."""
+    from ..kernels.heisenberg import SpectralBounds
+
+    return SpectralBounds(arrays["E0"], arrays["Emax"], arrays["E0_error"], arrays["Emax_error"], arrays["iterations"])
+
+
 class HeisenbergChainModel:
     """H = Σ J Sᵢ·Sᵢ₊₁ + Σ wᵢ Sᶻᵢ in the Sᶻ = 0 sector, with fields wᵢ drawn per realization at strength W
     (:meth:`draw_fields`, the one thing a member of the family defines), initial product states at energy
@@ -293,24 +333,9 @@ class HeisenbergChainModel:
         )
         index, energy = heisenberg.initial_states(chain, fields, eps, bounds.E0, bounds.Emax)
         evo = heisenberg.evolve(chain, fields, index, times, bounds.E0, bounds.Emax, precision=precision)
-        return {
-            "magnetization": evo.magnetization,
-            "field": fields,
-            "initial_state": chain.sector.spins[index],
-            "initial_energy": energy,
-            "E0": bounds.E0,
-            "Emax": bounds.Emax,
-            "E0_error": bounds.err0,
-            "Emax_error": bounds.errmax,
-            "times": times,
-            "norm_drift": evo.norm_drift,
-            "energy_drift": evo.energy_drift,
-            "matvecs": np.asarray(evo.matvecs + int(bounds.iterations.max())),
-        }
+        return evolved(evo, evo.magnetization, fields, chain.sector.spins[index], energy, bounds, times)
 
     def run_stage(self, config, stage, point, block, inputs):
-        from ..kernels.heisenberg import SpectralBounds
-
         cfg, (a, b) = config[self.name], block
         if stage == "bounds":
             bd = self.bounds(config["seed"], cfg["L"], point["W"], range(a, b + 1), cfg["J"], cfg["boundary"])
@@ -322,34 +347,19 @@ class HeisenbergChainModel:
                 "iterations": bd.iterations,
             }
         ((arrays, _),) = inputs
-        bounds = SpectralBounds(
-            arrays["E0"], arrays["Emax"], arrays["E0_error"], arrays["Emax_error"], arrays["iterations"]
-        )
-        times = self.times(cfg)
         out = self.simulate(
             config["seed"],
             cfg["L"],
             point["W"],
             [point["eps"]],
             range(a, b + 1),
-            times,
+            self.times(cfg),
             cfg["J"],
             cfg["boundary"],
-            bounds,
+            stored_bounds(arrays),
             cfg["precision"],
         )
-        keep = (
-            "magnetization",
-            "field",
-            "initial_state",
-            "initial_energy",
-            "E0",
-            "Emax",
-            "times",
-            "norm_drift",
-            "energy_drift",
-        )
-        return {k: out[k] for k in keep}
+        return {k: out[k] for k in STORED}
 
     # --------------------------------------------------------------------------------------------- its dataset
     def times(self, cfg: dict) -> np.ndarray:

@@ -19,12 +19,15 @@ import xarray as xr
 from ..sweep import grid, labels
 from .base import (
     HEISENBERG_SCHEMA,
+    STORED,
     HeisenbergChainModel,
     Stage,
     check_grid,
     check_model_windows,
     classes_attr,
     default_times,
+    evolved,
+    stored_bounds,
 )
 from .mbl import MODEL as MBL
 from .quasiperiodic import MODEL as QUASIPERIODIC
@@ -152,31 +155,13 @@ class FixedStateChain(HeisenbergChainModel):
         index = np.full((n, 1), k, dtype=np.int64)
         energy = chain.diagonal(fields)[:, k]  # ⟨s|H|s⟩: the flip-flop part has no diagonal
         evo = heisenberg.evolve(chain, fields, index, times, bounds.E0, bounds.Emax, precision=precision)
-        return {
-            "magnetization": evo.magnetization[:, 0],
-            "field": fields,
-            "initial_state": spins,
-            "initial_energy": np.asarray(energy, dtype=np.float64),
-            "E0": bounds.E0,
-            "Emax": bounds.Emax,
-            "E0_error": bounds.err0,
-            "Emax_error": bounds.errmax,
-            "times": times,
-            "norm_drift": evo.norm_drift,
-            "energy_drift": evo.energy_drift,
-            "matvecs": np.asarray(evo.matvecs + int(bounds.iterations.max())),
-        }
+        return evolved(evo, evo.magnetization[:, 0], fields, spins, np.asarray(energy, dtype=np.float64), bounds, times)
 
     def run_stage(self, config, stage, point, block, inputs):
-        from ..kernels.heisenberg import SpectralBounds
-
         if stage == "bounds":
             return super().run_stage(config, stage, point, block, inputs)
         cfg, (a, b) = config[self.name], block
         ((arrays, _),) = inputs
-        bounds = SpectralBounds(
-            arrays["E0"], arrays["Emax"], arrays["E0_error"], arrays["Emax_error"], arrays["iterations"]
-        )
         out = self.simulate(
             config["seed"],
             cfg["L"],
@@ -185,12 +170,11 @@ class FixedStateChain(HeisenbergChainModel):
             self.times(cfg),
             cfg["J"],
             cfg["boundary"],
-            bounds,
+            stored_bounds(arrays),
             cfg["precision"],
             cfg["initial_state"],
         )
-        keep = ("magnetization", "field", "initial_state", "initial_energy", "E0", "Emax", "times")
-        return {k: out[k] for k in (*keep, "norm_drift", "energy_drift")}
+        return {k: out[k] for k in STORED}
 
     def dataset(self, config, stores):
         """Every (W, block) store → dims (W, realization, time, site)."""
