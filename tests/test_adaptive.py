@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from phasetrace.adaptive import design, plan
+from phasetrace.adaptive import design, plan, reference_value, summarize
 from phasetrace.boundaries import fitted_crossing
 from phasetrace.store import read_arrays
 
@@ -105,6 +105,33 @@ def test_the_ragged_estimate_is_the_estimate_on_a_full_grid():
     assert np.allclose(ragged.interval, full.interval, atol=1e-6)
 
 
+def test_the_summary_measures_calibration_against_the_mean_of_the_reference_runs():
+    """Replicates drawn around a known boundary with known standard errors: SD(z) near 1 when the reported SE is
+    the true one, near 0.5 when it is twice too wide; coverage judged against the reference runs' mean."""
+    rng = np.random.default_rng(5)
+    truth, n = 3.0, 400
+
+    def rows(se_true: float, se_reported: float) -> list[dict]:
+        x = truth + se_true * rng.standard_normal(n)
+        h68, h95 = 0.994 * se_reported, 1.96 * se_reported
+        return [
+            {"replicate": i, "round": 3, "traces": 100, "boundary": v, "se": se_reported, "lo95": v - h95,
+             "lo68": v - h68, "hi68": v + h68, "hi95": v + h95}
+            for i, v in enumerate(x)
+        ]  # fmt: skip
+
+    refs = [{"boundary": truth + 0.2 * e} for e in rng.standard_normal(16)]
+    ref, ref_se = reference_value(refs)
+    assert abs(ref - truth) < 4 * 0.2 / 4 and ref_se == pytest.approx(0.05, rel=0.4)
+    calibrated = summarize(rows(0.2, 0.2), ref, 20)[0]
+    too_wide = summarize(rows(0.2, 0.4), ref, 20)[0]
+    assert calibrated["sd_z"] == pytest.approx(1.0, abs=0.1) and too_wide["sd_z"] == pytest.approx(0.5, abs=0.05)
+    assert calibrated["covers_reference"] == pytest.approx(0.95, abs=0.04)
+    assert calibrated["covers_reference68"] == pytest.approx(0.68, abs=0.07)
+    assert too_wide["covers_reference"] > 0.99
+    assert calibrated["boundary_sd"] == pytest.approx(0.2, rel=0.1)
+
+
 @pytest.mark.workflow
 def test_the_adaptive_sweep_runs_records_its_decisions_and_resumes_byte_for_byte(tmp_path):
     """The tiny config's adaptive target: every round's store and decision; interrupted after round 1 of the first
@@ -129,12 +156,18 @@ def test_the_adaptive_sweep_runs_records_its_decisions_and_resumes_byte_for_byte
     assert plan and all(int(r["realizations"]) % study["block"] == 0 for r in plan)
     summary = list(csv.DictReader(open(whole / "results/checks/adaptive_summary.csv")))
     assert summary[-1]["design"].startswith("adaptive traces to reach uniform")
+    reference = [r for r in rows if int(r["replicate"]) > 900]
+    assert sorted(int(r["replicate"]) for r in reference) == [999 - i for i in range(study["reference_replicates"])]
+    assert summary[-2]["design"].startswith("reference") and float(summary[-2]["boundary_mean"]) == pytest.approx(
+        np.mean([float(r["boundary"]) for r in reference]), abs=1e-5
+    )
 
     resumed = workdir(tmp_path, TINY, "resumed")
     snakemake(resumed, "--cores", "2", "results/adaptive/mbl/L6/rep000/round01.zarr.zip")
     snakemake(resumed, "--cores", "2", "adaptive")
     stores = sorted(p.relative_to(whole) for p in (whole / "results/adaptive").rglob("*.zarr.zip"))
-    assert len(stores) == study["replicates"] * study["rounds"] + 1  # and the reference's round 0
+    # and the reference runs' round 0 (their networks)
+    assert len(stores) == study["replicates"] * study["rounds"] + study["reference_replicates"]
     for rel in stores:
         (a, attrs_a), (b, attrs_b) = read_arrays(whole / rel), read_arrays(resumed / rel)
         assert attrs_a == attrs_b and a.keys() == b.keys(), rel

@@ -96,6 +96,9 @@ def mutate(path, value):
         (("mbl", "W"), [0.25, 3.0, 3.0, 8.0], r"mbl\.W .*strictly increasing, but 3\.0 is followed by 3\.0"),
         (("floquet", "eps"), [0.0, 0.70001, 0.70004, 1.55], r"floquet\.eps .*both written 0\.7000"),
         (("realizations_per_job",), 3, r"<config>: unknown key\(s\) \['realizations_per_job'\]"),
+        # the adaptive study's replicates and reference runs share the indices 0 … 999
+        (("adaptive", "reference_replicates"), 995, r"adaptive\.replicates \+ adaptive\.reference_replicates = 1000"),
+        (("adaptive", "reference_replicates"), 0, r"adaptive\.reference_replicates = 0 is not allowed: it must be >= "),
     ],
 )
 def test_bad_config_names_key_and_allowed_values(path, value, match):

@@ -179,10 +179,21 @@ def suggest(confusion: xr.Dataset, budget: int, block: int, target: float | None
 # the main sweep would simulate at that point and realization index (its own seeded stream), so a point of the main
 # grid holds the same realizations in both. A replicate is the whole sweep with its own root seed
 # (:func:`phasetrace.seeds.replicate_seed`); beside it, the same networks' boundary from the uniform grid of the
-# model's section at ``uniform_realizations`` (the traces a fixed grid spends) and, for coverage, from the uniform
-# grid at ``reference_realizations``.
+# model's section at ``uniform_realizations`` (the traces a fixed grid spends). For coverage, ``reference_replicates``
+# independent reference runs (replicates 999, 998, ...: their own disorder, training data and networks) estimate the
+# boundary on the uniform grid at ``reference_realizations``; the reference is their mean. One run would not do: its
+# networks' training draw moves its boundary as much as a replicate's (the estimand is the boundary of networks
+# trained on ``training.realizations`` per window point, averaged over that draw), so all replicates would be judged
+# against one noisy value.
 
-REFERENCE = 999  # the replicate index of the high-statistics reference run (adaptive.replicates ≤ 998)
+LAST = 999  # the highest replicate index: the reference runs count down from it, the replicates up from 0
+
+
+def reference_replicates(study: dict) -> list[int]:
+    """The replicate indices of the reference runs: 999, 998, ... (``reference_replicates`` of them)."""
+    return [LAST - i for i in range(study["reference_replicates"])]
+
+
 UNIFORM_CONTEXT = 1000  # the uniform grid's resamples: context 1000 + R (rounds are below 100)
 ROUND_COLUMNS = ["replicate", "round", "traces", "boundary", "se", "dof", "lo95", "lo68", "hi68", "hi95", "stopped"]
 PLAN_COLUMNS = ["replicate", "round", "value", "realizations", "new", "influence"]
@@ -415,25 +426,46 @@ def round_rows(stores: list[tuple[dict, dict]]) -> tuple[list[list], list[list]]
     return rows, plans
 
 
-SUMMARY_COLUMNS = ["design", "traces_mean", "width95_mean", "boundary_mean", "covers_reference", "replicates"]
+SUMMARY_COLUMNS = [
+    "design", "traces_mean", "width95_mean", "se_mean", "boundary_mean", "boundary_sd", "sd_z", "covers_reference",
+    "covers_reference68", "replicates",
+]  # fmt: skip
+
+
+def reference_value(rows: list[dict]) -> tuple[float, float]:
+    """The reference boundary: the mean of the reference runs' boundaries, and its standard error (their SD/√n;
+    0 for one run)."""
+    x = np.array([float(r["boundary"]) for r in rows])
+    return float(x.mean()), float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else 0.0
+
+
+def _holding(rows: list[dict], value: float, lo: str, hi: str) -> float:
+    """The share of rows whose interval [lo, hi] holds ``value``."""
+    return float(np.mean([float(r[lo]) <= value <= float(r[hi]) for r in rows]))
 
 
 def summarize(rows: list[dict], reference: float, uniform_R: int) -> list[dict]:
-    """Per design (adaptive round r, uniform R) over replicates: mean traces, mean 95% width, mean boundary, the
-    share of replicates whose 95% interval holds the reference boundary; and the bar's figure: the traces the
-    adaptive sweep spends to reach the 95% width of the uniform grid at ``uniform_R`` (per replicate, its first
-    round at or below that width), as a share of that grid's traces."""
+    """Per design (adaptive round r, uniform R) over replicates: mean traces, mean 95% width, mean standard error,
+    mean boundary and its SD between replicates, SD(z) of the standardized deviations (x*ᵢ − mean)/SEᵢ·√(n/(n − 1))
+    (1 for calibrated intervals, as in :mod:`phasetrace.replicates`), the share of replicates whose 95% (68%)
+    interval holds the reference boundary; and the bar's figure: the traces the adaptive sweep spends to reach the
+    95% width of the uniform grid at ``uniform_R`` (per replicate, its first round at or below that width), as a
+    share of that grid's traces."""
     out = []
     designs = sorted({int(r["round"]) for r in rows}, key=lambda d: (d < 0, abs(d)))
     for d in designs:
         mine = [r for r in rows if int(r["round"]) == d]
+        x, se = (np.array([float(r[c]) for r in mine]) for c in ("boundary", "se"))
+        n = x.size
         width = np.array([float(r["hi95"]) - float(r["lo95"]) for r in mine])
-        covers = np.mean([float(r["lo95"]) <= reference <= float(r["hi95"]) for r in mine])
+        z = (x - x.mean()) / np.where(se > 0, se, np.nan) * np.sqrt(n / (n - 1)) if n > 1 else np.full(n, np.nan)
         out.append({
             "design": f"adaptive round {d}" if d >= 0 else f"uniform R={-d}",
             "traces_mean": np.mean([int(r["traces"]) for r in mine]), "width95_mean": width.mean(),
-            "boundary_mean": np.mean([float(r["boundary"]) for r in mine]), "covers_reference": covers,
-            "replicates": len(mine),
+            "se_mean": se.mean(), "boundary_mean": x.mean(), "boundary_sd": x.std(ddof=1) if n > 1 else np.nan,
+            "sd_z": float(np.nanstd(z, ddof=1)) if np.isfinite(z).sum() > 1 else np.nan,
+            "covers_reference": _holding(mine, reference, "lo95", "hi95"),
+            "covers_reference68": _holding(mine, reference, "lo68", "hi68"), "replicates": n,
         })  # fmt: skip
     shares = []
     for rep in sorted({int(r["replicate"]) for r in rows}):
@@ -446,14 +478,19 @@ def summarize(rows: list[dict], reference: float, uniform_R: int) -> list[dict]:
         goal = float(uni[0]["hi95"]) - float(uni[0]["lo95"])
         reached = [int(r["traces"]) for r in ada if float(r["hi95"]) - float(r["lo95"]) <= goal]
         shares.append(reached[0] / int(uni[0]["traces"]) if reached else np.nan)
-    out.append({"design": f"adaptive traces to reach uniform R={uniform_R} (share)", "traces_mean": np.nanmean(shares)
-                if np.isfinite(shares).any() else np.nan, "width95_mean": np.nan, "boundary_mean": reference,
-                "covers_reference": np.nan, "replicates": int(np.isfinite(shares).sum())})  # fmt: skip
+    out.append({c: np.nan for c in SUMMARY_COLUMNS} | {
+        "design": f"adaptive traces to reach uniform R={uniform_R} (share)",
+        "traces_mean": np.nanmean(shares) if np.isfinite(shares).any() else np.nan, "boundary_mean": reference,
+        "replicates": int(np.isfinite(shares).sum()),
+    })  # fmt: skip
     return out
 
 
-def summary_job(config: dict, rounds: list[str], uniform: list[str], reference: str, table: str, figure: str) -> None:
-    """results/checks/adaptive.csv (every round and uniform estimate of every replicate, then the summary),
+def summary_job(
+    config: dict, rounds: list[str], uniform: list[str], reference: list[str], table: str, figure: str
+) -> None:
+    """results/checks/adaptive.csv (every round and uniform estimate of every replicate and reference run),
+    results/checks/adaptive_summary.csv (per design, then the reference and the traces-to-width share),
     results/checks/adaptive_plan.csv (every decision) and results/figures/adaptive.png."""
     import csv
 
@@ -464,11 +501,21 @@ def summary_job(config: dict, rounds: list[str], uniform: list[str], reference: 
     for path in uniform:
         with open(path) as f:
             rows += [list(r.values()) for r in csv.DictReader(f)]
-    with open(reference) as f:
-        ref = float(next(csv.DictReader(f))["boundary"])
+    refs = []
+    for path in reference:
+        with open(path) as f:
+            refs += list(csv.DictReader(f))
+    ref, ref_se = reference_value(refs)
     dicts = [dict(zip(ROUND_COLUMNS, map(str, r), strict=True)) for r in rows]
-    R = config[config["adaptive"]["model"]]["realizations"]
-    summary = summarize(dicts, ref, R)
+    study = config["adaptive"]
+    summary = summarize(dicts, ref, config[study["model"]]["realizations"])
+    summary.insert(-1, {c: np.nan for c in SUMMARY_COLUMNS} | {
+        "design": f"reference: uniform R={study['reference_realizations']}, mean of {len(refs)} runs",
+        "traces_mean": np.mean([int(r["traces"]) for r in refs]), "se_mean": ref_se, "boundary_mean": ref,
+        "boundary_sd": np.std([float(r["boundary"]) for r in refs], ddof=1) if len(refs) > 1 else np.nan,
+        "replicates": len(refs),
+    })  # fmt: skip
+    rows += [list(r.values()) for r in refs]
     fmt = lambda v: f"{v:.6g}" if isinstance(v, float) else str(v)  # noqa: E731
     write_csv(table, ROUND_COLUMNS, rows)
     write_csv(
@@ -476,14 +523,14 @@ def summary_job(config: dict, rounds: list[str], uniform: list[str], reference: 
     )
     write_csv(table.replace(".csv", "_plan.csv"), PLAN_COLUMNS, plans)
 
-    fig = plot_adaptive(config, dicts, stores, ref)
+    fig = plot_adaptive(config, dicts, stores, ref, ref_se)
     with atomic_path(figure) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
 
 
-def plot_adaptive(config: dict, dicts: list[dict], stores: list[tuple[dict, dict]], ref: float):
+def plot_adaptive(config: dict, dicts: list[dict], stores: list[tuple[dict, dict]], ref: float, ref_se: float):
     """The 95% width against the traces of every replicate (adaptive rounds and the uniform grid), and where the
-    first replicate's traces went round by round."""
+    first replicate's traces went round by round, with the reference boundary ± its standard error."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(11, 4), layout="constrained")
@@ -506,7 +553,8 @@ def plot_adaptive(config: dict, dicts: list[dict], stores: list[tuple[dict, dict
         if v.size:
             xs, n = np.unique(v, return_counts=True)
             ax2.bar(xs, n, width=0.03 * (a["search"][1] - a["search"][0]), alpha=0.6, label=f"round {a['round']}")
-    ax2.axvline(ref, color="k", lw=0.8, label="reference boundary")
+    ax2.axvline(ref, color="k", lw=0.8, label="reference boundary (± SE)")
+    ax2.axvspan(ref - ref_se, ref + ref_se, color="k", alpha=0.1)
     ax2.set_xlim(*first[0][1]["search"])
     ax2.set_xlabel(config["adaptive"].get("label", "sweep value"))
     ax2.set_ylabel("traces added")

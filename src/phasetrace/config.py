@@ -217,6 +217,12 @@ def _validate_adaptive(config: dict) -> None:
     from .models import MODELS
 
     study = config["adaptive"]
+    if study["replicates"] + study["reference_replicates"] > 999:
+        raise ValueError(
+            f"invalid config: adaptive.replicates + adaptive.reference_replicates = "
+            f"{study['replicates'] + study['reference_replicates']} is not allowed: at most 999 (the replicates are "
+            "numbered 0, 1, ... and the reference runs 999, 998, ...)"
+        )
     if study["model"] not in MODELS:
         raise ValueError(f"invalid config: adaptive.model = {study['model']!r} is not allowed: one of {list(MODELS)}")
     if not getattr(MODELS[study["model"]], "simulated", True):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import config as config_mod
 from . import kinds, models, provenance, resources, schemes, studies
-from .adaptive import REFERENCE
+from .adaptive import reference_replicates
 from .measurement import VARIANT, robustness_variants
 from .sweep import (
     at_main_sizes,
@@ -388,5 +388,5 @@ class Pipeline:
         return {
             "rounds": [self.adaptive_round(i, r) for i in range(n) for r in range(study["rounds"])],
             "uniform": [self.adaptive_uniform(i) for i in range(n)],
-            "reference": self.adaptive_uniform(REFERENCE),
+            "reference": [self.adaptive_uniform(i) for i in reference_replicates(study)],
         }

@@ -97,11 +97,13 @@ def _keys(config: dict, stage: str, model: str | None, point_scheme: str | None 
         sweep_model = get(config["adaptive"]["model"])
         own = ("L", *sweep_model.set_dims)  # the sweep's own; the label grid is the uniform comparison's
         loop = ("replicates", "block", "per_round", "rounds", "target")
+        reference = ("reference_realizations", "reference_replicates")
         keys = {  # a round: its sweep, not the comparison; the uniform grids: not the rounds' placing
             "adaptive_round": [k for k in config["adaptive"] if k not in ("replicates", "uniform_realizations",
-                                                                          "reference_realizations")],
-            "adaptive_uniform": [k for k in config["adaptive"] if k not in (*loop, "reference_realizations")],
-            "adaptive_reference": [k for k in config["adaptive"] if k not in (*loop, "uniform_realizations")],
+                                                                          *reference)],
+            "adaptive_uniform": [k for k in config["adaptive"] if k not in (*loop, *reference)],
+            "adaptive_reference": [k for k in config["adaptive"] if k not in (*loop, "uniform_realizations",
+                                                                              "reference_replicates")],
         }  # fmt: skip
         return {
             "seed": True,

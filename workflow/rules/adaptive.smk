@@ -3,6 +3,7 @@
 # grid. Its own target: snakemake --cores 2 adaptive
 
 if "adaptive" in config and config["adaptive"]["model"] in config:
+    REFERENCES = "|".join(f"{i:03d}" for i in reference_replicates(config["adaptive"]))
     SWEEP = {
         "model": config["adaptive"]["model"],
         "L": config["adaptive"]["L"],
@@ -37,7 +38,7 @@ if "adaptive" in config and config["adaptive"]["model"] in config:
         log:
             "logs/adaptive/rep{replicate}/uniform.log",
         wildcard_constraints:
-            replicate=r"(?!999)\d{3}",
+            replicate=rf"(?!{REFERENCES})\d{{3}}",
         params:
             settings=P.declared("adaptive_uniform"),
             realizations=config["adaptive"]["uniform_realizations"],
@@ -55,11 +56,13 @@ if "adaptive" in config and config["adaptive"]["model"] in config:
 
     rule adaptive_reference:
         input:
-            P.adaptive_round(REFERENCE, 0),
+            lambda wildcards: P.adaptive_round(int(wildcards.replicate), 0),
         output:
-            path("adaptive_uniform", replicate=f"{REFERENCE:03d}", **SWEEP),
+            path("adaptive_uniform", **SWEEP),
         log:
-            "logs/adaptive/reference.log",
+            "logs/adaptive/rep{replicate}/reference.log",
+        wildcard_constraints:
+            replicate=REFERENCES,
         params:
             settings=P.declared("adaptive_reference"),
         run:
@@ -68,7 +71,7 @@ if "adaptive" in config and config["adaptive"]["model"] in config:
                 resources,
                 "adaptive:uniform_job",
                 config,
-                REFERENCE,
+                int(wildcards.replicate),
                 [config["adaptive"]["reference_realizations"]],
                 input[0],
                 output[0],
@@ -94,7 +97,7 @@ if "adaptive" in config and config["adaptive"]["model"] in config:
                 config,
                 list(input.rounds),
                 list(input.uniform),
-                input.reference,
+                list(input.reference),
                 output.table,
                 output.figure,
             )

@@ -16,7 +16,7 @@ from phasetrace.pipeline import (
     Pipeline,
     taken_from_defaults,
 )
-from phasetrace.adaptive import REFERENCE
+from phasetrace.adaptive import reference_replicates
 from phasetrace.sweep import path
 
 taken_from_defaults(Path("config.yaml"), workflow.config_settings.overwrite_config)
