@@ -137,8 +137,16 @@ def case(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     if name == "time_grid_within":
         drop = df.index[(df["W"] == 3.0) & (df["realization"] == 1) & (df["time"] == TIMES[2])]
         return df.drop(drop), r"low\.csv: W = 3\.0, realization 1 has 5 of the file's 6 times; it lacks time = \[8\.0\]"
-    if name == "unequal_realizations":
-        return df[~((df["W"] == 1.0) & (df["realization"] == 3))], r"low\.csv: the sweep value W = 1\.0 has 3 realiz"
+    if name == "too_few_realizations":
+        fewer = df[~((df["W"] == 1.0) & (df["realization"] == 3))]
+        return (
+            fewer,
+            r"low\.csv: the sweep value W = 1\.0 has 3 realization\(s\); measured\.realizations = 4 is the least",
+        )
+    if name == "nan_within_a_trace":  # a trace with some NaN values: not an absent realization
+        trace = df.index[(df["W"] == 3.0) & (df["realization"] == 0) & (df["time"] == TIMES[1])]
+        df.loc[trace, "magnetization"] = np.nan
+        return df, rf"low\.csv: column 'magnetization' holds nan at line {trace[0] + 2} \({L} such entries\)"
     if name == "observable":
         return df.rename(columns={"magnetization": "imbalance"}), r"low\.csv: its value column\(s\) \['imbalance'\] do"
     if name == "unknown_column":
@@ -156,7 +164,8 @@ CASES = [
     "missing_site",
     "site_out_of_range",
     "time_grid_within",
-    "unequal_realizations",
+    "too_few_realizations",
+    "nan_within_a_trace",
     "observable",
     "unknown_column",
     "sweep_name",
@@ -248,6 +257,133 @@ def test_the_studies_that_simulate_refuse_the_measured_model():
     config["adaptive"]["model"] = "measured"
     with pytest.raises(ValueError, match=r"adaptive\.model = 'measured' is not allowed: the adaptive study simulates"):
         config_mod.validate(config)
+
+
+# --- points with unequal numbers of realizations ------------------------------------------------------------------
+
+HELD = {0.5: 4, 1.0: 2, 3.0: 3, 7.0: 3, 8.0: 3}  # the realizations each point of the ragged experiment holds
+# the least any point holds is 2, at which the schemes' hold-out by point (which takes that many) holds out none
+RAGGED = {k: v for k, v in CONFIG.items() if k != "schemes"} | {"measured": SECTION | {"realizations": 2}}
+
+
+def export_ragged(ds: xr.Dataset, d: Path, suffix: str) -> None:
+    """The experiment with the first HELD[W] realizations at each W: a CSV leaves the other rows out, a NetCDF file
+    holds them as all-NaN traces (the padding of a dense array). The two files' most realizations differ (4, 3)."""
+    (d / "data").mkdir(parents=True, exist_ok=True)
+    for stem, points in (("low", FIRST), ("high", LAST)):
+        part = ds.sel(W=points)[["magnetization"]].copy(deep=True)
+        for w in points:
+            part["magnetization"].loc[{"W": w, "realization": slice(HELD[w], None)}] = np.nan
+        part = part.isel(realization=slice(0, max(HELD[w] for w in points)))
+        if suffix == "csv":
+            part["magnetization"].to_dataframe().reset_index().dropna().to_csv(d / f"data/{stem}.csv", index=False)
+        else:
+            part.to_netcdf(d / f"data/{stem}.nc")
+
+
+@pytest.mark.parametrize("suffix", ["csv", "nc"])
+def test_points_with_unequal_realizations_are_imported_padded_with_their_counts(experiment, tmp_path, suffix):
+    """Each point keeps the realizations it holds; the dataset's realization dimension is as long as the most, the
+    rest NaN, and ``realizations`` (W) records each point's count (CSV: rows left out; NetCDF: all-NaN traces)."""
+    export_ragged(experiment, tmp_path, suffix)
+    section = RAGGED["measured"] | {"files": [f"data/low.{suffix}", f"data/high.{suffix}"]}
+    ds = run_jobs(config_mod.validate(RAGGED | {"measured": section}), tmp_path)
+    counts = [HELD[w] for w in POINTS]
+    assert ds["realizations"].dims == ("W",) and ds["realizations"].values.tolist() == counts
+    assert ds.sizes["realization"] == max(counts)
+    real = np.arange(R)[None, :] < np.array(counts)[:, None]
+    assert np.array_equal(ds["magnetization"].values[real], experiment["magnetization"].values[real])
+    assert np.isnan(ds["magnetization"].values[~real]).all()
+    assert (ds["source_realization"].values[~real] == -1).all()
+    assert ds["source_realization"].values[real].tolist() == np.nonzero(real)[1].tolist()
+
+
+def test_a_sweep_value_with_only_absent_realizations_is_refused_by_name(experiment, tmp_path):
+    """Every trace of W = 3.0 all NaN: the point has no realizations."""
+    part = experiment.sel(W=FIRST)[["magnetization"]].copy(deep=True)
+    part["magnetization"].loc[{"W": 3.0}] = np.nan
+    part.to_netcdf(tmp_path / "low.nc")
+    with pytest.raises(ValueError, match=r"low\.nc: the sweep value W = 3\.0 has no realizations"):
+        read_measured(tmp_path / "low.nc", RAGGED["measured"])
+
+
+@pytest.mark.parametrize("kind", ["lstm", "threshold"])
+def test_training_and_boundaries_on_unequal_realizations(experiment, tmp_path, monkeypatch, kind):
+    """The networks see no padding: they train on the first P = min(training.realizations, the smallest count among
+    the labeled points) = 2 of each labeled point, the confidence term's unlabeled traces are real, and no NaN is an
+    input; padded samples' predictions are NaN. Each group's averaging resample at a point draws among that point's
+    realizations; the confusion averages the real realizations only; the boundary is boundaries.estimate_ragged's
+    (points weighted by their counts) of the stored predictions; suggest and the figure's imbalance read the dataset."""
+    from phasetrace import training
+    from phasetrace.adaptive import suggest
+    from phasetrace.boundaries import confusion, estimate_ragged
+    from phasetrace.figures import late_imbalance
+    from phasetrace.store import read_arrays
+
+    export_ragged(experiment, tmp_path, "csv")
+    config = config_mod.validate(copy.deepcopy(RAGGED))
+    ds = run_jobs(config, tmp_path)
+    counts = np.array([HELD[w] for w in POINTS])
+    real = (np.arange(R)[None, :] < counts[:, None]).reshape(-1)
+    seen = {}
+    fit_members = training.fit_members
+
+    def spy(keys, x, y, train_idx, x_unlabeled, hp):
+        seen.update(x=np.asarray(x), train_idx=np.asarray(train_idx), x_unlabeled=np.asarray(x_unlabeled))
+        return fit_members(keys, x, y, train_idx, x_unlabeled, hp)
+
+    monkeypatch.setattr(training, "fit_members", spy)
+    monkeypatch.chdir(tmp_path)
+    training.network_job(config, "measured", kind, "all", "results/traces.zarr", "results/net.zarr.zip")
+    training.confusion_job(
+        config, "measured", kind, "results/traces.zarr", ["results/net.zarr.zip"], "results/conf.zarr", "b.csv"
+    )
+    assert np.isfinite(seen["x"]).all() and np.isfinite(seen["x_unlabeled"]).all()
+    point, r = np.divmod(np.unique(seen["train_idx"]), R)
+    assert set(point) <= {0, 1, 3, 4} and (r < 2).all()  # labeled points, the first 2 realizations of each
+    assert seen["x_unlabeled"].shape[0] == 2  # W = 3.0: the first min(P, 3) = 2 of its realizations
+    arrays, _ = read_arrays(tmp_path / "results/net.zarr.zip")
+    assert np.isnan(arrays["p"][:, ~real]).all() and np.isfinite(arrays["p"][:, real]).all()
+    averaging = arrays["averaging"]  # (G, points, R)
+    assert all((averaging[:, i, :c] < c).all() for i, c in enumerate(counts))
+    conf = xr.open_zarr(tmp_path / "results/conf.zarr").load()
+    p = conf["p"].values  # (member, W, realization, class)
+    per_point = [p[:, i, :c] for i, c in enumerate(counts)]
+    mean = np.stack([q.mean(axis=1) for q in per_point], axis=1)  # (member, W, class): the real realizations
+    assert np.allclose(conf["confusion"].values, confusion(mean).mean(axis=0), rtol=0, atol=1e-12)
+    x, labels = conf["W"].values, ds["label"].values
+    lo, hi = x[labels == 0].max(), x[labels == 1].min()
+    groups = [[a[i, :c] for i, c in enumerate(counts)] for a in averaging]
+    found = estimate_ragged(x, per_point, 0, 1, lo, hi, groups)
+    assert conf["boundary"].values[0] == found.value
+    assert np.array_equal(conf["boundary_interval"].values[0], found.interval)
+    assert lo <= found.value <= hi
+    rows = suggest(conf, budget=4, block=2)
+    assert rows[-1]["value"] is None and rows[-1]["realizations"] <= 4
+    imb = late_imbalance(ds)
+    late = (ds["magnetization"] * ds["magnetization"].isel(time=0)).mean("site")
+    late = late.sel(time=ds["time"].values[ds.sizes["time"] // 2 :]).mean("time").values
+    sem = [np.std(late[i, :c], ddof=1) / np.sqrt(c) for i, c in enumerate(counts)]
+    assert np.allclose(imb["sem"].values, sem) and np.allclose(imb["mean"].values, np.nanmean(late, axis=1))
+
+
+def test_equal_counts_take_the_dense_path_bit_for_bit():
+    """Counts equal to R everywhere draw and fit exactly as a dataset without counts (the simulated models')."""
+    from phasetrace.training import fit_set, hyper, pool_samples, realization_resamples
+
+    rng = np.random.default_rng(0)
+    n, Rn, T = 5, 6, 4
+    x = rng.uniform(-1, 1, size=(n * Rn, T, 2)).astype(np.float32)
+    labels = np.repeat([0, 0, -1, 1, 1], Rn)
+    full = np.full(n, Rn)
+    assert np.array_equal(pool_samples((n, Rn), 4), pool_samples((n, Rn), 4, full, labels[::Rn] >= 0))
+    train = pool_samples((n, Rn), 4)[labels[pool_samples((n, Rn), 4)] >= 0]
+    a, b = realization_resamples(train, (n, Rn), 3, 7, 1), realization_resamples(train, (n, Rn), 3, 7, 1, counts=full)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
+    hp = hyper(copy.deepcopy(TINY), 2, "threshold")
+    fits = [fit_set(x, labels, hp, 6, 7, 0.2, 1, shape=(n, Rn), resamples=3, pool=4, counts=c) for c in (None, full)]
+    for key in ("p", "accuracy", "held_out", "averaging", "loss"):
+        assert fits[0][key].dtype == fits[1][key].dtype and fits[0][key].tobytes() == fits[1][key].tobytes(), key
 
 
 # --- the workflow: the phase diagram, reruns, and the same boundary from CSV and NetCDF ---------------------------

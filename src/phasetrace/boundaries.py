@@ -136,12 +136,28 @@ def replicate_variance(replicates: np.ndarray) -> tuple[float, float]:
     return (float(np.var(replicates, ddof=1)) if G > 1 else 0.0), float(max(G - 1, 1))
 
 
-def estimate(x: np.ndarray, p: np.ndarray, a: int, b: int, lo: float, hi: float, averaging: np.ndarray) -> Boundary:
+def estimate(
+    x: np.ndarray,
+    p: np.ndarray,
+    a: int,
+    b: int,
+    lo: float,
+    hi: float,
+    averaging: np.ndarray,
+    counts: np.ndarray | None = None,
+) -> Boundary:
     """The a|b boundary of members' predictions p (k, n_x, R, classes) with its calibrated interval.
 
     ``averaging`` (G, n_x, R): each member group's resample of the realizations at every sweep point (members
     g·m … g·m + m − 1 form group g and were trained on that group's resample; see :mod:`phasetrace.training`).
+    ``counts`` (n_x,): the realizations each point holds where points hold different numbers (p past a point's count
+    is padding, and its resample is the first ``counts[i]`` of ``averaging[g, i]``): the estimate is
+    :func:`estimate_ragged`'s, which weights each point by its count.
     """
+    if counts is not None and np.any(np.asarray(counts) != np.shape(p)[2]):
+        per_point = [np.asarray(p, dtype=np.float64)[:, i, :c] for i, c in enumerate(counts)]
+        groups = [[group[i, :c] for i, c in enumerate(counts)] for group in averaging]
+        return estimate_ragged(x, per_point, a, b, lo, hi, groups)
     p = np.asarray(p, dtype=np.float64)
     k, n, _, _ = p.shape
     G = averaging.shape[0]

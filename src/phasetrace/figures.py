@@ -166,8 +166,8 @@ def late_imbalance(traces: xr.Dataset) -> xr.Dataset:
     else:
         mag = traces["magnetization"]
         imb = (mag.sel(time=late) * mag.isel(time=0)).mean("site").mean("time")  # (W, realization)
-    mean, R = imb.mean("realization"), imb.sizes["realization"]
-    sem = imb.std("realization", ddof=1) / np.sqrt(R) if R > 1 else np.nan * mean  # one realization: no error
+    mean, R = imb.mean("realization"), imb.count("realization")  # NaN padding (the measured model's) is skipped
+    sem = (imb.std("realization", ddof=1) / np.sqrt(R)).where(R > 1)  # one realization: no error
     return xr.Dataset({"mean": mean, "sem": sem}, attrs={"t_from": float(late[0])}).compute()
 
 

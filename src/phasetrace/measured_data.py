@@ -1,7 +1,8 @@
 """The jobs of the ``measured`` model (:mod:`.models.measured`): one import per file, then the dataset.
 
 :func:`import_job` reads one file (long-form CSV, NetCDF or Zarr), validates it and writes a store with its values
-(points, R, T[, L]), its sweep points, its realizations' labels, its time grid and the SHA-256 digest of its bytes.
+(points, R, T[, L]; a point with fewer realizations than the file's most padded with NaN), the realizations of each
+point, its sweep points, its realizations' labels, its time grid and the SHA-256 digest of its bytes.
 :func:`dataset_job` gathers the stores: their points disjoint and together the configured ``points``, one time grid,
 each file unchanged since its import; then the model's labeled dataset. Every refusal names the file, the column
 or coordinate, and the offending value, before anything is trained.
@@ -66,18 +67,42 @@ def _frame(path: Path):
     return df, lambda i: f"entry {i}"
 
 
+def _without_absent(path: Path, df, want: str, sweep: str, where):
+    """The table without the realizations that are absent (every value of the trace NaN: the padding of a dense
+    array, a realization a point does not hold), and how its rows are named in messages (their lines in the file);
+    ValueError naming the sweep value where every realization of a point is absent."""
+    import pandas as pd
+
+    key = df[["point", "realization"]]
+    empty = df[want].isna() & np.isfinite(key.to_numpy(dtype=float)).all(axis=1)
+    absent = (empty.groupby([key["point"], key["realization"]], dropna=False).transform("all") & empty).to_numpy()
+    if not absent.any():
+        return df, where
+    gone = pd.Series(absent).groupby(key["point"].to_numpy()).all()
+    if gone.any():
+        raise ValueError(
+            f"{path}: the sweep value {sweep} = {_show(gone.index[gone.to_numpy()][0])} has no realizations (every "
+            f"{want} value is NaN)"
+        )
+    kept = np.nonzero(~absent)[0]
+    return df.iloc[kept].reset_index(drop=True), lambda i: where(int(kept[i]))
+
+
 def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
     """One file of the measured section ``cfg``, validated: ``values`` (points, R, T[, L]) in (point, realization,
-    time, site) order, ``points`` (sorted), ``realizations`` (points, R) the files' labels (sorted), ``times`` (T,).
-    ValueError naming the file, the column and the value for: a value column other than the config's observable,
-    a missing or unknown column, non-numbers, NaN or infinite entries, values outside [−1, 1], sites outside
-    0 … L−1, duplicate rows, a point without R realizations, a (point, realization) without the file's whole time
-    grid, a (point, realization, time) without every site."""
+    time, site) order, R the most realizations any of its points holds and a point's realizations past its own
+    count NaN (padding), ``counts`` (points,) the realizations of each point, ``points`` (sorted), ``realizations``
+    (points, R) the files' labels (sorted; −1 on padding), ``times`` (T,). ValueError naming the file, the column
+    and the value for: a value column other than the config's observable, a missing or unknown column, non-numbers,
+    NaN inside a trace or infinite entries (a trace whose values are all NaN is an absent realization), a point
+    without realizations, values outside [−1, 1], sites outside 0 … L−1, duplicate rows, a point with fewer
+    realizations than ``measured.realizations`` (the least any point may hold), a (point, realization) without the
+    file's whole time grid, a (point, realization, time) without every site."""
     import pandas as pd
 
     path = Path(path)
     df, where = _frame(path)
-    sweep, L, R = cfg["sweep"]["name"], cfg["L"], cfg["realizations"]
+    sweep, L, least = cfg["sweep"]["name"], cfg["L"], cfg["realizations"]
     want = OBSERVABLE_VARIABLES[cfg["observable"]]
     if df.empty:
         raise ValueError(f"{path}: no data rows (columns {list(df.columns)})")
@@ -106,19 +131,15 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
         if not pd.api.types.is_numeric_dtype(df[c]):
             i = int(np.nonzero(pd.to_numeric(df[c], errors="coerce").isna().to_numpy())[0][0])
             raise ValueError(f"{path}: column {names[c]!r} must hold numbers; {where(i)} has {_show(df[c].iloc[i])!r}")
+    df, where = _without_absent(path, df, want, sweep, where)
     for c in df.columns:
         bad = ~np.isfinite(df[c].to_numpy(dtype=float))
         if bad.any():
             i = int(np.nonzero(bad)[0][0])
-            if c == want:
-                at = df["point"].iloc[i]
-                if not np.isfinite(df[want][df["point"] == at].to_numpy(dtype=float)).any():
-                    raise ValueError(
-                        f"{path}: the sweep value {sweep} = {_show(at)} has no realizations (every {want} value is NaN)"
-                    )
             raise ValueError(
                 f"{path}: column {names[c]!r} holds {_show(df[c].iloc[i])!r} at {where(i)} ({int(bad.sum())} such "
-                "entries); NaN and infinite entries are refused (leave a missing measurement out of the file)"
+                "entries); NaN inside a trace and infinite entries are refused (a realization not measured at a "
+                "point: leave its rows out, or make its whole trace NaN)"
             )
     v = df[want].to_numpy(dtype=float)
     outside = np.abs(v) > 1 + RANGE_TOLERANCE
@@ -148,11 +169,10 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
         )
     counts = df.groupby("point")["realization"].nunique()
     for point, n in counts.items():
-        if n != R:
+        if n < least:
             raise ValueError(
-                f"{path}: the sweep value {sweep} = {_show(point)} has {n} realizations; measured.realizations = "
-                f"{R} at every point (unequal numbers of realizations per point are refused: the training and the "
-                "boundaries' resamples need the same number at every point)"
+                f"{path}: the sweep value {sweep} = {_show(point)} has {n} realization(s); measured.realizations = "
+                f"{least} is the least a point may hold (lower it, or measure more at that point)"
             )
     grid = np.unique(df["time"].to_numpy(dtype=float))
     n_times = df.groupby(["point", "realization"])["time"].nunique()
@@ -178,12 +198,19 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
             )
     df = df.sort_values(key, kind="stable")
     points = np.unique(df["point"].to_numpy(dtype=float))
-    shape = (points.size, R, grid.size) + ((L,) if want == "magnetization" else ())
-    labels = df.drop_duplicates(["point", "realization"])["realization"].to_numpy(dtype=np.int64)
+    n = counts.to_numpy(dtype=np.int64)  # groupby sorts: the order of points
+    R, per_trace = int(n.max()), grid.size * (L if want == "magnetization" else 1)
+    values = np.full((points.size, R, per_trace), np.nan)
+    labels = np.full((points.size, R), -1, dtype=np.int64)
+    held = df.drop_duplicates(["point", "realization"])["realization"].to_numpy(dtype=np.int64)
+    traces = df[want].to_numpy(dtype=np.float64).reshape(-1, per_trace)  # one row per (point, realization)
+    real = np.arange(R)[None, :] < n[:, None]  # (point, realization) in the file, in sorted order
+    values[real], labels[real] = traces, held
     return {
-        "values": df[want].to_numpy(dtype=np.float64).reshape(shape),
+        "values": values.reshape(points.size, R, grid.size, *((L,) if want == "magnetization" else ())),
+        "counts": n,
         "points": points,
-        "realizations": labels.reshape(points.size, R),
+        "realizations": labels,
         "times": grid,
     }
 

@@ -50,6 +50,10 @@ TEMPLATES = {
     "adaptive_uniform": "{root}/adaptive/{model}/L{L}/rep{replicate}/uniform.csv",
 }
 ALL_SETS = "all"  # the set name of a model trained once over its whole sweep
+# The dataset variable (over the labeled dimension) of the realizations each point holds, where points hold different
+# numbers (the measured model's): the realization dimension is as long as the most, the rest of a point is NaN padding.
+# A dataset without it holds every realization at every point (the simulated models).
+REALIZATIONS = "realizations"
 
 
 def path(kind: str, root: str = "results", **fields) -> str:

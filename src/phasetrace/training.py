@@ -23,7 +23,7 @@ from .provenance import record, require_same, settings
 from .runner import configure
 from .seeds import model_id, stream_rng
 from .store import open_dataset, read_arrays, write_arrays, write_csv, write_dataset
-from .sweep import ALL_SETS, point_name
+from .sweep import ALL_SETS, REALIZATIONS, point_name
 
 # Two training computations executing at once in one process (local workflow jobs are threads) were seen to hang
 # in XLA's CPU runtime, each waiting on the other's buffers; training and prediction therefore run one at a time
@@ -66,12 +66,21 @@ def holdout_split(labels: np.ndarray, fraction: float, seed: int, *context: int)
 
 
 def realization_resamples(
-    train: np.ndarray, shape: tuple[int, int], groups: int, seed: int, *context: int, averaged: int | None = None
+    train: np.ndarray,
+    shape: tuple[int, int],
+    groups: int,
+    seed: int,
+    *context: int,
+    averaged: int | None = None,
+    counts: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each member group's bootstrap replicate of the data (:mod:`.boundaries`): its resample, with replacement, of
     the training samples at each labeled sweep point (``train_idx`` (G, n_train); samples are ordered (point,
     realization), ``shape`` = (points, R)), and of the realizations it averages at every point (``averaging``
-    (G, points, ``averaged``), default R): the training draws come first, so they do not depend on ``averaged``."""
+    (G, points, ``averaged``), default R): the training draws come first, so they do not depend on ``averaged``.
+    ``counts`` (points,): the realizations each point holds where they differ (the rest of R is padding); point i's
+    averaging draws lie among its own ``counts[i]``, and its resample is the first ``counts[i]`` of them (with every
+    count equal to ``averaged`` the draws are those without ``counts``)."""
     n, R = shape
     rng = stream_rng(seed, "bootstrap", *context)
     point = train // R
@@ -82,16 +91,27 @@ def realization_resamples(
         ]
     )
     A = R if averaged is None else averaged
-    return train_idx, rng.integers(0, A, size=(groups, n, A))
+    high = A if counts is None else np.asarray(counts, dtype=np.int64)[None, :, None]
+    return train_idx, rng.integers(0, high, size=(groups, n, A))
 
 
-def pool_samples(shape: tuple[int, int], pool: int | None) -> np.ndarray:
-    """The samples the networks may train on, in (point, realization) order: the first ``pool`` realizations of every
-    point (``training.realizations``; None or ≥ R: all). Hold-out and resamples are drawn within the pool exactly as
-    for a sweep of ``pool`` realizations, so more realizations change what is averaged, never the networks."""
+def pool_samples(
+    shape: tuple[int, int], pool: int | None, counts: np.ndarray | None = None, labeled: np.ndarray | None = None
+) -> np.ndarray:
+    """The samples the networks may train on, in (point, realization) order: the first P = ``pool`` realizations of
+    every point (``training.realizations``; None or ≥ R: all). Hold-out and resamples are drawn within the pool exactly
+    as for a sweep of P realizations, so more realizations change what is averaged, never the networks.
+
+    Where points hold different numbers of realizations (``counts`` (points,), the rest of R padding), P is at most
+    the smallest count among the ``labeled`` points (bool (points,)): every labeled point gives the networks the same
+    number, the first P of its own, and an unlabeled point (the confidence term's) the first min(P, its count)."""
     n, R = shape
     P = R if pool is None else min(int(pool), R)
-    return (np.arange(n)[:, None] * R + np.arange(P)[None, :]).reshape(-1)
+    if counts is None:
+        return (np.arange(n)[:, None] * R + np.arange(P)[None, :]).reshape(-1)
+    counts = np.asarray(counts, dtype=np.int64)
+    P = min(P, int(counts[labeled].min())) if np.any(labeled) else P
+    return np.concatenate([i * R + np.arange(min(P, int(c))) for i, c in enumerate(counts)])
 
 
 def fit_set(
@@ -105,6 +125,7 @@ def fit_set(
     shape: tuple[int, int] | None = None,
     resamples: int = 1,
     pool: int | None = None,
+    counts: np.ndarray | None = None,
 ) -> dict:
     """Fit k members on the labeled samples of x (n, T, F), ordered (point, realization) with ``shape`` = (points,
     R), in ``resamples`` groups of k/resamples members, each group on its own bootstrap replicate of the
@@ -112,6 +133,11 @@ def fit_set(
     point of its own, and the replicates are the training samples themselves. With ``pool`` the networks see the
     first ``pool`` realizations of each point only (:func:`pool_samples`: labeled for training, unlabeled for the
     confidence term) and are the networks of a sweep of ``pool`` realizations; every sample is predicted.
+
+    ``counts`` (points,): the realizations each point holds where points differ (:data:`phasetrace.sweep.
+    REALIZATIONS`); a point's samples past its count are padding: no network sees them (they are zeros where the
+    whole x is handed over), their predictions are NaN, and the pool and the averaging resamples are those of
+    :func:`pool_samples` and :func:`realization_resamples` with ``counts``.
 
     Returns params (stacked), p (k, n, classes), loss (k, epochs), accuracy (k,) on the held-out labeled samples,
     the held-out indices and ``averaging`` (G, points, R), the groups' resamples of the averaged realizations. The
@@ -121,22 +147,24 @@ def fit_set(
     configure()
     if k % resamples:
         raise ValueError(f"{k} members do not form {resamples} groups of equal size")
-    x = np.asarray(x, dtype=np.float32)
     labels = np.asarray(labels)
     n, R = shape or (labels.size, 1)
-    mine = pool_samples((n, R), pool)
-    P = mine.size // n
+    real = np.ones(n * R, dtype=bool) if counts is None else (np.arange(R)[None, :] < np.asarray(counts)[:, None])
+    real = real.reshape(-1)
+    x = np.where(real[:, None, None], np.asarray(x, dtype=np.float32), np.float32(0))  # padding: never a NaN input
+    mine = pool_samples((n, R), pool, counts, labels.reshape(n, R)[:, 0] >= 0)
     train, held = holdout_split(labels[mine], holdout, seed, *context)
-    group_idx, averaging = realization_resamples(train, (n, P), resamples, seed, *context, averaged=R)
-    train, held, group_idx = mine[train], mine[held], mine[group_idx]
+    train, held = mine[train], mine[held]
+    group_idx, averaging = realization_resamples(train, (n, R), resamples, seed, *context, counts=counts)
     train_idx = np.repeat(group_idx, k // resamples, axis=0)
     unlabeled = mine[labels[mine] < 0]
     x_unl = x[unlabeled] if unlabeled.size else x[:1]
     with _XLA_TRAINING:
         params, loss = fit_members(member_keys(seed, k, *context), x, labels.astype(np.int32), train_idx, x_unl, hp)
-        p = predict_members(params, x, hp)
-    if not (np.isfinite(loss).all() and np.isfinite(p).all()):
-        bad = sorted({int(i) for i in np.nonzero(~np.isfinite(loss).all(axis=1) | ~np.isfinite(p).all(axis=(1, 2)))[0]})
+        p = np.where(real[None, :, None], predict_members(params, x, hp), np.nan)
+    if not (np.isfinite(loss).all() and np.isfinite(p[:, real]).all()):
+        finite = np.isfinite(p[:, real]).all(axis=(1, 2))
+        bad = sorted({int(i) for i in np.nonzero(~np.isfinite(loss).all(axis=1) | ~finite)[0]})
         raise FloatingPointError(
             f"training diverged: member(s) {bad} of {k} produced non-finite losses or predictions; "
             "lower training.learning_rate or check the input traces"
@@ -145,13 +173,16 @@ def fit_set(
     return {"params": params, "p": p, "loss": loss, "accuracy": acc, "held_out": held, "averaging": averaging}
 
 
-def fit_boundaries(values: np.ndarray, set_labels: np.ndarray, fit: dict, transitions: list) -> list[Boundary]:
+def fit_boundaries(
+    values: np.ndarray, set_labels: np.ndarray, fit: dict, transitions: list, counts: np.ndarray | None = None
+) -> list[Boundary]:
     """Each transition's :class:`~.boundaries.Boundary` of a fitted set (:func:`fit_set`) along the labeled
-    sweep ``values`` with the set's labels per point."""
+    sweep ``values`` with the set's labels per point; ``counts``: the realizations each point holds, where they
+    differ (:func:`set_counts`)."""
     averaging = fit["averaging"]
     p = np.asarray(fit["p"], dtype=np.float64)
     p = p.reshape(p.shape[0], *averaging.shape[1:], p.shape[-1])
-    return [estimate(values, p, a, b, *gap(values, set_labels, a, b), averaging) for a, b, _ in transitions]
+    return [estimate(values, p, a, b, *gap(values, set_labels, a, b), averaging, counts) for a, b, _ in transitions]
 
 
 def boundary_dataset(names: list[str], found: list[Boundary]) -> xr.Dataset:
@@ -193,16 +224,17 @@ def locate(
     """
     m = get(model)
     x, labels, shape, own = set_samples(model, ds, point)
+    counts = set_counts(model, ds, point)
     t = config["training"]
     hp = hyper(config, len(ds["label"].attrs["classes"]), kind)
     fit = fit_set(
         x, labels, hp, t["members"], config["seed"], t["holdout"], *(own if context is None else context),
-        shape=shape, resamples=t["resamples"], pool=t["realizations"],
+        shape=shape, resamples=t["resamples"], pool=t["realizations"], counts=counts,
     )  # fmt: skip
     trans = transitions(ds)
     set_labels = ds["label"].sel(point).values if point else ds["label"].values
     out = boundary_dataset(
-        [name for _, _, name in trans], fit_boundaries(ds[m.label_dim].values, set_labels, fit, trans)
+        [name for _, _, name in trans], fit_boundaries(ds[m.label_dim].values, set_labels, fit, trans, counts)
     )
     out["accuracy"] = ("member", fit["accuracy"])
     out["accuracy_mean"] = np.mean(fit["accuracy"])
@@ -284,6 +316,26 @@ def set_samples(model: str, ds: xr.Dataset, point: dict[str, float]):
     )
 
 
+def set_counts(model: str, ds: xr.Dataset, point: dict[str, float]) -> np.ndarray | None:
+    """The realizations each labeled point of one training set holds (:data:`phasetrace.sweep.REALIZATIONS`: points
+    may hold different numbers, the rest padding), or None for a dataset that holds every realization everywhere."""
+    if REALIZATIONS not in ds:
+        return None
+    m = get(model)
+    index = {d: int(np.nonzero(ds[d].values == v)[0][0]) for d, v in point.items()}
+    return np.asarray(ds[REALIZATIONS].isel(index).transpose(m.label_dim).values, dtype=np.int64)
+
+
+def common_realizations(ds: xr.Dataset) -> xr.Dataset:
+    """The dataset cut to the realizations every point holds (the first min count of each; itself where the points
+    hold every realization): for the analyses that need the same number at every point (the schemes' hold-out by
+    point, the optimal predictors' densities)."""
+    if REALIZATIONS not in ds:
+        return ds
+    least = int(ds[REALIZATIONS].min())
+    return ds.isel(realization=slice(0, least)).assign({REALIZATIONS: ds[REALIZATIONS].clip(max=least)})
+
+
 def network_job(config: dict, model: str, classifier: str, set_name: str, dataset: str, output: str) -> None:
     """One set of k classifiers of one kind, fitted on the labeled windows of one training set of ``model``."""
     ds = dataset_for(config, model, dataset)
@@ -305,6 +357,7 @@ def network_job(config: dict, model: str, classifier: str, set_name: str, datase
         shape=shape,
         resamples=t["resamples"],
         pool=t["realizations"],
+        counts=set_counts(model, ds, point),
     )
     save_set(
         output,
@@ -318,9 +371,10 @@ def network_job(config: dict, model: str, classifier: str, set_name: str, datase
 
 
 def _point_confusion(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """p (k, ..., R, classes) → (C of realization-mean per member (k, ...), member mean of that, per-sample mean)."""
-    per_member = confusion(p.mean(axis=-2))
-    return per_member, per_member.mean(axis=0), confusion(p).mean(axis=(0, -1))
+    """p (k, ..., R, classes) → (C of realization-mean per member (k, ...), member mean of that, per-sample mean);
+    NaN predictions (padding) are skipped."""
+    per_member = confusion(np.nanmean(p, axis=-2))
+    return per_member, per_member.mean(axis=0), np.nanmean(confusion(p), axis=(0, -1))
 
 
 def transitions(ds: xr.Dataset) -> list[tuple[int, int, str]]:
@@ -357,7 +411,13 @@ def confusion_job(
     trans = transitions(ds)
     names = [t[2] for t in trans]
     found = [
-        fit_boundaries(x, ds["label"].sel(pt).values, {"p": p[:, s], "averaging": by_point[name]["averaging"]}, trans)
+        fit_boundaries(
+            x,
+            ds["label"].sel(pt).values,
+            {"p": p[:, s], "averaging": by_point[name]["averaging"]},
+            trans,
+            set_counts(model, ds, pt),
+        )
         for s, (name, pt) in enumerate(sets)
     ]  # (sets, transitions) of Boundary
     field = lambda f: np.array([[f(b) for b in row] for row in found])  # noqa: E731

@@ -3,7 +3,9 @@
 The config section ``measured`` names the files (long-form CSV, NetCDF or Zarr, as ``classify`` reads them), the
 sweep's name and units as the files and the figures write them, the time unit, the observable (``site``:
 ⟨σᶻᵢ⟩(t) per site; ``imbalance``: one value per time), the shots behind each value (recorded only), the sweep
-points the files hold together, the realizations at each point, and the two labeled ends of the sweep.
+points the files hold together, the least realizations a point may hold (points may hold different numbers: the
+dataset pads them with NaN and records each point's count, see :data:`phasetrace.sweep.REALIZATIONS`), and the
+two labeled ends of the sweep.
 
 One workflow job per file reads and validates it into a store (:mod:`phasetrace.measured_data`), recording the
 file's SHA-256 digest; the dataset job gathers the stores into the labeled dataset, and training, confusion,
@@ -24,7 +26,7 @@ from pathlib import PurePosixPath
 import numpy as np
 import xarray as xr
 
-from ..sweep import Window, labels
+from ..sweep import REALIZATIONS, Window, labels
 from .base import Stage, check_grid, check_model_windows, classes_attr
 
 IMPORT_KEYS = ("sweep", "observable", "L", "realizations")  # what one file's import depends on (besides the file)
@@ -53,7 +55,11 @@ SCHEMA = {
         },
         "points": {"type": "array", "minItems": 2, "items": {"type": "number"}},
         "L": {"type": "integer", "minimum": 1, "maximum": 1000},
-        "realizations": {"type": "integer", "minimum": 1},
+        "realizations": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "the least realizations a sweep point may hold (points may hold different numbers)",
+        },
         "time_unit": {"type": "string"},
         "observable": {"enum": list(OBSERVABLE_VARIABLES)},
         "shots": {"type": ["integer", "null"], "minimum": 1},
@@ -144,19 +150,27 @@ class MeasuredModel:
 
     def dataset(self, config: dict, stores: list[tuple[dict, dict]]) -> xr.Dataset:
         """The imported stores (one per file, checked by :func:`phasetrace.measured_data.dataset_job`: their points
-        disjoint, together the configured points, one time grid) → dims (W, realization, time[, site])."""
+        disjoint, together the configured points, one time grid) → dims (W, realization, time[, site]), the
+        realization dimension as long as the most any point holds; a point's realizations past its own count
+        (``realizations`` (W)) are NaN."""
         cfg = config[self.name]
         W = np.asarray(cfg["points"], dtype=float) + 0.0
-        R, L = cfg["realizations"], cfg["L"]
+        R, L = max(arrays["values"].shape[1] for arrays, _ in stores), cfg["L"]
         per_site = cfg["observable"] == "site"
         times = stores[0][0]["times"]
         shape = (W.size, R, times.size, L) if per_site else (W.size, R, times.size)
         values, source = np.full(shape, np.nan), np.full((W.size, R), -1, dtype=np.int64)
+        counts = np.zeros(W.size, dtype=np.int64)
         digests, held = {}, {}
         for arrays, attrs in stores:
+            r = arrays["values"].shape[1]
             for i, w in enumerate(arrays["points"]):
                 k = int(np.nonzero(W == w)[0][0])
-                values[k], source[k] = arrays["values"][i], arrays["realizations"][i]
+                values[k, :r], source[k, :r], counts[k] = (
+                    arrays["values"][i],
+                    arrays["realizations"][i],
+                    arrays["counts"][i],
+                )
             digests[attrs["source"]] = attrs["source_sha256"]
             held[attrs["source"]] = [float(w) for w in arrays["points"]]
         windows = self.windows(cfg)
@@ -167,7 +181,12 @@ class MeasuredModel:
         return xr.Dataset(
             {
                 variable: (dims, values, {"long_name": variable, "shots": cfg["shots"] or 0}),
-                "source_realization": (("W", "realization"), source, {"long_name": "realization label in the file"}),
+                "source_realization": (
+                    ("W", "realization"),
+                    source,
+                    {"long_name": "realization label in the file (-1: padding)"},
+                ),
+                REALIZATIONS: (("W",), counts, {"long_name": "realizations held at the point (the rest: NaN padding)"}),
                 "label": (("W",), labels(W, windows), classes_attr(windows)),
             },
             coords=coords,

@@ -1,7 +1,8 @@
 """The schemes' workflow jobs: one scheme with one classifier kind on the compared training sets of a model
 (``results/<model>/L<L>/<kind>/<scheme>.zarr``), and the optimal predictors' reference of every scheme
 (``results/<model>/L<L>/optimal.zarr``). The supervised scheme is the network and confusion jobs
-(:mod:`phasetrace.training`)."""
+(:mod:`phasetrace.training`). A dataset whose points hold different numbers of realizations (the measured model's)
+enters both with the first realizations every point holds (:func:`phasetrace.training.common_realizations`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from .. import __version__
 from ..models import get
 from ..provenance import record, settings
 from ..store import write_dataset
-from ..training import dataset_for, set_samples, transitions
+from ..training import common_realizations, dataset_for, set_samples, transitions
 from . import implementation, scheme_sets
 from .optimal import reference
 
@@ -46,7 +47,7 @@ def scheme_job(config: dict, model: str, classifier: str, scheme: str, dataset: 
     """One trained scheme (``scan``, ``regression``) with one classifier kind on every compared set of ``model``:
     its indicator curves and each transition's boundary with its intervals."""
     m = get(model)
-    ds = dataset_for(config, model, dataset)
+    ds = common_realizations(dataset_for(config, model, dataset))  # the hold-out is by point: the same number at each
     impl = implementation(scheme)
     names = [name for _, _, name in transitions(ds)]
     values = ds[m.label_dim].values
@@ -65,7 +66,7 @@ def scheme_job(config: dict, model: str, classifier: str, scheme: str, dataset: 
 def optimal_job(config: dict, model: str, dataset: str, output: str) -> None:
     """The optimal predictors of every scheme on the late-time imbalance, for every compared set of ``model``."""
     m = get(model)
-    ds = dataset_for(config, model, dataset)
+    ds = common_realizations(dataset_for(config, model, dataset))  # one density per point, from as many realizations
     values = ds[m.label_dim].values
     trans = transitions(ds)
 
