@@ -137,12 +137,6 @@ def case(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     if name == "time_grid_within":
         drop = df.index[(df["W"] == 3.0) & (df["realization"] == 1) & (df["time"] == TIMES[2])]
         return df.drop(drop), r"low\.csv: W = 3\.0, realization 1 has 5 of the file's 6 times; it lacks time = \[8\.0\]"
-    if name == "too_few_realizations":
-        fewer = df[~((df["W"] == 1.0) & (df["realization"] == 3))]
-        return (
-            fewer,
-            r"low\.csv: the sweep value W = 1\.0 has 3 realization\(s\); measured\.realizations = 4 is the least",
-        )
     if name == "nan_within_a_trace":  # a trace with some NaN values: not an absent realization
         trace = df.index[(df["W"] == 3.0) & (df["realization"] == 0) & (df["time"] == TIMES[1])]
         df.loc[trace, "magnetization"] = np.nan
@@ -164,7 +158,6 @@ CASES = [
     "missing_site",
     "site_out_of_range",
     "time_grid_within",
-    "too_few_realizations",
     "nan_within_a_trace",
     "observable",
     "unknown_column",
@@ -193,8 +186,12 @@ def test_a_point_with_no_realizations_in_a_netcdf_file_is_refused_by_name(experi
     "change,match",
     [
         ("other_time_grid", r"high\.csv: its time grid \(6 times, \[0\.0, 5\.0, .* differs from data/low\.csv's"),
-        ("point_in_two_files", r"high\.csv: the sweep value W = 3\.0 is in data/low\.csv too"),
+        ("point_in_two_files", r"high\.csv: the sweep value W = 3\.0, realization 0 is in data/low\.csv too"),
         ("point_not_configured", r"low\.csv: the sweep value W = 0\.5 is not one of measured\.points"),
+        (
+            "too_few_realizations",
+            r"low\.csv: the sweep value W = 0\.5 has 4 realization\(s\); measured\.realizations = 5",
+        ),
         ("configured_point_without_data", r"W = \[2\.0\] of measured\.points have no realizations in any"),
         ("changed_since_import", r"data/low\.csv changed since it was imported"),
     ],
@@ -212,6 +209,8 @@ def test_files_that_disagree_are_refused_by_name_when_gathered(experiment, tmp_p
     elif change == "point_not_configured":
         section["points"] = POINTS[1:]
         section["windows"]["low"]["max"] = 1.0
+    elif change == "too_few_realizations":
+        section["realizations"] = 5
     elif change == "configured_point_without_data":
         section["points"] = sorted([*POINTS, 2.0])
     config = config_mod.validate(CONFIG | {"measured": section})
@@ -296,6 +295,25 @@ def test_points_with_unequal_realizations_are_imported_padded_with_their_counts(
     assert np.isnan(ds["magnetization"].values[~real]).all()
     assert (ds["source_realization"].values[~real] == -1).all()
     assert ds["source_realization"].values[real].tolist() == np.nonzero(real)[1].tolist()
+
+
+def test_a_points_realizations_may_come_from_several_files(experiment, tmp_path):
+    """A later round's file adds realizations to points an earlier file holds: the dataset holds each point's
+    realizations of every file in the order of their labels, and the same realization in two files is refused."""
+    (tmp_path / "data").mkdir()
+    df = experiment["magnetization"].to_dataframe().reset_index()
+    later = df["W"].isin([1.0, 3.0]) & (df["realization"] >= 2) & ~((df["W"] == 3.0) & (df["realization"] == 3))
+    df[~later & df["W"].isin(FIRST)].to_csv(tmp_path / "data/low.csv", index=False)
+    df[later].to_csv(tmp_path / "data/later.csv", index=False)
+    df[df["W"].isin(LAST)].to_csv(tmp_path / "data/high.csv", index=False)
+    section = SECTION | {"files": ["data/low.csv", "data/later.csv", "data/high.csv"], "realizations": 2}
+    config = {k: v for k, v in CONFIG.items() if k != "schemes"} | {"measured": section}
+    ds = run_jobs(config_mod.validate(config), tmp_path)
+    assert ds["realizations"].values.tolist() == [4, 4, 4, 4, 4]
+    assert np.array_equal(ds["magnetization"].values, experiment["magnetization"].values)
+    df[df["W"] == 1.0].to_csv(tmp_path / "data/later.csv", index=False)  # realizations 0, 1 of W = 1 twice
+    with pytest.raises(ValueError, match=r"later\.csv: the sweep value W = 1\.0, realization 0 is in data/low\.csv"):
+        run_jobs(config_mod.validate(config), tmp_path)
 
 
 def test_a_sweep_value_with_only_absent_realizations_is_refused_by_name(experiment, tmp_path):

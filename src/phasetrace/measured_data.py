@@ -3,9 +3,10 @@
 :func:`import_job` reads one file (long-form CSV, NetCDF or Zarr), validates it and writes a store with its values
 (points, R, T[, L]; a point with fewer realizations than the file's most padded with NaN), the realizations of each
 point, its sweep points, its realizations' labels, its time grid and the SHA-256 digest of its bytes.
-:func:`dataset_job` gathers the stores: their points disjoint and together the configured ``points``, one time grid,
-each file unchanged since its import; then the model's labeled dataset. Every refusal names the file, the column
-or coordinate, and the offending value, before anything is trained.
+:func:`dataset_job` gathers the stores: together the configured ``points`` (a point's realizations may come from
+several files, no realization from two), one time grid, each file unchanged since its import; then the model's
+labeled dataset. Every refusal names the file, the column or coordinate, and the offending value, before anything is
+trained.
 """
 
 from __future__ import annotations
@@ -95,14 +96,13 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
     (points, R) the files' labels (sorted; −1 on padding), ``times`` (T,). ValueError naming the file, the column
     and the value for: a value column other than the config's observable, a missing or unknown column, non-numbers,
     NaN inside a trace or infinite entries (a trace whose values are all NaN is an absent realization), a point
-    without realizations, values outside [−1, 1], sites outside 0 … L−1, duplicate rows, a point with fewer
-    realizations than ``measured.realizations`` (the least any point may hold), a (point, realization) without the
-    file's whole time grid, a (point, realization, time) without every site."""
+    without realizations, values outside [−1, 1], sites outside 0 … L−1, duplicate rows, a (point, realization)
+    without the file's whole time grid, a (point, realization, time) without every site."""
     import pandas as pd
 
     path = Path(path)
     df, where = _frame(path)
-    sweep, L, least = cfg["sweep"]["name"], cfg["L"], cfg["realizations"]
+    sweep, L = cfg["sweep"]["name"], cfg["L"]
     want = OBSERVABLE_VARIABLES[cfg["observable"]]
     if df.empty:
         raise ValueError(f"{path}: no data rows (columns {list(df.columns)})")
@@ -168,12 +168,6 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
             + f" ({int(dup.sum())} rows repeat a combination of {[names[c] for c in key]})"
         )
     counts = df.groupby("point")["realization"].nunique()
-    for point, n in counts.items():
-        if n < least:
-            raise ValueError(
-                f"{path}: the sweep value {sweep} = {_show(point)} has {n} realization(s); measured.realizations = "
-                f"{least} is the least a point may hold (lower it, or measure more at that point)"
-            )
     grid = np.unique(df["time"].to_numpy(dtype=float))
     n_times = df.groupby(["point", "realization"])["time"].nunique()
     short = n_times[n_times != grid.size]
@@ -240,13 +234,15 @@ def import_job(config: dict, model: str, name: str, source: str, output: str) ->
 
 def dataset_job(config: dict, model: str, inputs: list[str], output: str) -> None:
     """Every file's imported store → the labeled dataset, refused (naming the files) where the stores' points are
-    outside the configured ``points`` or in two files, a configured point is in no file, a file's time grid differs
+    outside the configured ``points``, a point holds fewer realizations than ``measured.realizations`` in all the
+    files together, a realization of a point is in two files (a point's realizations may come
+    from several: one file per round of measurements), a configured point is in no file, a file's time grid differs
     from the first file's, or a file changed since its import."""
     m = get(model)
     cfg = config[model]
     sweep = cfg["sweep"]["name"]
     points = np.asarray(cfg["points"], dtype=float) + 0.0
-    stores, owner = [], {}
+    stores, held = [], {}  # held[i]: {realization label: file} of configured point i
     for path in inputs:
         arrays, attrs = read_arrays(path)
         require_same(path, attrs, settings(config, "import", model, file=file_name(attrs["source"])))
@@ -257,19 +253,22 @@ def dataset_job(config: dict, model: str, inputs: list[str], output: str) -> Non
                 "the workflow, which imports it again"
             )
         exact = []
-        for w in arrays["points"]:
+        for i, w in enumerate(arrays["points"]):
             near = np.nonzero(np.abs(points - w) <= 1e-9 * max(1.0, abs(w)))[0]
             if not near.size:
                 raise ValueError(
                     f"{source}: the sweep value {sweep} = {_show(w)} is not one of measured.points {points.tolist()} "
                     "(add it there)"
                 )
-            if int(near[0]) in owner:
-                raise ValueError(
-                    f"{source}: the sweep value {sweep} = {_show(w)} is in {owner[int(near[0])]} too (duplicate rows "
-                    "across files: each sweep point must come from one file)"
-                )
-            owner[int(near[0])] = source
+            labels = held.setdefault(int(near[0]), {})
+            for label in arrays["realizations"][i, : arrays["counts"][i]].tolist():
+                if label in labels:
+                    raise ValueError(
+                        f"{source}: the sweep value {sweep} = {_show(w)}, realization {label} is in {labels[label]} "
+                        "too (duplicate rows across files: a point's realizations may come from several files, each "
+                        "realization from one)"
+                    )
+                labels[label] = source
             exact.append(points[near[0]])
         if stores and not np.array_equal(arrays["times"], stores[0][0]["times"]):
             first, here = stores[0][0]["times"], arrays["times"]
@@ -280,11 +279,19 @@ def dataset_job(config: dict, model: str, inputs: list[str], output: str) -> Non
                 "network could read others, the dataset and the other kinds cannot): resample or split the sweep"
             )
         stores.append((arrays | {"points": np.asarray(exact)}, attrs))
-    lacking = [float(points[i]) for i in range(points.size) if i not in owner]
+    lacking = [float(points[i]) for i in range(points.size) if i not in held]
     if lacking:
         raise ValueError(
             f"{model}: the sweep value(s) {sweep} = {lacking} of measured.points have no realizations in any of the "
             f"files {list(m.files(cfg).values())}"
+        )
+    few = [(i, labels) for i, labels in sorted(held.items()) if len(labels) < cfg["realizations"]]
+    if few:
+        i, labels = few[0]
+        raise ValueError(
+            f"{', '.join(sorted(set(labels.values())))}: the sweep value {sweep} = {_show(points[i])} has "
+            f"{len(labels)} realization(s); measured.realizations = {cfg['realizations']} is the least a point may "
+            "hold (lower it, or measure more at that point)"
         )
     ds = m.dataset(config, stores)
     ds.attrs |= {"model": model, "seed": config["seed"], "phasetrace_version": __version__}

@@ -29,7 +29,7 @@ import xarray as xr
 from ..sweep import REALIZATIONS, Window, labels
 from .base import Stage, check_grid, check_model_windows, classes_attr
 
-IMPORT_KEYS = ("sweep", "observable", "L", "realizations")  # what one file's import depends on (besides the file)
+IMPORT_KEYS = ("sweep", "observable", "L")  # what one file's import depends on (besides the file)
 OBSERVABLE_VARIABLES = {"site": "magnetization", "imbalance": "imbalance"}  # as in phasetrace.measurement
 
 _WINDOW = {
@@ -95,7 +95,7 @@ class MeasuredModel:
     time_dim = "time"
     grid_keys = {"W": "points"}  # the section key that holds the grid of each sweep dimension
     stages = (Stage("import", (), IMPORT_KEYS),)
-    dataset_keys = ("files", *IMPORT_KEYS, "points", "time_unit", "shots", "windows")
+    dataset_keys = ("files", *IMPORT_KEYS, "points", "realizations", "time_unit", "shots", "windows")
     schema = SCHEMA
     plateaus: dict = {}
     reference = None
@@ -149,30 +149,31 @@ class MeasuredModel:
         raise ValueError(f"{self.name} simulates nothing: its stage 'import' reads files (phasetrace.measured_data)")
 
     def dataset(self, config: dict, stores: list[tuple[dict, dict]]) -> xr.Dataset:
-        """The imported stores (one per file, checked by :func:`phasetrace.measured_data.dataset_job`: their points
-        disjoint, together the configured points, one time grid) → dims (W, realization, time[, site]), the
-        realization dimension as long as the most any point holds; a point's realizations past its own count
-        (``realizations`` (W)) are NaN."""
+        """The imported stores (one per file, checked by :func:`phasetrace.measured_data.dataset_job`: together the
+        configured points, no realization of a point in two files, one time grid) → dims (W, realization, time[,
+        site]). A point's realizations are those of every file holding it, in the order of their labels; the
+        realization dimension is as long as the most any point holds, a point's realizations past its own count
+        (``realizations`` (W)) NaN."""
         cfg = config[self.name]
         W = np.asarray(cfg["points"], dtype=float) + 0.0
-        R, L = max(arrays["values"].shape[1] for arrays, _ in stores), cfg["L"]
-        per_site = cfg["observable"] == "site"
+        L, per_site = cfg["L"], cfg["observable"] == "site"
         times = stores[0][0]["times"]
+        held: dict[int, list] = {k: [] for k in range(W.size)}  # per point: (label, trace) of every file
+        digests, sources = {}, {}
+        for arrays, attrs in stores:
+            for i, w in enumerate(arrays["points"]):
+                c = int(arrays["counts"][i])
+                pairs = zip(arrays["realizations"][i, :c], arrays["values"][i, :c], strict=True)
+                held[int(np.nonzero(W == w)[0][0])] += pairs
+            digests[attrs["source"]] = attrs["source_sha256"]
+            sources[attrs["source"]] = [float(w) for w in arrays["points"]]
+        counts = np.array([len(held[k]) for k in range(W.size)], dtype=np.int64)
+        R = int(counts.max())
         shape = (W.size, R, times.size, L) if per_site else (W.size, R, times.size)
         values, source = np.full(shape, np.nan), np.full((W.size, R), -1, dtype=np.int64)
-        counts = np.zeros(W.size, dtype=np.int64)
-        digests, held = {}, {}
-        for arrays, attrs in stores:
-            r = arrays["values"].shape[1]
-            for i, w in enumerate(arrays["points"]):
-                k = int(np.nonzero(W == w)[0][0])
-                values[k, :r], source[k, :r], counts[k] = (
-                    arrays["values"][i],
-                    arrays["realizations"][i],
-                    arrays["counts"][i],
-                )
-            digests[attrs["source"]] = attrs["source_sha256"]
-            held[attrs["source"]] = [float(w) for w in arrays["points"]]
+        for k, traces in held.items():
+            for j, (label, trace) in enumerate(sorted(traces, key=lambda t: t[0])):
+                values[k, j], source[k, j] = trace, label
         windows = self.windows(cfg)
         variable = OBSERVABLE_VARIABLES[cfg["observable"]]
         dims = ("W", "realization", "time", "site") if per_site else ("W", "realization", "time")
@@ -199,7 +200,7 @@ class MeasuredModel:
                 "time_unit": cfg["time_unit"],
                 "shots": cfg["shots"] or 0,
                 "source_sha256": digests,  # {file: SHA-256 of its bytes}
-                "source_points": held,  # {file: the sweep points it holds}
+                "source_points": sources,  # {file: the sweep points it holds}
             },
         )
 
