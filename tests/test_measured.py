@@ -339,7 +339,9 @@ def test_training_and_boundaries_on_unequal_realizations(experiment, tmp_path, m
     from phasetrace.store import read_arrays
 
     export_ragged(experiment, tmp_path, "csv")
-    config = config_mod.validate(copy.deepcopy(RAGGED))
+    config = copy.deepcopy(RAGGED)
+    config["training"]["confidence_weight"] = 0.1  # the networks see the unlabeled traces too
+    config = config_mod.validate(config)
     ds = run_jobs(config, tmp_path)
     counts = np.array([HELD[w] for w in POINTS])
     real = (np.arange(R)[None, :] < counts[:, None]).reshape(-1)
@@ -347,7 +349,7 @@ def test_training_and_boundaries_on_unequal_realizations(experiment, tmp_path, m
     fit_members = training.fit_members
 
     def spy(keys, x, y, train_idx, x_unlabeled, hp):
-        seen.update(x=np.asarray(x), train_idx=np.asarray(train_idx), x_unlabeled=np.asarray(x_unlabeled))
+        seen.update(x=np.asarray(x), y=np.asarray(y), x_unlabeled=np.asarray(x_unlabeled))
         return fit_members(keys, x, y, train_idx, x_unlabeled, hp)
 
     monkeypatch.setattr(training, "fit_members", spy)
@@ -356,10 +358,12 @@ def test_training_and_boundaries_on_unequal_realizations(experiment, tmp_path, m
     training.confusion_job(
         config, "measured", kind, "results/traces.zarr", ["results/net.zarr.zip"], "results/conf.zarr", "b.csv"
     )
-    assert np.isfinite(seen["x"]).all() and np.isfinite(seen["x_unlabeled"]).all()
-    point, r = np.divmod(np.unique(seen["train_idx"]), R)
-    assert set(point) <= {0, 1, 3, 4} and (r < 2).all()  # labeled points, the first 2 realizations of each
-    assert seen["x_unlabeled"].shape[0] == 2  # W = 3.0: the first min(P, 3) = 2 of its realizations
+    assert np.isfinite(seen["x"]).all() and np.isfinite(seen["x_unlabeled"]).all() and (seen["y"] >= 0).all()
+    traces = ds["magnetization"].values.astype(np.float32)  # (W, realization, time, site)
+    pool = [traces[i, r] for i in (0, 1, 3, 4) for r in (0, 1)]  # labeled points, the first 2 realizations of each
+    assert all(any(np.array_equal(x, q) for q in pool) for x in seen["x"]), "a network saw another trace"
+    assert len(seen["x"]) == len(pool) - 2  # round(0.2 * 4) of each class held out
+    assert np.array_equal(seen["x_unlabeled"], traces[2, :2])  # W = 3.0: the first min(P, 3) = 2 realizations
     arrays, _ = read_arrays(tmp_path / "results/net.zarr.zip")
     assert np.isnan(arrays["p"][:, ~real]).all() and np.isfinite(arrays["p"][:, real]).all()
     averaging = arrays["averaging"]  # (G, points, R)

@@ -157,10 +157,14 @@ def fit_set(
     train, held = mine[train], mine[held]
     group_idx, averaging = realization_resamples(train, (n, R), resamples, seed, *context, counts=counts)
     train_idx = np.repeat(group_idx, k // resamples, axis=0)
-    unlabeled = mine[labels[mine] < 0]
+    # The members see the training samples only (the confidence term's unlabeled traces where it is on): the shapes
+    # the training is compiled for do not change when other points gain realizations (a round of measurements)
+    unlabeled = mine[labels[mine] < 0] if hp.confidence_weight > 0 else mine[:0]
     x_unl = x[unlabeled] if unlabeled.size else x[:1]
+    own = np.searchsorted(train, train_idx)  # train is sorted: each drawn sample's place among the training samples
     with _XLA_TRAINING:
-        params, loss = fit_members(member_keys(seed, k, *context), x, labels.astype(np.int32), train_idx, x_unl, hp)
+        keys = member_keys(seed, k, *context)
+        params, loss = fit_members(keys, x[train], labels[train].astype(np.int32), own, x_unl, hp)
         p = np.where(real[None, :, None], predict_members(params, x, hp), np.nan)
     if not (np.isfinite(loss).all() and np.isfinite(p[:, real]).all()):
         finite = np.isfinite(p[:, real]).all(axis=(1, 2))
