@@ -48,6 +48,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "phasetrace.scheme_comparison",
             "phasetrace.scaling",
             "phasetrace.replicates",
+            "phasetrace.closed_loop",
             "phasetrace.study_training",
             "phasetrace.bench",
             "phasetrace.bench_train",

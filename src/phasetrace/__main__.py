@@ -16,6 +16,11 @@
     with what is wrong, prints the command that rebuilds them and what was made from them, and exits 1. ``--adopt``
     first records a manifest of each store written before phasetrace recorded them, as it is.
 
+``python -m phasetrace closed-loop CONFIG --out DIR``
+    The loop suggest → measure → refit on a synthetic experiment (:mod:`phasetrace.closed_loop`; the worked example:
+    ``config/closed-loop.yaml``): every round's estimate, the uniform sweep's and the exact-data reference's in
+    ``DIR/closed_loop.csv``, their means over replicates in ``DIR/closed_loop_summary.csv``.
+
 ``python -m phasetrace check-config [--directory D] [FILE ...]``
     Validates config files as the workflow would read them, naming a YAML error's line and any key taken from
     ``config.yaml``. One rule, the workflow's: keys the FILEs (overlaid in order) leave out are filled from the
@@ -277,25 +282,49 @@ def check_config(files: list[str], directory: str = ".") -> None:
 def suggest(confusion: str, out: str, budget: int, block: int, target: float | None) -> None:
     """Write the next sweep values and realizations to simulate or measure (phasetrace.adaptive) as a CSV."""
     from .adaptive import suggest as plan
-    from .store import open_dataset, write_csv
+    from .adaptive import write_suggestions
+    from .store import open_dataset
 
     if Path(out).exists():
         raise ValueError(f"--out {out} exists; choose another name or remove it")
     rows = plan(open_dataset(confusion), budget, block, target)
-    header = list(dict.fromkeys(k for r in rows for k in r))
-    fmt = lambda v: "" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)  # noqa: E731
-    write_csv(out, header, [[fmt(r.get(k)) for k in header] for r in rows])
+    write_suggestions(rows, out)
     done = [r for r in rows if r["value"] is None]
     for r in done:
-        where = ", ".join(f"{k} = {r[k]:.4g}" for k in r if k not in SUMMARY)
+        where = "".join(f"{k} = {r[k]:.4g}, " for k in r if k not in SUMMARY)  # a model with one set: none
         print(
-            f"{where}, {r['transition']}: {r['realizations']} traces; 95% half-width {r['reported_half95']:.3g} "
+            f"{where}{r['transition']}: {r['realizations']} traces; 95% half-width {r['reported_half95']:.3g} "
             f"now, {r['predicted_half95']:.3g} predicted"
         )
     print(f"wrote {out}")
 
 
 SUMMARY = {"transition", "value", "realizations", "new", "influence", "predicted_half95", "reported_half95"}
+
+
+def closed_loop(config: str, out: str) -> None:
+    """The closed loop on a synthetic experiment (phasetrace.closed_loop): its tables and files in ``out``, which must
+    not exist and must lie in the working directory (the measured model's files are paths relative to it)."""
+    import os
+
+    from .closed_loop import SUMMARY_COLUMNS, load, run
+
+    if Path(out).exists():
+        raise ValueError(f"--out {out} exists; choose another name or remove it")
+    where = Path(os.path.relpath(Path(out).resolve(), Path.cwd().resolve()))
+    if where.parts[:1] == ("..",):
+        raise ValueError(
+            f"--out {out} is outside the working directory {Path.cwd()}: the measured model reads its files by paths "
+            "relative to it; run from a directory that holds --out"
+        )
+    cfg, loop = load(config)
+    rows, summary, seconds = run(cfg, loop, where)
+    exact = rows[0]
+    print(f"exact data ({exact[3]} traces): boundary {exact[5]:.4g}, 95% interval [{exact[7]:.4g}, {exact[8]:.4g}]")
+    print(" | ".join(SUMMARY_COLUMNS))
+    for r in summary:
+        print(" | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in r))
+    print(f"wrote {where / 'closed_loop.csv'} and {where / 'closed_loop_summary.csv'} in {seconds:.0f} s")
 
 
 def main(argv=None) -> None:
@@ -324,12 +353,19 @@ def main(argv=None) -> None:
     g.add_argument("--budget", type=int, required=True, help="traces (realizations) to add per training set")
     g.add_argument("--block", type=int, default=4, help="realizations added at a time at one value (default 4)")
     g.add_argument("--target", type=float, help="stop where the predicted 95%% half-width reaches this")
+    lp = sub.add_parser("closed-loop", help="suggest, measure, refit: the worked example on a synthetic experiment")
+    lp.add_argument(
+        "config", help="a closed-loop config (config/closed-loop.yaml): an overlay with a closed_loop section"
+    )
+    lp.add_argument("--out", required=True, help="its folder, inside the working directory (must not exist)")
     args = parser.parse_args(argv)
     try:
         if args.command == "classify":
             classify(args.networks, args.traces, args.out, args.overwrite)
         elif args.command == "suggest":
             suggest(args.confusion, args.out, args.budget, args.block, args.target)
+        elif args.command == "closed-loop":
+            closed_loop(args.config, args.out)
         elif args.command == "verify":
             from .verify import main as verify
 

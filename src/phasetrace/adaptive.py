@@ -170,6 +170,16 @@ def suggest(confusion: xr.Dataset, budget: int, block: int, target: float | None
     return rows
 
 
+def write_suggestions(rows: list[dict], out) -> None:
+    """The rows of :func:`suggest` as the CSV ``python -m phasetrace suggest`` writes (atomically): a column per key,
+    numbers to 6 significant digits, empty where a row has no value."""
+    from .store import write_csv
+
+    header = list(dict.fromkeys(k for r in rows for k in r))
+    fmt = lambda v: "" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)  # noqa: E731
+    write_csv(out, header, [[fmt(r.get(k)) for k in header] for r in rows])
+
+
 # --- the adaptive sweep: rounds of simulate → predict → estimate → plan --------------------------------------------
 #
 # One training set of one model (config section ``adaptive``): the training windows' grid points with the model's
