@@ -335,7 +335,7 @@ def test_training_and_boundaries_on_unequal_realizations(experiment, tmp_path, m
     from phasetrace import training
     from phasetrace.adaptive import suggest
     from phasetrace.boundaries import confusion, estimate_ragged
-    from phasetrace.figures import late_imbalance
+    from phasetrace.figures import late_imbalance, plot_phase_diagram
     from phasetrace.store import read_arrays
 
     export_ragged(experiment, tmp_path, "csv")
@@ -387,6 +387,9 @@ def test_training_and_boundaries_on_unequal_realizations(experiment, tmp_path, m
     late = late.sel(time=ds["time"].values[ds.sizes["time"] // 2 :]).mean("time").values
     sem = [np.std(late[i, :c], ddof=1) / np.sqrt(c) for i, c in enumerate(counts)]
     assert np.allclose(imb["sem"].values, sem) and np.allclose(imb["mean"].values, np.nanmean(late, axis=1))
+    fig = plot_phase_diagram(config, [conf], [ds])  # the measured_curve panel
+    curves = fig.axes[0].lines[0].get_ydata()  # the members' mean p(ergodic) over the real realizations
+    assert np.allclose(curves, mean[..., 0].mean(axis=0))
 
 
 def test_equal_counts_take_the_dense_path_bit_for_bit():
