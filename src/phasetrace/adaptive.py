@@ -520,7 +520,7 @@ def summary_job(
     study = config["adaptive"]
     summary = summarize(dicts, ref, config[study["model"]]["realizations"])
     summary.insert(-1, {c: np.nan for c in SUMMARY_COLUMNS} | {
-        "design": f"reference: uniform R={study['reference_realizations']}, mean of {len(refs)} runs",
+        "design": f"reference: uniform R={study['reference_realizations']} (mean of {len(refs)} runs)",
         "traces_mean": np.mean([int(r["traces"]) for r in refs]), "se_mean": ref_se, "boundary_mean": ref,
         "boundary_sd": np.std([float(r["boundary"]) for r in refs], ddof=1) if len(refs) > 1 else np.nan,
         "replicates": len(refs),
@@ -545,12 +545,16 @@ def plot_adaptive(config: dict, dicts: list[dict], stores: list[tuple[dict, dict
 
     fig = Figure(figsize=(11, 4), layout="constrained")
     ax, ax2 = fig.subplots(1, 2)
-    for rep in sorted({r["replicate"] for r in dicts}):
-        for sign, color, label in ((1, "tab:blue", "adaptive"), (-1, "tab:orange", "uniform")):
-            mine = [r for r in dicts if r["replicate"] == rep and (int(r["round"]) >= 0) == (sign > 0)]
-            mine.sort(key=lambda r: int(r["traces"]))
-            ax.plot([int(r["traces"]) for r in mine], [float(r["hi95"]) - float(r["lo95"]) for r in mine], "o-",
-                    color=color, ms=3, alpha=0.6, label=label if rep == dicts[0]["replicate"] else None)  # fmt: skip
+    width = lambda rows: [float(r["hi95"]) - float(r["lo95"]) for r in rows]  # noqa: E731
+    for sign, color, label in ((1, "tab:blue", "adaptive"), (-1, "tab:orange", "uniform")):
+        ours = [r for r in dicts if (int(r["round"]) >= 0) == (sign > 0)]
+        for rep in sorted({r["replicate"] for r in ours}):
+            mine = sorted((r for r in ours if r["replicate"] == rep), key=lambda r: int(r["traces"]))
+            ax.plot([int(r["traces"]) for r in mine], width(mine), "-", color=color, lw=0.7, alpha=0.35)
+        designs = sorted({int(r["round"]) for r in ours}, key=abs)
+        per = [[r for r in ours if int(r["round"]) == d] for d in designs]
+        ax.plot([np.mean([int(r["traces"]) for r in p]) for p in per], [np.mean(width(p)) for p in per], "o-",
+                color=color, lw=2.2, label=f"{label}: mean over replicates (thin: each)")  # fmt: skip
     ax.set_xlabel("traces simulated")
     ax.set_ylabel("95% interval width")
     ax.set_title(
