@@ -21,8 +21,9 @@ $(VENV)/.installed: pyproject.toml
 run: setup
 	$(BIN)/snakemake --cores $(CORES) results/phase_diagram.png
 
+# Two pytest-xdist workers: the SLURM tests wait on the cluster's status queries while the other worker runs tests.
 test: setup
-	$(BIN)/python -m pytest -q -m ""
+	$(BIN)/python -m pytest -q -m "" -n 2 --dist loadgroup --durations=20
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

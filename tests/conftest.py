@@ -16,10 +16,14 @@ def shared_compilation_cache(tmp_path_factory):
     """One JAX compilation cache for every workflow job the tests start (phasetrace.runner.enable_compilation_cache;
     a run's own default is its directory's .snakemake/): the tiny sweep's kernels and networks are compiled once per
     session, not once per test directory. The first run (the reference run) compiles everything cold; a cached
-    executable is the one compilation made, so results are the same bit for bit (the rerun tests compare them)."""
+    executable is the one compilation made, so results are the same bit for bit (the rerun tests compare them).
+    Under pytest-xdist (``make test`` runs two workers) the workers share one cache in the session's common root."""
     import os
 
-    os.environ["PHASETRACE_JAX_CACHE"] = str(tmp_path_factory.mktemp("jax-cache"))
+    base = tmp_path_factory.getbasetemp()
+    cache = base.parent / "jax-cache" if os.environ.get("PYTEST_XDIST_WORKER") else base / "jax-cache"
+    cache.mkdir(exist_ok=True)
+    os.environ["PHASETRACE_JAX_CACHE"] = str(cache)
 
 
 @pytest.fixture(scope="session")

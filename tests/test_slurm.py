@@ -21,7 +21,8 @@ import xarray as xr
 from slurmcluster import SlurmCluster, missing_programs
 from tiny import FLQ_DS, MBL_DS, ROOT, SNAKEMAKE, TINY, snakemake, workdir
 
-pytestmark = pytest.mark.slurm
+# One worker runs both (pytest-xdist --dist loadgroup): they share the module's cluster, started once.
+pytestmark = [pytest.mark.slurm, pytest.mark.xdist_group("slurm")]
 
 PROFILE = str(ROOT / "profiles" / "slurm")
 # The plugin waits 40 s before its first status query by default; the test cluster answers at once.
