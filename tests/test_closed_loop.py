@@ -17,6 +17,8 @@ import yaml
 from phasetrace import closed_loop as cl
 from phasetrace.__main__ import main
 
+pytestmark = pytest.mark.xdist_group("closed_loop")  # one worker runs the loop the slow tests share (make test's xdist)
+
 LOOP = {
     "replicates": 2,
     "points": [0.5, 2.0, 3.5, 5.0, 6.5, 8.0],
