@@ -6,6 +6,7 @@ reruns only its import and what gathers; a tiny workflow run to the phase diagra
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import yaml
 from phasetrace import config as config_mod
 from phasetrace.measured_data import dataset_job, import_job, read_measured
 from phasetrace.measurement import robustness_variants
-from phasetrace.models import MODELS
+from phasetrace.models import MODELS, get
 from phasetrace.models.measured import file_name
 from phasetrace.store import write_traces_csv
 from tiny import ROOT, TINY, job_stats, snakemake, workdir
@@ -495,3 +496,153 @@ def test_the_commented_example_in_config_yaml_is_a_valid_section():
     block = text[text.index("# measured:") :].split("\n\n")[0]
     section = yaml.safe_load("\n".join(line[2:] for line in block.splitlines()))["measured"]
     config_mod.validate(copy.deepcopy(TINY) | {"models": ["measured"], "measured": section})
+
+
+# --- several measured models, each under its own name -------------------------------------------------------------
+
+# Two experiments side by side: the site-resolved files above, and the imbalance of the same traces in one file of its
+# own under other windows and class names; the schemes' comparison is left out (it would train more networks)
+TWO = {
+    "measured_site": SECTION,
+    "measured_imb2": SECTION
+    | {
+        "files": ["data/imb2/all.csv"],
+        "observable": "imbalance",
+        "sweep": {"name": "W", "units": ""},
+        "windows": {"low": {"name": "thermal", "max": 0.5}, "high": {"name": "mbl", "min": 8.0}},
+    },
+}
+BOTH = {k: v for k, v in CONFIG.items() if k not in ("schemes", "measured")} | {"models": list(TWO)} | TWO
+
+
+def export_two(experiment: xr.Dataset, d: Path) -> None:
+    export(experiment, d)  # data/low.csv, data/high.csv
+    (d / "data/imb2").mkdir(parents=True)
+    write_traces_csv(imbalance_of(experiment), d / "data/imb2/all.csv", "imbalance")
+
+
+def boundary_table(name: str) -> str:
+    return f"results/{name}/L6/lstm/boundary.csv"
+
+
+def planned_by_model(log: str) -> dict[str, int]:
+    """A dry run's jobs as ``<model>_<what>`` (``measured_site_import``, ``measured_imb2_network``, …), the rule's
+    name for the figures."""
+    counts: dict[str, int] = {}
+    for block in re.split(r"^(?:local)?rule ", log, flags=re.M)[1:]:
+        rule = block.split(":", 1)[0]
+        out = re.search(r"^\s+output: ([^,\s]+)", block, re.M)
+        parts = out.group(1).split("/") if out else []
+        key = f"{parts[1]}_{rule.removesuffix('_measured')}" if len(parts) > 2 and parts[1] in TWO else rule
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+@pytest.mark.workflow
+def test_several_measured_models_each_give_the_boundary_they_give_alone(experiment, tmp_path):
+    """Two measured models under names of their own in one run: each its own imports, dataset, networks and
+    boundary.csv, equal to the ones that model's run alone makes (same seed), and its own panel of the phase diagram;
+    then a change to one model's section reruns that model's jobs only (and the figure over both)."""
+    from phasetrace.figures import plot_phase_diagram
+
+    d = workdir(tmp_path, BOTH, name="both")
+    export_two(experiment, d)
+    snakemake(d, "--cores", "2", *(boundary_table(n) for n in TWO), "results/phase_diagram.png")
+    imported = {n: sorted(p.name for p in (d / f"results/{n}/L6/imported").iterdir()) for n in TWO}
+    assert imported == {"measured_site": ["data_high.csv.zarr.zip", "data_low.csv.zarr.zip"],
+                        "measured_imb2": ["data_imb2_all.csv.zarr.zip"]}  # fmt: skip
+    for name in TWO:
+        alone = workdir(tmp_path, BOTH | {"models": [name]}, name=name)
+        export_two(experiment, alone)
+        snakemake(alone, "--cores", "2", boundary_table(name))
+        together, by_itself = (pd.read_csv(x / boundary_table(name)) for x in (d, alone))
+        pd.testing.assert_frame_equal(together, by_itself, check_exact=True)
+    site, imb = (pd.read_csv(d / boundary_table(n)) for n in TWO)
+    assert site["transition"].tolist() == ["ergodic|localized"] and imb["transition"].tolist() == ["thermal|mbl"]
+    ds = xr.open_zarr(d / "results/measured_imb2/L6/traces.zarr")
+    assert ds.attrs["model"] == "measured_imb2" and list(ds.attrs["source_sha256"]) == ["data/imb2/all.csv"]
+    confs = [xr.open_zarr(d / f"results/{n}/L6/lstm/confusion.zarr").load() for n in TWO]
+    fig = plot_phase_diagram(BOTH, confs, [xr.open_zarr(d / f"results/{n}/L6/traces.zarr") for n in TWO])
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]  # one panel each, titled with its model's name
+    assert [t.split(":")[0] for t in titles] == list(TWO), titles
+
+    def dry_run(config: dict) -> dict[str, int]:
+        (d / "config.yaml").write_text(yaml.safe_dump(config))
+        out = snakemake(d, "-n", *(boundary_table(n) for n in TWO), "results/phase_diagram.png")
+        return planned_by_model(out.stdout)
+
+    assert dry_run(BOTH) == {}
+    windows = copy.deepcopy(BOTH)
+    windows["measured_imb2"]["windows"]["low"]["max"] = 1.0
+    assert dry_run(windows) == {
+        "measured_imb2_dataset": 1,
+        "measured_imb2_network": 1,
+        "measured_imb2_confusion": 1,
+        "phase_diagram": 1,
+    }
+    units = copy.deepcopy(BOTH)
+    units["measured_site"]["sweep"]["units"] = "Hz"  # what the imports record: both of its files' imports rerun
+    assert dry_run(units) == {
+        "measured_site_import": 2,
+        "measured_site_dataset": 1,
+        "measured_site_network": 1,
+        "measured_site_confusion": 1,
+        "phase_diagram": 1,
+    }
+
+
+def test_more_than_three_panels_wrap_into_rows():
+    """Up to three panels stay in one row (the figure of one to three models is unchanged); more wrap."""
+    from phasetrace.figures import panel_grid
+
+    assert [panel_grid(n) for n in range(1, 8)] == [(1, 1), (1, 2), (1, 3), (2, 2), (2, 3), (2, 3), (3, 3)]
+    assert MODELS["measured"].title == "measured sweep"
+
+
+@pytest.mark.parametrize("name", ["measured-x", "Measured_y", "measuredfoo", "measured_"])
+def test_a_measured_model_is_named_measured_or_measured_underscore_name(name):
+    """A name outside the rule is refused by name, listed in models and as a section, with the allowed pattern."""
+    config = copy.deepcopy(BOTH) | {"models": ["measured_site", name], name: SECTION}
+    rule = re.escape("or measured_<name> (<name>: lowercase letters, digits and _; ^measured_[a-z0-9_]+$)")
+    with pytest.raises(ValueError, match=rf"models\.1 = '{re.escape(name)}' is not allowed: .*{rule}"):
+        config_mod.validate(config)
+    with pytest.raises(ValueError, match=rf"unknown key\(s\) \['{re.escape(name)}'\]; .*{rule}"):
+        config_mod.validate(config | {"models": ["measured_site"]})
+    with pytest.raises(ValueError, match=rf"model = '{re.escape(name)}' is not allowed: .*{rule}"):
+        get(name)
+
+
+def test_each_measured_model_needs_its_section_and_is_checked_by_its_name():
+    config = copy.deepcopy(BOTH)
+    del config["measured_imb2"]
+    with pytest.raises(ValueError, match=r"names \['measured_imb2'\], which have no section; add the section"):
+        config_mod.validate(config)
+    bad = copy.deepcopy(BOTH)
+    bad["measured_imb2"]["windows"]["low"]["max"] = 9.0
+    with pytest.raises(ValueError, match=r"measured_imb2\.windows\.low\.max must be < measured_imb2\.windows\.high"):
+        config_mod.validate(bad)
+    bad = copy.deepcopy(BOTH) | {"measured_unused": {"files": ["a.csv"]}}  # a section not built is checked too
+    with pytest.raises(ValueError, match=r"measured_unused: .*must have the keys"):
+        config_mod.validate(bad)
+
+
+def test_a_measured_model_of_any_name_is_one_object_and_stays_out_of_what_simulates():
+    """get() makes a measured model of any allowed name once (jobs find it by the dataset's model attribute, without a
+    config); the studies that simulate refuse it; the robustness study leaves every measured model out; the workflow's
+    {model} wildcard takes the names, not other folders."""
+    from phasetrace.pipeline import Pipeline
+
+    assert get("measured_site") is get("measured_site") and get("measured") is MODELS["measured"]
+    assert get("measured_site").name == "measured_site" and not get("measured_site").simulated
+    assert get("measured_site").title == "measured sweep (measured_site)"
+    for study in ("adaptive", "replicates"):
+        config = copy.deepcopy(BOTH)
+        config[study]["model"] = "measured_imb2"
+        with pytest.raises(ValueError, match=rf"{study}\.model = 'measured_imb2' is not allowed: the {study} study"):
+            config_mod.validate(config)
+    p = Pipeline(copy.deepcopy(BOTH) | {"models": ["measured_site", "mbl", "measured_imb2"]})
+    assert p.robustness_inputs() and all("/mbl/" in x for x in p.robustness_inputs())
+    assert not Pipeline(copy.deepcopy(BOTH)).robustness_inputs()
+    model = p.wildcard_constraints()["model"]
+    assert all(re.fullmatch(model, n) for n in ("measured", "measured_site", "measured_imb2", "mbl_fixed"))
+    assert not any(re.fullmatch(model, n) for n in ("measured-x", "measured_a/L6", "adaptive", "checks", "measured_"))

@@ -8,6 +8,7 @@ and a hold-out that leaves every class training samples.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jsonschema
@@ -50,6 +51,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
             f"only the keys {sorted(k for k, v in s.get('properties', {}).items() if 'not' not in v)}"
         ),
         "oneOf": lambda: s.get("description", "a grid: {start, stop, num} or a list of numbers"),
+        "anyOf": lambda: s.get("description", str(error.message)),
         "not": lambda: s.get("description", str(error.message)),
         "minItems": lambda: f"at least {s['minItems']} items",
         "maxItems": lambda: f"at most {s['maxItems']} items",
@@ -57,7 +59,9 @@ def _describe(error: jsonschema.ValidationError) -> str:
     }.get(v, lambda: str(error.message))()
     if v == "additionalProperties":
         extra = sorted(set(error.instance) - set(s.get("properties", {})))
-        return f"{_key(error.absolute_path)}: unknown key(s) {extra}; allowed are {allowed}"
+        extra = [k for k in extra if not any(re.search(p, k) for p in s.get("patternProperties", {}))]
+        named = "".join(f", or {rule}" for rule in s.get("x-named", []))  # keys by a rule (patternProperties)
+        return f"{_key(error.absolute_path)}: unknown key(s) {extra}; allowed are {allowed}{named}"
     if v == "required":
         return f"{_key(error.absolute_path)}: {error.message}; it {allowed}"
     return f"{_key(error.absolute_path)} = {error.instance!r} is not allowed: it must be {allowed}"
@@ -97,16 +101,22 @@ def _dotted(path) -> str:
 
 def schema(path: Path = SCHEMA) -> dict:
     """The config schema: the package's file (top-level keys, training, checks, shared definitions) with each
-    model's section fragment (:mod:`.models`) added under its name."""
+    model's section fragment (:mod:`.models`) added under its name, and the measured model's under every name of
+    :data:`phasetrace.models.MEASURED_NAME`."""
     from .kinds import KINDS
     from .measurement import OBSERVABLES
-    from .models import MODELS
+    from .models import MEASURED, MEASURED_RULE, MEASURED_SECTION, MODELS
     from .schemes import SCHEMES
 
     out = yaml.safe_load(Path(path).read_text())
     for name, model in MODELS.items():
         out["properties"][name] = model.schema
-    out["properties"]["models"]["items"] = {"enum": sorted(MODELS)}
+    out["patternProperties"] = {MEASURED_SECTION: MEASURED.schema}  # measured_<name>: a measured model's section
+    out["x-named"] = [MEASURED_RULE]  # named in the message that refuses an unknown key
+    out["properties"]["models"]["items"] = {
+        "anyOf": [{"enum": sorted(MODELS)}, {"type": "string", "pattern": MEASURED_SECTION}],
+        "description": f"one of {sorted(MODELS)} or {MEASURED_RULE}",
+    }
     out["$defs"]["classifier"] = {"enum": list(KINDS)}  # the registry of classifier kinds (phasetrace.kinds)
     out["$defs"]["observable"] = {"enum": list(OBSERVABLES)}  # the registry of observables (phasetrace.measurement)
     out["$defs"]["scheme"] = {"enum": list(SCHEMES)}  # the registry of detection schemes (phasetrace.schemes)
@@ -115,7 +125,7 @@ def schema(path: Path = SCHEMA) -> dict:
 
 def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
     """Validate ``config``; return it unchanged or raise ValueError naming the key and its allowed values."""
-    from .models import MODELS, grids
+    from .models import get, grids, sections
 
     if not isinstance(config, dict):
         raise ValueError(f"invalid config: the top level must be a mapping of keys, not {type(config).__name__}")
@@ -133,7 +143,7 @@ def validate(config: dict, schema_path: Path = SCHEMA) -> dict:
             f"invalid config: models = {config['models']} names {missing}, which have no section; add "
             f"the section(s) {missing} (config.yaml documents each model's keys)"
         )
-    present = [m for name, m in MODELS.items() if name in config]
+    present = [get(name) for name in sections(config)]  # measured models under names of their own too
     for model in present:
         L = sizes(config[model.name])
         if L != sorted(L):
@@ -214,7 +224,7 @@ def _refuse_removed(config: dict) -> None:
 def _validate_adaptive(config: dict) -> None:
     """The adaptive sweep's model is a model, its transition two neighbouring classes of it, and its size passes
     the model's checks."""
-    from .models import MODELS
+    from .models import MODELS, get, known
 
     study = config["adaptive"]
     if study["replicates"] + study["reference_replicates"] > 999:
@@ -223,16 +233,16 @@ def _validate_adaptive(config: dict) -> None:
             f"{study['replicates'] + study['reference_replicates']} is not allowed: at most 999 (the replicates are "
             "numbered 0, 1, ... and the reference runs 999, 998, ...)"
         )
-    if study["model"] not in MODELS:
+    if not known(study["model"]):
         raise ValueError(f"invalid config: adaptive.model = {study['model']!r} is not allowed: one of {list(MODELS)}")
-    if not getattr(MODELS[study["model"]], "simulated", True):
+    if not getattr(get(study["model"]), "simulated", True):  # any measured model, whatever its name
         raise ValueError(
             f"invalid config: adaptive.model = {study['model']!r} is not allowed: the adaptive study simulates new "
             "traces, and that model's traces are measured (one of the simulated models)"
         )
     if study["model"] not in config:  # a config without that model's section has no adaptive sweep
         return
-    m = MODELS[study["model"]]
+    m = get(study["model"])
     section = config[m.name] | {"L": study["L"]}
     if m.set_dims:
         section[m.set_dims[0]] = [float(study["eps"])]
@@ -283,19 +293,19 @@ def _validate_schemes(config: dict, built: list) -> None:
 
 def _validate_replicates(config: dict) -> None:
     """The replicate study's model is a model, and where its section exists, the study's size passes its checks."""
-    from .models import MODELS
+    from .models import MODELS, get, known
 
     rep = config["replicates"]
-    if rep["model"] not in MODELS:
+    if not known(rep["model"]):
         raise ValueError(f"invalid config: replicates.model = {rep['model']!r} is not allowed: one of {list(MODELS)}")
-    if not getattr(MODELS[rep["model"]], "simulated", True):
+    if not getattr(get(rep["model"]), "simulated", True):  # any measured model, whatever its name
         raise ValueError(
             f"invalid config: replicates.model = {rep['model']!r} is not allowed: the replicates study simulates new "
             "traces, and that model's traces are measured (one of the simulated models)"
         )
     if rep["model"] not in config:  # a config without that model's section has no replicate study (replicates.smk)
         return
-    m = MODELS[rep["model"]]
+    m = get(rep["model"])
     section = config[m.name] | {"L": rep["L"], "realizations": min(rep["realizations"])}
     if m.set_dims:
         section[m.set_dims[0]] = [float(rep["eps"])]

@@ -203,7 +203,8 @@ def measured_curve_panel(model, fig, spec, config, confusion, traces) -> None:
     windows = model.windows(cfg)
     name, units = traces.attrs["sweep_name"], traces.attrs["sweep_units"]
     shots = f", {traces.attrs['shots']} shots" if traces.attrs.get("shots") else ""
-    curves_panel(top, confusion, windows, f"measured: {traces.attrs['observable']}, L = {traces.attrs['L']}{shots}")
+    title = f"{model.name}: {traces.attrs['observable']}, L = {traces.attrs['L']}{shots}"  # several: told apart
+    curves_panel(top, confusion, windows, title)
     top.tick_params(labelbottom=False)
     unit = f" {traces.attrs['time_unit']}" if traces.attrs.get("time_unit") else ""
     late_imbalance_axes(bottom, traces, windows, unit, f"{name} ({units})" if units else name)
@@ -218,15 +219,27 @@ PANELS = {
 }
 
 
+PANELS_PER_ROW = 3  # more panels than this (several measured models beside the chains) wrap into rows
+
+
+def panel_grid(n: int) -> tuple[int, int]:
+    """(rows, columns) of n panels: one row of up to :data:`PANELS_PER_ROW`, else the fewest rows of at most that
+    many, filled as evenly as they go (4: 2 × 2, 5: 2 × 3)."""
+    rows = -(-n // PANELS_PER_ROW)
+    return rows, -(-n // rows)
+
+
 def plot_phase_diagram(config: dict, confs: list[xr.Dataset], traces: list[xr.Dataset]) -> Figure:
-    """One panel per model: its confusion dataset and its traces dataset, drawn by its model's panel."""
+    """One panel per model: its confusion dataset and its traces dataset, drawn by its model's panel, in rows of
+    :func:`panel_grid` (the models' order, row by row)."""
     from .models import get
 
-    fig = Figure(figsize=(6.5 * len(confs), 5.2), layout="constrained")
-    specs = fig.add_gridspec(1, len(confs))
+    rows, cols = panel_grid(len(confs))
+    fig = Figure(figsize=(6.5 * cols, 5.2 * rows), layout="constrained")
+    specs = fig.add_gridspec(rows, cols)
     for i, (conf, ds) in enumerate(zip(confs, traces, strict=True)):
         model = get(conf.attrs["model"])
-        PANELS[model.panel](model, fig, specs[0, i], config, conf, ds)
+        PANELS[model.panel](model, fig, specs[i // cols, i % cols], config, conf, ds)
     return fig
 
 

@@ -1,4 +1,5 @@
-"""The jobs of the ``measured`` model (:mod:`.models.measured`): one import per file, then the dataset.
+"""The jobs of a measured model (:mod:`.models.measured`; ``measured`` or ``measured_<name>``): one import per file,
+then the dataset.
 
 :func:`import_job` reads one file (long-form CSV, NetCDF or Zarr), validates it and writes a store with its values
 (points, R, T[, L]; a point with fewer realizations than the file's most padded with NaN), the realizations of each
@@ -44,7 +45,7 @@ def _show(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _frame(path: Path):
+def _frame(path: Path, model: str = "measured"):
     """The file as a long-form table, and how its rows are named in messages (``line N`` for CSV)."""
     import pandas as pd
 
@@ -52,7 +53,7 @@ def _frame(path: Path):
         try:
             df = pd.read_csv(path)
         except FileNotFoundError as err:
-            raise ValueError(f"{path}: no such file (listed in the measured section's files)") from err
+            raise ValueError(f"{path}: no such file (listed in the {model} section's files)") from err
         except Exception as err:
             raise ValueError(f"{path}: cannot be read as CSV ({type(err).__name__}: {err})") from err
         return df, lambda i: f"line {i + 2}"
@@ -89,19 +90,19 @@ def _without_absent(path: Path, df, want: str, sweep: str, where):
     return df.iloc[kept].reset_index(drop=True), lambda i: where(int(kept[i]))
 
 
-def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
-    """One file of the measured section ``cfg``, validated: ``values`` (points, R, T[, L]) in (point, realization,
-    time, site) order, R the most realizations any of its points holds and a point's realizations past its own
-    count NaN (padding), ``counts`` (points,) the realizations of each point, ``points`` (sorted), ``realizations``
-    (points, R) the files' labels (sorted; −1 on padding), ``times`` (T,). ValueError naming the file, the column
-    and the value for: a value column other than the config's observable, a missing or unknown column, non-numbers,
-    NaN inside a trace or infinite entries (a trace whose values are all NaN is an absent realization), a point
-    without realizations, values outside [−1, 1], sites outside 0 … L−1, duplicate rows, a (point, realization)
-    without the file's whole time grid, a (point, realization, time) without every site."""
+def read_measured(path: str | Path, cfg: dict, model: str = "measured") -> dict[str, np.ndarray]:
+    """One file of the section ``cfg`` of the measured model ``model`` (its name in messages), validated: ``values``
+    (points, R, T[, L]) in (point, realization, time, site) order, R the most realizations any of its points holds and a
+    point's realizations past its own count NaN (padding), ``counts`` (points,) the realizations of each point,
+    ``points`` (sorted), ``realizations`` (points, R) the files' labels (sorted; −1 on padding), ``times`` (T,).
+    ValueError naming the file, the column and the value for: a value column other than the config's observable, a
+    missing or unknown column, non-numbers, NaN inside a trace or infinite entries (a trace whose values are all NaN is
+    an absent realization), a point without realizations, values outside [−1, 1], sites outside 0 … L−1, duplicate rows,
+    a (point, realization) without the file's whole time grid, a (point, realization, time) without every site."""
     import pandas as pd
 
     path = Path(path)
-    df, where = _frame(path)
+    df, where = _frame(path, model)
     sweep, L = cfg["sweep"]["name"], cfg["L"]
     want = OBSERVABLE_VARIABLES[cfg["observable"]]
     if df.empty:
@@ -109,7 +110,7 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
     found = [c for c in df.columns if c in OBSERVABLE_VARIABLES.values()]
     if found != [want]:
         raise ValueError(
-            f"{path}: its value column(s) {found} do not match measured.observable = {cfg['observable']!r}, which "
+            f"{path}: its value column(s) {found} do not match {model}.observable = {cfg['observable']!r}, which "
             f"needs the one value column {want!r} (site: magnetization per site; imbalance: one value per time)"
         )
     times = [c for c in TIME_COLUMNS if c in df.columns]
@@ -120,7 +121,7 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
     extra = [c for c in df.columns if c not in (*coords, want)]
     if missing or extra:
         raise ValueError(
-            f"{path}: the columns must be {[*coords, want]} (measured.sweep.name = {sweep!r}); "
+            f"{path}: the columns must be {[*coords, want]} ({model}.sweep.name = {sweep!r}); "
             + (f"missing {missing}" if missing else "")
             + ("; " if missing and extra else "")
             + (f"unknown {extra}" if extra else "")
@@ -154,7 +155,7 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
         bad = (x != np.round(x)) | (x < 0) | ((x > L - 1) if c == "site" else False)
         if bad.any():
             i = int(np.nonzero(bad)[0][0])
-            allowed = f"0 … {L - 1} (measured.L = {L})" if c == "site" else "non-negative integers"
+            allowed = f"0 … {L - 1} ({model}.L = {L})" if c == "site" else "non-negative integers"
             raise ValueError(f"{path}: column {c!r} holds {_show(x[i])!r} at {where(i)}; it must hold {allowed}")
     key = [c for c in df.columns if c != want]
     dup = df.duplicated(key, keep=False)
@@ -188,7 +189,7 @@ def read_measured(path: str | Path, cfg: dict) -> dict[str, np.ndarray]:
             lacking = np.setdiff1d(np.arange(L), held.to_numpy(dtype=float))
             raise ValueError(
                 f"{path}: missing sites: {sweep} = {_show(point)}, realization {_show(real)}, {names['time']} = "
-                f"{_show(t)} has {have} of the {L} sites (measured.L); it lacks site {lacking[:5].astype(int).tolist()}"
+                f"{_show(t)} has {have} of the {L} sites ({model}.L); it lacks site {lacking[:5].astype(int).tolist()}"
             )
     df = df.sort_values(key, kind="stable")
     points = np.unique(df["point"].to_numpy(dtype=float))
@@ -216,7 +217,7 @@ def import_job(config: dict, model: str, name: str, source: str, output: str) ->
     files = m.files(cfg)
     if files.get(name) != source:
         raise ValueError(f"{model}: import {name!r} of {source!r} is not one of the config's files {list(files)}")
-    arrays = read_measured(source, cfg)
+    arrays = read_measured(source, cfg, model)
     write_arrays(
         output,
         arrays,
@@ -257,7 +258,7 @@ def dataset_job(config: dict, model: str, inputs: list[str], output: str) -> Non
             near = np.nonzero(np.abs(points - w) <= 1e-9 * max(1.0, abs(w)))[0]
             if not near.size:
                 raise ValueError(
-                    f"{source}: the sweep value {sweep} = {_show(w)} is not one of measured.points {points.tolist()} "
+                    f"{source}: the sweep value {sweep} = {_show(w)} is not one of {model}.points {points.tolist()} "
                     "(add it there)"
                 )
             labels = held.setdefault(int(near[0]), {})
@@ -282,7 +283,7 @@ def dataset_job(config: dict, model: str, inputs: list[str], output: str) -> Non
     lacking = [float(points[i]) for i in range(points.size) if i not in held]
     if lacking:
         raise ValueError(
-            f"{model}: the sweep value(s) {sweep} = {lacking} of measured.points have no realizations in any of the "
+            f"{model}: the sweep value(s) {sweep} = {lacking} of {model}.points have no realizations in any of the "
             f"files {list(m.files(cfg).values())}"
         )
     few = [(i, labels) for i, labels in sorted(held.items()) if len(labels) < cfg["realizations"]]
@@ -290,7 +291,7 @@ def dataset_job(config: dict, model: str, inputs: list[str], output: str) -> Non
         i, labels = few[0]
         raise ValueError(
             f"{', '.join(sorted(set(labels.values())))}: the sweep value {sweep} = {_show(points[i])} has "
-            f"{len(labels)} realization(s); measured.realizations = {cfg['realizations']} is the least a point may "
+            f"{len(labels)} realization(s); {model}.realizations = {cfg['realizations']} is the least a point may "
             "hold (lower it, or measure more at that point)"
         )
     ds = m.dataset(config, stores)

@@ -77,7 +77,7 @@ class Pipeline:
         self.invocation = invocation
         self.models = [m.name for m in models.enabled(config)]
         # what the phase diagram and the paper's checks read: every model at its largest L (config.yaml: one L)
-        self.main = at_main_sizes(config, models.MODELS)
+        self.main = at_main_sizes(config, models.sections(config))
         self.kind = config["training"]["classifier"]  # the phase diagram's classifier
         self.kinds = kinds.classifier_kinds(config)
         self.checks = studies.enabled(config)
@@ -86,7 +86,9 @@ class Pipeline:
 
     def wildcard_constraints(self) -> dict[str, str]:
         return {
-            "model": "|".join(models.MODELS),
+            # the registry's models, and measured models under names of their own (measured_<name>: no other
+            # model's path holds such a folder)
+            "model": "|".join([*models.MODELS, models.MEASURED_SECTION.strip("^$")]),
             "L": r"\d+",
             "stage": r"[a-z]+",
             "point": r"[a-zA-Z]+\d+\.\d+(/[a-zA-Z]+\d+\.\d+)*",

@@ -1,5 +1,6 @@
-# The measured model's imports: one job per file of its section, read and validated into a store with the file's
-# digest (phasetrace.measured_data); the dataset rule gathers them. The file is an input: a changed file reruns.
+# The measured models' imports (measured, measured_<name>: each its own section and folder): one job per file of its
+# section, read and validated into a store with the file's digest (phasetrace.measured_data); the dataset rule gathers
+# them. The file is an input: a changed file reruns.
 
 
 rule import_measured:

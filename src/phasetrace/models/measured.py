@@ -1,5 +1,9 @@
 """A model for measured data: an experiment's own sweep, read from its files instead of simulated.
 
+A user may enable any number of measured models, each under a name of its own (``measured`` or ``measured_<name>``,
+:data:`phasetrace.models.MEASURED_NAME`), each with a section of the keys below, its own results folder, jobs,
+dataset, classifiers and phase-diagram panel; the model's ``name`` is its section's.
+
 The config section ``measured`` names the files (long-form CSV, NetCDF or Zarr, as ``classify`` reads them), the
 sweep's name and units as the files and the figures write them, the time unit, the observable (``site``:
 ⟨σᶻᵢ⟩(t) per site; ``imbalance``: one value per time), the shots behind each value (recorded only), the sweep
@@ -104,6 +108,8 @@ class MeasuredModel:
 
     def __init__(self, name: str = "measured"):
         self.name = name
+        if name != "measured":  # the figures' titles tell several measured models apart
+            self.title = f"measured sweep ({name})"
 
     def files(self, cfg: dict) -> dict[str, str]:
         """{name in paths: path} of the section's files."""
