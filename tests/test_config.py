@@ -13,11 +13,17 @@ DEFAULT = yaml.safe_load((ROOT / "config.yaml").read_text())
 
 
 def test_default_and_presets_are_valid():
-    """Each preset as the workflow reads it: Snakemake overlays a --configfile on config.yaml."""
+    """Each preset as the workflow reads it: Snakemake overlays a --configfile on config.yaml; the closed-loop
+    command's config (a ``closed_loop`` section) as that command reads it."""
     from snakemake.utils import update_config
+
+    from phasetrace.closed_loop import load
 
     validate(copy.deepcopy(DEFAULT))
     for preset in sorted((ROOT / "config").glob("*.yaml")):
+        if "closed_loop" in yaml.safe_load(preset.read_text()):
+            load(preset)
+            continue
         cfg = copy.deepcopy(DEFAULT)
         update_config(cfg, yaml.safe_load(preset.read_text()))
         validate(cfg)
@@ -97,7 +103,7 @@ def mutate(path, value):
         (("floquet", "eps"), [0.0, 0.70001, 0.70004, 1.55], r"floquet\.eps .*both written 0\.7000"),
         (("realizations_per_job",), 3, r"<config>: unknown key\(s\) \['realizations_per_job'\]"),
         # the adaptive study's replicates and reference runs share the indices 0 … 999
-        (("adaptive", "reference_replicates"), 995, r"adaptive\.replicates \+ adaptive\.reference_replicates = 1000"),
+        (("adaptive", "replicates"), 992, r"adaptive\.replicates \+ adaptive\.reference_replicates = 1000"),
         (("adaptive", "reference_replicates"), 0, r"adaptive\.reference_replicates = 0 is not allowed: it must be >= "),
     ],
 )
