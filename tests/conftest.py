@@ -38,3 +38,10 @@ def reference_run(tmp_path_factory) -> Path:
     proc = subprocess.run(readme_quickstart(d), capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-5000:]
     return d
+
+
+def pytest_collection_modifyitems(items):
+    """The SLURM tests first: under pytest-xdist (``make test``) their worker spends most of their ten minutes
+    waiting on the cluster's status queries while the other worker runs the rest; collected last (test_slurm.py),
+    they would start when the other tests are done and wait alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slurm") is None)

@@ -223,9 +223,8 @@ def plan(confusion: str, out: Path, budget: int, block: int) -> list[tuple[float
 def replicate_rows(config: dict, loop: dict, replicate: int, out: Path) -> list[list]:
     """The adaptive rounds and the uniform sweeps of one synthetic experiment (rows of :data:`COLUMNS`); a round
     after a plan with nothing left to add (suggest found no trace that helps) repeats the estimate."""
-    import xarray as xr
-
     from .seeds import replicate_seed
+    from .store import open_dataset
 
     seed = replicate_seed(config["seed"], replicate)
     experiment, least = config | {"seed": seed}, min(loop["realizations"], loop["block"])
@@ -247,10 +246,10 @@ def replicate_rows(config: dict, loop: dict, replicate: int, out: Path) -> list[
         cfg = measured_config(config, seed, files, points, least)
         found = learn(cfg, here / "adaptive" / f"round{k}", here / "adaptive")
         values, counts = held_traces(measurements, points)
-        ds = xr.open_zarr(found["traces"])
+        ds = open_dataset(found["traces"])
         same = np.array_equal(ds["imbalance"].values, values, equal_nan=True)
         same &= np.array_equal(ds["realizations"].values, counts)
-        conf = xr.open_zarr(found["confusion"]).load()
+        conf = open_dataset(found["confusion"])
         rows.append([replicate, "adaptive", k, int(counts.sum()), points.size, *estimate(conf), bool(same)])
         if k < loop["rounds"]:
             todo = plan(
@@ -263,9 +262,8 @@ def uniform_rows(config: dict, loop: dict, replicate: int, totals: list[int], he
     """The uniform sweeps of one synthetic experiment: for each round's total traces, as many spread evenly over
     ``uniform_points`` equally spaced W of the coarse sweep's range (realizations 0 … n − 1 at each W: the sweeps are
     nested), through the same measured pipeline (rows of :data:`COLUMNS`, design ``uniform``)."""
-    import xarray as xr
-
     from .seeds import replicate_seed
+    from .store import open_dataset
 
     seed = replicate_seed(config["seed"], replicate)
     grid = np.linspace(min(loop["points"]), max(loop["points"]), loop["uniform_points"])
@@ -277,8 +275,8 @@ def uniform_rows(config: dict, loop: dict, replicate: int, totals: list[int], he
         source = (here / "data" / f"uniform{k}.csv").as_posix()
         write_round(Path(source), sweep)
         found = learn(measured_config(config, seed, [source], grid, int(counts.min())), here / f"round{k}", here)
-        same = np.array_equal(xr.open_zarr(found["traces"])["imbalance"].values, held_traces(sweep, grid)[0])
-        conf = xr.open_zarr(found["confusion"]).load()
+        same = np.array_equal(open_dataset(found["traces"])["imbalance"].values, held_traces(sweep, grid)[0])
+        conf = open_dataset(found["confusion"])
         rows.append([replicate, "uniform", k, total, grid.size, *estimate(conf), bool(same)])
     return rows
 
