@@ -289,6 +289,42 @@ def test_the_tiny_run_compares_every_scheme_with_intervals(reference_run):
     assert list(opt["scheme"].values) == list(SCHEMES) and isinstance(opt, xr.Dataset)
 
 
+def test_classify_applies_the_saved_scheme_networks_as_the_scheme_job_did(reference_run, tmp_path):
+    """Each compared set's scan and regression networks are saved; classify on that set's own traces gives back the
+    job's indicator curves: the scan's accuracy per member on the held-out realizations, the regression's mean
+    prediction."""
+    from phasetrace.__main__ import classify
+    from phasetrace.schemes.scan import accuracy_curve
+    from phasetrace.store import open_dataset, read_arrays
+
+    kind, eps = TINY["schemes"]["kinds"][0], TINY["schemes"]["eps"][0]
+    traces = tmp_path / "one_eps.zarr"
+    xr.open_zarr(reference_run / MBL_DS).sel(eps=[eps]).to_zarr(traces)
+    W = np.asarray(TINY["mbl"]["W"], dtype=float)
+    for scheme in ("scan", "regression"):
+        folder = reference_run / f"results/mbl/L6/{kind}/{scheme}/networks"
+        assert [p.name for p in folder.glob("*.zarr.zip")] == [f"eps{eps:.4f}.zarr.zip"]
+        net = folder / f"eps{eps:.4f}.zarr.zip"
+        out = tmp_path / f"{scheme}.zarr"
+        classify(str(net), str(traces), str(out))
+        got = open_dataset(out).isel(eps=0)
+        job = open_dataset(reference_run / f"results/mbl/L6/{kind}/{scheme}.zarr").sel(eps=eps)
+        assert got.attrs["scheme"] == scheme
+        if scheme == "regression":
+            assert got["prediction_averaged"].values == pytest.approx(job["prediction"].values, abs=1e-5)
+            assert got["prediction"].sizes["member"] == TINY["training"]["members"]
+        else:
+            q = got["q"].transpose("member", "W", "realization", "split").values
+            assert ((q >= 0) & (q <= 1)).all() and got["split"].values == pytest.approx(splits(W))
+            held = read_arrays(net)[0]["held"]
+            per_member = [accuracy_curve(q[j], W, held) for j in range(q.shape[0])]
+            assert np.array_equal(np.stack(per_member), job["accuracy_per_member"].values)
+            # the implied sweep value is the mean of the distribution P(W = Wᵢ) = q̄ᵢ₋₁ − q̄ᵢ (q̄₋₁ = 1, q̄ₙ₋₁ = 0)
+            tail = np.concatenate([np.ones((*q.shape[1:3], 1)), q.mean(axis=0), np.zeros((*q.shape[1:3], 1))], -1)
+            expected = (tail[..., :-1] - tail[..., 1:]) @ W
+            assert got["estimate"].transpose("W", "realization").values == pytest.approx(expected, abs=1e-12)
+
+
 def test_the_schemes_train_on_the_realizations_the_supervised_sets_train_on():
     """training.realizations = P: the networks see the first P realizations of every point (hold-out, training
     resamples and the held-out evaluation within them), and the mean prediction averages all R."""

@@ -4,11 +4,15 @@
     Applies a saved set of any classifier kind (``results/<model>/L<L>/<kind>/networks/<set>.zarr.zip``) to traces,
     e.g. new or experimental ones, in Zarr, NetCDF (``*.nc``) or CSV (``*.csv``, long form: README), and writes a
     Zarr dataset with ``p(member, ..., class)``, the confusion of each sample (member mean) and the confusion of the
-    realization-averaged prediction where the traces have a ``realization`` dimension. The traces must hold the
-    observable the set was trained on (``magnetization`` (..., time, site) or ``imbalance`` (..., time): the set
-    records its measurement) on its time grid and number of sites; the input is checked first (observable, grid,
-    sites, finite values in [−1, 1]). ``--out`` must not exist (``--overwrite`` replaces an earlier classify
-    output, nothing else) and must not be an input.
+    realization-averaged prediction where the traces have a ``realization`` dimension. A set of a detection scheme
+    (``<kind>/scan/networks/<set>.zarr.zip``, ``<kind>/regression/networks/<set>.zarr.zip``) writes that scheme's
+    outputs instead: the scan's probability above each split ``q(member, ..., split)`` and the sweep value it
+    implies (``estimate``), the regression's ``prediction(member, ...)`` of the sweep parameter, each with its
+    members' and realizations' means (:func:`phasetrace.schemes.scan.classified`, ``regression.classified``). The
+    traces must hold the observable the set was trained on (``magnetization`` (..., time, site) or ``imbalance``
+    (..., time): the set records its measurement) on its time grid and number of sites; the input is checked first
+    (observable, grid, sites, finite values in [−1, 1]). ``--out`` must not exist (``--overwrite`` replaces an
+    earlier classify output, nothing else) and must not be an input.
 
 ``python -m phasetrace verify [DIR ...] [--adopt]``
     Checks every Zarr store under DIR (default ``results``) against its manifest, without a job reading it (a
@@ -237,23 +241,34 @@ def _classify(networks: str, traces: str, out: str) -> None:
 
     from .boundaries import confusion
     from .classifiers import predict_members
+    from .kinds import implementation
     from .store import open_traces, write_dataset
     from .training import load_networks
 
     params, hp, attrs, times = load_networks(networks)
     ds = open_traces(traces)
     x, lead, shape = _checked_input(ds, traces, networks, attrs, times)
-    p = predict_members(params, x, hp).reshape(-1, *shape, hp.n_classes)
-    coords = {d: ds[d].values for d in lead if d in ds.coords} | {"class": np.array(attrs["classes"], dtype=object)}
-    data = {
-        "p": (("member", *lead, "class"), p),
-        "confusion_per_sample": (lead, confusion(p).mean(axis=0)),
-    }
-    if "realization" in lead:
-        r = lead.index("realization") + 1
-        mean_p = p.mean(axis=r)
-        data["confusion"] = (tuple(d for d in lead if d != "realization"), confusion(mean_p).mean(axis=0))
-    meta = {"created_by": CREATED_BY, "networks": networks, "traces": traces}
+    coords = {d: ds[d].values for d in lead if d in ds.coords}
+    scheme = attrs.get("scheme", "supervised")
+    if scheme == "supervised":
+        p = predict_members(params, x, hp).reshape(-1, *shape, hp.n_classes)
+        coords["class"] = np.array(attrs["classes"], dtype=object)
+        data = {
+            "p": (("member", *lead, "class"), p),
+            "confusion_per_sample": (lead, confusion(p).mean(axis=0)),
+        }
+        if "realization" in lead:
+            r = lead.index("realization") + 1
+            mean_p = p.mean(axis=r)
+            data["confusion"] = (tuple(d for d in lead if d != "realization"), confusion(mean_p).mean(axis=0))
+    else:  # a detection scheme's set (phasetrace.schemes): its own outputs
+        from .schemes import implementation as scheme_implementation
+
+        impl = scheme_implementation(scheme)
+        raw = implementation(hp.kind).predict(params, x, hp, objective=attrs["objective"])
+        data, extra = impl.classified(np.asarray(raw, dtype=np.float64).reshape(-1, *shape, hp.n_classes), attrs, lead)
+        coords |= extra
+    meta = {"created_by": CREATED_BY, "networks": networks, "traces": traces, "scheme": scheme}
     meta |= {k: attrs[k] for k in ("settings", "settings_digest") if k in attrs}
     write_dataset(out, xr.Dataset(data, coords=coords, attrs=meta))
 

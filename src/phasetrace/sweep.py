@@ -43,6 +43,7 @@ TEMPLATES = {
     "confusion": "{root}/{model}/L{L}/{classifier}/confusion.zarr",
     "boundary": "{root}/{model}/L{L}/{classifier}/boundary.csv",
     "scheme": "{root}/{model}/L{L}/{classifier}/{scheme}.zarr",
+    "scheme_networks": "{root}/{model}/L{L}/{classifier}/{scheme}/networks",  # one {set}.zarr.zip per compared set
     "optimal": "{root}/{model}/L{L}/optimal.zarr",
     "robustness_variant": "{root}/{model}/L{L}/robustness/{variant}.csv",
     "replicate": "{root}/replicates/{model}/L{L}/rep{replicate}.csv",

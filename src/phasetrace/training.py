@@ -252,22 +252,31 @@ def save_set(output: str, fit: dict, hp: Hyper, ds: xr.Dataset, time_dim: str, a
     """A set with what it was trained on: the input's time grid (``times``, stored), its observable and variable,
     the number of features (sites, or 1 for the imbalance), the class names, the kind and hyper-parameters, and the
     settings (in ``attrs``)."""
-    arrays = {f"params.{name}": v for name, v in flat_params(fit["params"], hp).items()}
-    arrays |= {
+    arrays = {
         "p": fit["p"],
         "loss": fit["loss"],
         "accuracy": fit["accuracy"],
         "held_out": fit["held_out"],
         "averaging": fit["averaging"],
-        "times": np.asarray(ds[time_dim].values, dtype=np.float64),
     }
+    write_network_set(output, fit["params"], hp, ds, time_dim, arrays, attrs, list(ds["label"].attrs["classes"]))
+
+
+def write_network_set(
+    output: str, params, hp: Hyper, ds: xr.Dataset, time_dim: str, arrays: dict, attrs: dict, classes: list[str]
+) -> None:
+    """A saved set of any scheme (:func:`load_networks` reads it): its parameters, ``arrays``, the input's time grid,
+    observable, variable and number of features, the names of its outputs (``classes``), the hyper-parameters and
+    version."""
     var = observed(ds)
+    arrays = {f"params.{name}": v for name, v in flat_params(params, hp).items()} | arrays
+    arrays["times"] = np.asarray(ds[time_dim].values, dtype=np.float64)
     input_attrs = {
         "observable": ds.attrs.get("observable", "site"),
         "variable": var.name,
         "time_dim": time_dim,
         "n_features": int(var.sizes.get("site", 1)),
-        "classes": list(ds["label"].attrs["classes"]),
+        "classes": classes,
     }
     write_arrays(output, arrays, attrs | input_attrs | {"hyper": hyper_attrs(hp), "version": __version__})
 

@@ -6,7 +6,8 @@ rule scheme:
     input:
         lambda wildcards: P.dataset(wildcards.model, wildcards.L),
     output:
-        directory(path("scheme")),
+        indicators=directory(path("scheme")),
+        networks=directory(path("scheme_networks")),
     log:
         "logs/{model}/L{L}/{classifier}/{scheme}.log",
     resources:
@@ -24,7 +25,8 @@ rule scheme:
             wildcards.classifier,
             wildcards.scheme,
             input[0],
-            output[0],
+            output.indicators,
+            output.networks,
         )
 
 

@@ -62,7 +62,8 @@ def prepare(config: dict, shape: tuple[int, int], context: tuple[int, ...]) -> d
 
 def train(config: dict, kind: str, x: np.ndarray, y: np.ndarray, outputs: int, prep: dict, objective: str):
     """k networks of ``kind`` with ``outputs`` outputs trained on ``objective`` (:data:`phasetrace.kinds.network.
-    OBJECTIVES`), each member on its group's resample; returns (outputs (k, n, outputs), loss (k, epochs))."""
+    OBJECTIVES`), each member on its group's resample; returns (outputs (k, n, outputs), loss (k, epochs), the
+    stacked parameters, the hyper-parameters)."""
     configure()
     hp = hyper(config, outputs, kind)
     impl = implementation(kind)
@@ -74,4 +75,4 @@ def train(config: dict, kind: str, x: np.ndarray, y: np.ndarray, outputs: int, p
         raise FloatingPointError(
             f"training diverged ({kind}, {objective}): non-finite losses or outputs; lower training.learning_rate"
         )
-    return np.asarray(out, dtype=np.float64), np.asarray(loss)
+    return np.asarray(out, dtype=np.float64), np.asarray(loss), params, hp

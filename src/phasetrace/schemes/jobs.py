@@ -6,6 +6,8 @@ enters both with the first realizations every point holds (:func:`phasetrace.tra
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import xarray as xr
 
@@ -13,7 +15,7 @@ from .. import __version__
 from ..models import get
 from ..provenance import record, settings
 from ..store import write_dataset
-from ..training import common_realizations, dataset_for, set_samples, transitions
+from ..training import common_realizations, dataset_for, set_samples, transitions, write_network_set
 from . import implementation, scheme_sets
 from .optimal import reference
 
@@ -43,23 +45,40 @@ def _attrs(config: dict, model: str, ds: xr.Dataset, stage: str, **point) -> dic
     } | record(settings(config, stage, model, **point))
 
 
-def scheme_job(config: dict, model: str, classifier: str, scheme: str, dataset: str, output: str) -> None:
+def scheme_job(
+    config: dict, model: str, classifier: str, scheme: str, dataset: str, output: str, networks: str
+) -> None:
     """One trained scheme (``scan``, ``regression``) with one classifier kind on every compared set of ``model``:
-    its indicator curves and each transition's boundary with its intervals."""
+    its indicator curves and each transition's boundary with its intervals in ``output``; each set's networks in
+    ``networks/<set>.zarr.zip`` for ``classify`` (the scan's single-task sets, a check, are not saved)."""
     m = get(model)
     ds = common_realizations(dataset_for(config, model, dataset))  # the hold-out is by point: the same number at each
     impl = implementation(scheme)
     names = [name for _, _, name in transitions(ds)]
     values = ds[m.label_dim].values
-
-    def compute(point):
-        x, _, shape, context = set_samples(model, ds, point)
-        return impl.indicator(config, impl.fit(config, classifier, x, values, shape, context), values, names)
-
-    out = _per_set(model, ds, scheme_sets(config, m), compute)
     attrs = _attrs(config, model, ds, "scheme", classifier=classifier, scheme=scheme)
     if scheme == "scan":
         attrs["mode"] = config["schemes"]["scan"]
+    sets = scheme_sets(config, m)
+    names_of = {tuple(point.items()): name for name, point in sets}
+    folder = Path(networks)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def compute(point):
+        x, _, shape, context = set_samples(model, ds, point)
+        fitted = impl.fit(config, classifier, x, values, shape, context)
+        if fitted["network"] is not None:
+            params, hp = fitted["network"]
+            extra = impl.network_attrs(values, m.label_dim)
+            classes = extra.pop("classes")
+            run = {"shape": list(shape), "measurement": config["measurement"], "objective": impl.OBJECTIVE}
+            meta = attrs | point | run | extra
+            arrays = {"loss": fitted["loss"], "train_idx": fitted["train_idx"], "held": fitted["held"]}
+            where = str(folder / f"{names_of[tuple(point.items())]}.zarr.zip")
+            write_network_set(where, params, hp, ds, m.time_dim, arrays, meta, classes)
+        return impl.indicator(config, fitted, values, names)
+
+    out = _per_set(model, ds, sets, compute)
     write_dataset(output, out.assign_attrs(attrs))
 
 

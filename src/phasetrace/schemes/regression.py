@@ -21,8 +21,37 @@ def fit(config: dict, kind: str, x: np.ndarray, values: np.ndarray, shape, conte
     lo, span = values.min(), np.ptp(values)
     prep = prepare(config, shape, context)
     target = ((values[prep["point"]] - lo) / span).astype(np.float32)
-    out, loss = train(config, kind, x, target, 1, prep, "squared")
-    return prep | {"y": lo + span * out[..., 0].reshape(prep["members"], n, R), "loss": loss}
+    out, loss, params, hp = train(config, kind, x, target, 1, prep, OBJECTIVE)
+    y = lo + span * out[..., 0].reshape(prep["members"], n, R)
+    return prep | {"y": y, "loss": loss, "network": (params, hp)}
+
+
+OBJECTIVE = "squared"  # one linear output: the sweep parameter scaled to [0, 1] over the sweep
+
+
+def network_attrs(values: np.ndarray, label_dim: str) -> dict:
+    """What ``classify`` needs besides the parameters of a saved set: the sweep (its values map the output back from
+    [0, 1] to the sweep's units) and the output's name (the set's ``classes``)."""
+    return {"values": np.asarray(values, dtype=np.float64).tolist(), "classes": [label_dim]}
+
+
+def classified(out: np.ndarray, attrs: dict, lead: tuple[str, ...]) -> tuple[dict, dict]:
+    """``classify``'s variables for a saved regression set from its outputs ``out`` (member, *lead, 1):
+    ``prediction``, each member's value of the sweep parameter for each trace, in the sweep's units;
+    ``prediction_mean`` the members' mean; with a ``realization`` dimension, ``prediction_averaged`` over
+    realizations too (the scheme's mean prediction at a sweep point)."""
+    values = np.asarray(attrs["values"], dtype=np.float64)
+    y = values.min() + np.ptp(values) * out[..., 0]
+    mean = y.mean(axis=0)
+    name = attrs["label_dim"]
+    data = {
+        "prediction": (("member", *lead), y, {"long_name": f"predicted {name}"}),
+        "prediction_mean": (lead, mean, {"long_name": f"members' mean predicted {name}"}),
+    }
+    if "realization" in lead:
+        rest = tuple(d for d in lead if d != "realization")
+        data["prediction_averaged"] = (rest, mean.mean(axis=lead.index("realization")))
+    return data, {}
 
 
 def mean_prediction(y: np.ndarray, selection: np.ndarray | None = None) -> np.ndarray:

@@ -34,15 +34,54 @@ def fit(config: dict, kind: str, x: np.ndarray, values: np.ndarray, shape, conte
     s = splits(values)
     prep = prepare(config, shape, context)
     above = (np.asarray(values)[prep["point"]][:, None] > s[None, :]).astype(np.float32)  # (n R, S)
+    network = None
     if mode == "multi":
-        q, loss = train(config, kind, x, above, s.size, prep, "sigmoid")
+        q, loss, params, hp = train(config, kind, x, above, s.size, prep, OBJECTIVE)
+        network = (params, hp)
     elif mode == "single":
         runs = [train(config, kind, x, above[:, j].astype(np.int32), 2, prep, "softmax") for j in range(s.size)]
-        q = np.stack([p[..., 1] for p, _ in runs], axis=-1)
-        loss = np.mean([lo for _, lo in runs], axis=0)
+        q = np.stack([run[0][..., 1] for run in runs], axis=-1)
+        loss = np.mean([run[1] for run in runs], axis=0)
     else:
         raise ValueError(f"schemes.scan = {mode!r} is not allowed: one of ['multi', 'single']")
-    return prep | {"q": q.reshape(prep["members"], n, R, s.size), "loss": loss, "mode": mode}
+    return prep | {"q": q.reshape(prep["members"], n, R, s.size), "loss": loss, "mode": mode, "network": network}
+
+
+OBJECTIVE = "sigmoid"  # the multi-task networks' outputs: one probability per split
+
+
+def network_attrs(values: np.ndarray, label_dim: str) -> dict:
+    """What ``classify`` needs besides the parameters of a saved multi-task set: the sweep values and splits, and an
+    output name per split (the set's ``classes``). The single-task sets are a check and are not saved."""
+    s = splits(values)
+    return {
+        "values": np.asarray(values, dtype=np.float64).tolist(),
+        "splits": s.tolist(),
+        "classes": [f"{label_dim} > {v:.6g}" for v in s],
+    }
+
+
+def classified(out: np.ndarray, attrs: dict, lead: tuple[str, ...]) -> tuple[dict, dict]:
+    """``classify``'s variables for a saved scan set from its outputs ``out`` (member, *lead, split): ``q``, each
+    member's probability that a trace lies above each split; ``estimate``, the sweep value these imply for each trace
+    (members' mean: v₀ + Σⱼ q̄ⱼ (vⱼ₊₁ − vⱼ), the mean of the distribution of v whose tail at sⱼ is q̄ⱼ); with a
+    ``realization`` dimension, ``q_averaged`` and ``estimate_averaged`` over realizations too."""
+    values = np.asarray(attrs["values"], dtype=np.float64)
+    mean = out.mean(axis=0)
+
+    def estimate(q):
+        return values[0] + q @ np.diff(values)
+
+    data = {
+        "q": (("member", *lead, "split"), out, {"long_name": f"P({attrs['label_dim']} above the split)"}),
+        "estimate": (lead, estimate(mean), {"long_name": f"{attrs['label_dim']} implied by the members' mean q"}),
+    }
+    if "realization" in lead:
+        rest = tuple(d for d in lead if d != "realization")
+        averaged = mean.mean(axis=lead.index("realization"))
+        data["q_averaged"] = ((*rest, "split"), averaged)
+        data["estimate_averaged"] = (rest, estimate(averaged))
+    return data, {"split": np.asarray(attrs["splits"], dtype=np.float64)}
 
 
 def accuracy_curve(q: np.ndarray, values: np.ndarray, held: np.ndarray) -> np.ndarray:
