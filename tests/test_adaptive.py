@@ -132,6 +132,17 @@ def test_the_summary_measures_calibration_against_the_mean_of_the_reference_runs
     assert calibrated["boundary_sd"] == pytest.approx(0.2, rel=0.1)
 
 
+def test_standardized_sd_leaves_out_an_estimate_without_a_scale():
+    """SD(z) of the adaptive and replicate studies (boundaries.standardized_sd): an estimate reported with a zero
+    scale (a degenerate interval) is left out of the SD, not made infinite; the mean is over every estimate."""
+    from phasetrace.boundaries import standardized_sd
+
+    x, scale = np.array([1.0, 2.0, 3.5, 4.0]), np.array([0.5, 0.0, 1.0, 2.0])
+    z = (x[[0, 2, 3]] - x.mean()) / scale[[0, 2, 3]]
+    assert standardized_sd(x, scale) == pytest.approx(np.std(z * np.sqrt(4 / 3), ddof=1))
+    assert np.isnan(standardized_sd(x[:1], scale[:1])) and np.isnan(standardized_sd(x[:2], scale[:2]))
+
+
 @pytest.mark.workflow
 def test_the_adaptive_sweep_runs_records_its_decisions_and_resumes_byte_for_byte(tmp_path):
     """The tiny config's adaptive target: every round's store and decision; interrupted after round 1 of the first

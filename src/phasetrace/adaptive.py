@@ -461,6 +461,8 @@ def summarize(rows: list[dict], reference: float, uniform_R: int) -> list[dict]:
     interval holds the reference boundary; and the bar's figure: the traces the adaptive sweep spends to reach the
     95% width of the uniform grid at ``uniform_R`` (per replicate, its first round at or below that width), as a
     share of that grid's traces."""
+    from .boundaries import standardized_sd
+
     out = []
     designs = sorted({int(r["round"]) for r in rows}, key=lambda d: (d < 0, abs(d)))
     for d in designs:
@@ -468,12 +470,11 @@ def summarize(rows: list[dict], reference: float, uniform_R: int) -> list[dict]:
         x, se = (np.array([float(r[c]) for r in mine]) for c in ("boundary", "se"))
         n = x.size
         width = np.array([float(r["hi95"]) - float(r["lo95"]) for r in mine])
-        z = (x - x.mean()) / np.where(se > 0, se, np.nan) * np.sqrt(n / (n - 1)) if n > 1 else np.full(n, np.nan)
         out.append({
             "design": f"adaptive round {d}" if d >= 0 else f"uniform R={-d}",
             "traces_mean": np.mean([int(r["traces"]) for r in mine]), "width95_mean": width.mean(),
             "se_mean": se.mean(), "boundary_mean": x.mean(), "boundary_sd": x.std(ddof=1) if n > 1 else np.nan,
-            "sd_z": float(np.nanstd(z, ddof=1)) if np.isfinite(z).sum() > 1 else np.nan,
+            "sd_z": standardized_sd(x, se),
             "covers_reference": _holding(mine, reference, "lo95", "hi95"),
             "covers_reference68": _holding(mine, reference, "lo68", "hi68"), "replicates": n,
         })  # fmt: skip

@@ -136,6 +136,19 @@ def replicate_variance(replicates: np.ndarray) -> tuple[float, float]:
     return (float(np.var(replicates, ddof=1)) if G > 1 else 0.0), float(max(G - 1, 1))
 
 
+def standardized_sd(x: np.ndarray, scale: np.ndarray) -> float:
+    """SD of the standardized deviations zᵢ = (xᵢ − x̄)/sᵢ · √(n/(n − 1)) of n independent estimates xᵢ with reported
+    1σ scales sᵢ (standard errors or 68% half-widths): 1 for calibrated intervals, above 1 for intervals too narrow
+    (the factor makes E[zᵢ²] = 1, as x̄ shares each xᵢ). Estimates whose scale is not positive are left out (NaN
+    with fewer than two left); the mean is over all n."""
+    x, scale = np.asarray(x, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+    n = x.size
+    if n < 2:
+        return np.nan
+    z = (x - x.mean()) / np.where(scale > 0, scale, np.nan) * np.sqrt(n / (n - 1))
+    return float(np.nanstd(z, ddof=1)) if np.isfinite(z).sum() > 1 else np.nan
+
+
 def estimate(
     x: np.ndarray,
     p: np.ndarray,

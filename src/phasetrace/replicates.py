@@ -27,7 +27,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 from scipy import stats
 
-from .boundaries import BOUNDS
+from .boundaries import BOUNDS, standardized_sd
 from .figures import boundary_with_intervals, save_figure
 from .measurement import measured
 from .models import get, training_sets
@@ -120,9 +120,6 @@ def summarize(rows: list[dict]) -> list[dict]:
         member = np.array([(float(r["member_hi68"]) - float(r["member_lo68"])) / 2 for r in mine])
         n = x.size
         h68 = (hi68 - lo68) / 2
-        scale = np.sqrt(n / (n - 1)) if n > 1 else np.nan
-        z = (x - x.mean()) / h68 * scale
-        zm = (x - x.mean()) / member * scale
         pairs = ~np.eye(n, dtype=bool)
         out.append(
             {
@@ -133,9 +130,9 @@ def summarize(rows: list[dict]) -> list[dict]:
                 "sd": x.std(ddof=1) if n > 1 else np.nan,
                 "se_of_mean": x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
                 "h68_mean": h68.mean(),
-                "sd_z": z.std(ddof=1) if n > 1 else np.nan,
+                "sd_z": standardized_sd(x, h68),
                 "member_h68_mean": member.mean(),
-                "sd_z_member": zm.std(ddof=1) if n > 1 else np.nan,
+                "sd_z_member": standardized_sd(x, member),
                 "cross_coverage95": float(((lo95[:, None] <= x[None]) & (x[None] <= hi95[:, None]))[pairs].mean()),
                 "cross_coverage68": float(((lo68[:, None] <= x[None]) & (x[None] <= hi68[:, None]))[pairs].mean()),
             }
