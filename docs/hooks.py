@@ -47,6 +47,11 @@ DESCRIPTIONS = {
         "one detection scheme (`scan`: learning by confusion; `regression`: prediction-based) with one classifier "
         "kind on the compared sets: its indicator curves and boundaries with intervals ([Schemes](schemes.md))",
     ),
+    "scheme_networks": (
+        "`scheme`",
+        "the networks of that scheme and kind, one `<set>.zarr.zip` per compared set (the multi-task scan's, the "
+        "regression's); what `classify` applies to other traces",
+    ),
     "optimal": (
         "`optimal`",
         "every scheme's optimal predictor on the late-time imbalance (no training): indicator curves and boundaries",
@@ -64,7 +69,7 @@ DESCRIPTIONS = {
     "adaptive_uniform": (
         "`adaptive_uniform`",
         "the same networks' boundaries from the uniform grid at each R of `adaptive.uniform_realizations` (the "
-        "replicate after the last: the high-statistics reference)",
+        "reference runs, replicates 999, 998, …, at `adaptive.reference_realizations`: the reference is their mean)",
     ),
 }
 
