@@ -21,10 +21,10 @@ from .optimal import reference
 
 
 def _per_set(model: str, ds: xr.Dataset, sets, compute) -> xr.Dataset:
-    """``compute(point)`` for every compared set, along the model's set dimension (none for a single set), with the
-    sweep's ``value`` coordinate named as the model's labeled dimension."""
+    """``compute(name, point)`` for every compared set, along the model's set dimension (none for a single set),
+    with the sweep's ``value`` coordinate named as the model's labeled dimension."""
     m = get(model)
-    parts = [compute(point) for _, point in sets]
+    parts = [compute(name, point) for name, point in sets]
     if m.set_dims:
         sd = m.set_dims[0]
         out = xr.concat(parts, dim=sd, data_vars="all").assign_coords({sd: [point[sd] for _, point in sets]})
@@ -59,12 +59,10 @@ def scheme_job(
     attrs = _attrs(config, model, ds, "scheme", classifier=classifier, scheme=scheme)
     if scheme == "scan":
         attrs["mode"] = config["schemes"]["scan"]
-    sets = scheme_sets(config, m)
-    names_of = {tuple(point.items()): name for name, point in sets}
     folder = Path(networks)
     folder.mkdir(parents=True, exist_ok=True)
 
-    def compute(point):
+    def compute(set_name, point):
         x, _, shape, context = set_samples(model, ds, point)
         fitted = impl.fit(config, classifier, x, values, shape, context)
         if fitted["network"] is not None:
@@ -74,11 +72,10 @@ def scheme_job(
             run = {"shape": list(shape), "measurement": config["measurement"], "objective": impl.OBJECTIVE}
             meta = attrs | point | run | extra
             arrays = {"loss": fitted["loss"], "train_idx": fitted["train_idx"], "held": fitted["held"]}
-            where = str(folder / f"{names_of[tuple(point.items())]}.zarr.zip")
-            write_network_set(where, params, hp, ds, m.time_dim, arrays, meta, classes)
+            write_network_set(str(folder / f"{set_name}.zarr.zip"), params, hp, ds, m.time_dim, arrays, meta, classes)
         return impl.indicator(config, fitted, values, names)
 
-    out = _per_set(model, ds, sets, compute)
+    out = _per_set(model, ds, scheme_sets(config, m), compute)
     write_dataset(output, out.assign_attrs(attrs))
 
 
@@ -89,7 +86,7 @@ def optimal_job(config: dict, model: str, dataset: str, output: str) -> None:
     values = ds[m.label_dim].values
     trans = transitions(ds)
 
-    def compute(point):
+    def compute(_, point):
         x, _, shape, context = set_samples(model, ds, point)
         labels = ds["label"].sel(point).values if point else ds["label"].values
         return reference(config, x, values, np.asarray(labels), shape, context, trans)
