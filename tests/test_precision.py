@@ -15,7 +15,8 @@ from phasetrace.models.base import default_times
 from tiny import TINY
 
 TIMES = default_times()  # 50 points on [0, 500]
-# The bar for mixed precision: measured ≤ 5e-6 at L ≤ 12 (README); float64 holds 1e-6 with 5 orders to spare
+# The bar for mixed precision: measured ≤ 5.3e-6 at L ≤ 12 (docs: Physics and kernels); float64 holds 1e-6 with 5
+# orders to spare
 MIXED_TOL = 3e-5
 
 
@@ -86,3 +87,19 @@ def test_precision_change_reruns_that_models_traces_only(reference_run):
     assert jobs["mbl_traces"] == 20 and jobs["mbl_dataset"] == 1 and "mbl_bounds" not in jobs
     assert not {"floquet_traces", "floquet_dataset", "floquet_network"} & set(jobs)
     assert planned(reference_run, changed("quasiperiodic.precision", "mixed")) == {}
+
+
+def test_mixed_truncates_the_series_at_its_own_tolerance():
+    """mixed sums fewer Chebyshev terms than float64 (its series_tol, 1e-9 against 1e-12); an explicit tol
+    overrides the precision's."""
+    chain = heisenberg_chain(8)
+    fields, _ = MBL.disorder(5, 8, 3.0, range(2))
+    bounds = MBL.bounds(5, 8, 3.0, range(2))
+    index, _ = heisenberg.initial_states(chain, fields, [0.5], bounds.E0, bounds.Emax)
+    args = (chain, fields, index, TIMES, bounds.E0, bounds.Emax)
+    f64 = heisenberg.evolve(*args)
+    mixed = heisenberg.evolve(*args, precision="mixed")
+    mixed_at_f64_tol = heisenberg.evolve(*args, precision="mixed", tol=PRECISIONS["float64"].series_tol)
+    assert PRECISIONS["mixed"].series_tol > PRECISIONS["float64"].series_tol
+    assert mixed.matvecs < f64.matvecs
+    assert mixed_at_f64_tol.matvecs == f64.matvecs

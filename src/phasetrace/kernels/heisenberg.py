@@ -408,7 +408,7 @@ def evolve(
     Emax,
     *,
     precision: str = "float64",
-    tol: float = 1e-12,
+    tol: float | None = None,
     margin: float = 1e-3,
     norm_tol: float | None = None,
     energy_tol: float | None = None,
@@ -417,7 +417,8 @@ def evolve(
     """⟨σᶻᵢ⟩(t) for every realization r (fields (n, L)) and initial product state ``state_index[r, e]``.
 
     Chebyshev propagation between consecutive output times: the series is rescaled to the spectrum
-    [E₀, E_max] widened by ``margin`` of its width on each side and truncated at coefficient ``tol``.
+    [E₀, E_max] widened by ``margin`` of its width on each side and truncated at coefficient ``tol`` (default: the
+    precision's ``series_tol``).
     ``precision``: a name of :data:`phasetrace.kernels.precision.PRECISIONS` (the dtype of the Clenshaw vectors; float64
     elsewhere). The columns (realization, initial state) are propagated ``columns_per_call`` at a time, in calls
     of near-equal width (default: :data:`.batching.CPU_COLUMNS_PER_CALL` on the CPU for chains of more than
@@ -429,6 +430,7 @@ def evolve(
     prec = check_precision(precision)
     norm_tol = prec.norm_tol if norm_tol is None else norm_tol
     energy_tol = prec.energy_tol if energy_tol is None else energy_tol
+    tol = prec.series_tol if tol is None else tol
     fields = np.atleast_2d(np.asarray(fields, dtype=np.float64))
     n = fields.shape[0]
     state_index = np.asarray(state_index).reshape(n, -1)
