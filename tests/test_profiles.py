@@ -107,6 +107,21 @@ def test_requests_grow_with_the_problem_and_with_each_retry():
     )  # the bounds' Lanczos holds every column at once
 
 
+def test_only_jobs_whose_kernel_call_outgrows_the_cache_take_the_memory_bus():
+    """``membus`` follows the bytes of a job's widest kernel call: the precision, L and the realizations per call."""
+    import copy
+
+    cfg = copy.deepcopy(TINY)
+    cfg["mbl"] |= {"L": 16, "realizations": 50, "realizations_per_job": 25, "precision": "mixed"}
+    assert resources.simulation(cfg, MBL, "traces", W=3.0)["membus"] == 1  # 4 x 12,870 x 50 x 4 B = 10.3 MB
+    cfg["mbl"]["realizations_per_job"] = 8  # 3.3 MB
+    assert resources.simulation(cfg, MBL, "traces", W=3.0)["membus"] == 0
+    cfg["mbl"] |= {"L": 14, "realizations_per_job": 25, "precision": "float64"}  # 5.5 MB
+    assert resources.simulation(cfg, MBL, "traces", W=3.0)["membus"] == 0
+    cfg["mbl"]["L"] = 20  # calls of 8 columns: 95 MB in float64
+    assert resources.simulation(cfg, MBL, "traces", W=3.0)["membus"] == 1
+
+
 # Peak RSS of the measuring process's own memory (VmHWM): ru_maxrss would also count the pytest process it was forked
 # from, which Linux carries across exec. A bounds job writes its bounds for the traces job, as the workflow's do.
 MEASURE = """

@@ -18,6 +18,12 @@ The figures are calibrated on measurements (2-core x86 CPU):
   is hypot(HALF_WIDTH_BOND · J · bonds, HALF_WIDTH_FIELD · W · L), fitted to the Lanczos bounds of 25
   realizations at L = 14, 16, 18 and W = 0.5, 3, 8 (within 4% of each). Requests are SAFETY times the
   estimate, at least 5 minutes, and double with every retry (``attempt``).
+- the memory bus (``membus``: 1 or 0): a job whose kernel call holds more than MEMBUS_BYTES of vectors waits on
+  memory, and a second such job on the same machine adds no throughput (two L = 16 traces jobs at once on 2 cores:
+  each 2-2.5x slower than alone; docs: Benchmarks, "Jobs that share a memory bus"). ``snakemake --resources
+  membus=1`` runs one at a time, so the other core takes the small jobs and the training beside it
+  (``config/scaling.yaml`` on 2 cores). Not in a profile: a global resource also caps the jobs a cluster run keeps
+  in flight.
 """
 
 from __future__ import annotations
@@ -46,6 +52,11 @@ JOB_SECONDS = 1.5
 HALF_WIDTH_BOND, HALF_WIDTH_FIELD = 0.36, 0.236
 SAFETY = 2.0
 MIN_MINUTES = 5
+# A job whose widest kernel call's vectors (four Clenshaw vectors, [Re | Im] per realization, in the precision's
+# dtype) exceed this takes the memory bus: a quarter of the 32 MB shared cache of the machine it was measured on (at
+# the default sizes: the L = 16 traces jobs of 25 realizations, 10-20 MB, and everything larger; L = 14, 3-6 MB, not)
+MEMBUS_BYTES = 8 * 2**20
+VECTOR_BYTES = {"float64": 8, "mixed": 4}
 
 
 @dataclass(frozen=True)
@@ -87,7 +98,13 @@ def job(work: Work, attempt: int = 1) -> dict[str, int]:
     nbytes = work.dim * (
         widest_call(work.columns, work.call_columns) * BYTES_PER_CALL_ELEMENT + work.columns * BYTES_PER_JOB_ELEMENT
     )
-    return {"mem_mb": _mb(nbytes, attempt), "runtime": _minutes(seconds(work), attempt)}
+    return {"mem_mb": _mb(nbytes, attempt), "runtime": _minutes(seconds(work), attempt), "membus": membus(work)}
+
+
+def membus(work: Work) -> int:
+    """1 where the job's widest kernel call holds more than MEMBUS_BYTES of vectors (it waits on memory), else 0."""
+    call = widest_call(work.columns, work.call_columns)
+    return int(4 * work.dim * 2 * call * VECTOR_BYTES[work.precision] > MEMBUS_BYTES)
 
 
 def stage_seconds(config: dict, model, stage: str, point: dict) -> float:

@@ -12,6 +12,7 @@ rule simulate:
     resources:
         mem_mb=P.simulation_resources("mem_mb"),
         runtime=P.simulation_resources("runtime"),
+        membus=P.simulation_resources("membus"),
     params:
         settings=P.declared(),
     run:
