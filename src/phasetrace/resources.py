@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .kernels.batching import widest_call
+from .kernels.precision import check_precision
 
 # Memory of a simulation job: BASE_MB plus, per (basis state × column), BYTES_PER_CALL_ELEMENT for the columns one
 # kernel call holds at once and BYTES_PER_JOB_ELEMENT for all the job's columns (fits: the module's docstring)
@@ -56,7 +57,6 @@ MIN_MINUTES = 5
 # dtype) exceed this takes the memory bus: a quarter of the 32 MB shared cache of the machine it was measured on (at
 # the default sizes: the L = 16 traces jobs of 25 realizations, 10-20 MB, and everything larger; L = 14, 3-6 MB, not)
 MEMBUS_BYTES = 8 * 2**20
-VECTOR_BYTES = {"float64": 8, "mixed": 4}
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,8 @@ def job(work: Work, attempt: int = 1) -> dict[str, int]:
 def membus(work: Work) -> int:
     """1 where the job's widest kernel call holds more than MEMBUS_BYTES of vectors (it waits on memory), else 0."""
     call = widest_call(work.columns, work.call_columns)
-    return int(4 * work.dim * 2 * call * VECTOR_BYTES[work.precision] > MEMBUS_BYTES)
+    itemsize = np.dtype(check_precision(work.precision).vectors).itemsize
+    return int(4 * work.dim * 2 * call * itemsize > MEMBUS_BYTES)
 
 
 def stage_seconds(config: dict, model, stage: str, point: dict) -> float:
