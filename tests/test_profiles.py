@@ -15,7 +15,7 @@ import yaml
 
 from phasetrace import resources, runner
 from phasetrace.measurement import robustness_variants
-from phasetrace.models import MBL
+from phasetrace.models import FLOQUET, MBL
 from phasetrace.sweep import grid
 from tiny import ROOT, SNAKEMAKE, TINY, job_stats, snakemake, workdir
 
@@ -120,6 +120,12 @@ def test_only_jobs_whose_kernel_call_outgrows_the_cache_take_the_memory_bus():
     assert resources.simulation(cfg, MBL, "traces", W=3.0)["membus"] == 0
     cfg["mbl"]["L"] = 20  # calls of 8 columns: 95 MB in float64
     assert resources.simulation(cfg, MBL, "traces", W=3.0)["membus"] == 1
+    assert resources.simulation(cfg, MBL, "bounds", W=3.0)["membus"] == 1  # the same gathers, every column at once
+    # the drive's passes are not the gather kernel: its L = 14 jobs (26 MB of vectors, ≈ 1 s each) run beside the lane
+    cfg["floquet"] |= {"L": 14, "realizations": 50, "realizations_per_job": 25}
+    work = FLOQUET.work(cfg, "traces", {"eps": 0.5})
+    assert 4 * work.dim * 2 * work.columns * 8 > resources.MEMBUS_BYTES
+    assert resources.job(work)["membus"] == 0
 
 
 # Peak RSS of the measuring process's own memory (VmHWM): ru_maxrss would also count the pytest process it was forked
@@ -127,7 +133,7 @@ def test_only_jobs_whose_kernel_call_outgrows_the_cache_take_the_memory_bus():
 MEASURE = """
 import sys, numpy as np
 from phasetrace.kernels.heisenberg import SpectralBounds
-from phasetrace.models import MBL
+from phasetrace.models import FLOQUET, MBL
 stage, L, n, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 if stage == "bounds":
     b = MBL.bounds(1, L, 4.0, range(n))

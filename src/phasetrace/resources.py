@@ -18,9 +18,13 @@ The figures are calibrated on measurements (2-core x86 CPU):
   is hypot(HALF_WIDTH_BOND · J · bonds, HALF_WIDTH_FIELD · W · L), fitted to the Lanczos bounds of 25
   realizations at L = 14, 16, 18 and W = 0.5, 3, 8 (within 4% of each). Requests are SAFETY times the
   estimate, at least 5 minutes, and double with every retry (``attempt``).
-- the memory bus (``membus``: 1 or 0): a job whose kernel call holds more than MEMBUS_BYTES of vectors waits on
-  memory, and a second such job on the same machine adds no throughput (two L = 16 traces jobs at once on 2 cores:
-  each 2-2.5x slower than alone; docs: Benchmarks, "Jobs that share a memory bus"). ``snakemake --resources
+- the memory bus (``membus``: 1 or 0): a job of the Heisenberg kernel (``Work.gathers``: its far bonds' scattered
+  gathers) whose kernel call holds more than MEMBUS_BYTES of vectors waits on memory, and a second such job on the
+  same machine adds no throughput (two L = 16 traces jobs at once on 2 cores: each 2-2.5x slower than alone; docs:
+  Benchmarks, "Jobs that share a memory bus"). The Floquet drive's passes over the state were not measured to wait
+  so, and its L = 14 jobs run ≈ 1 s each: holding the token put all 66 of them behind the 192 L = 16 jobs (Snakemake
+  hands a free token to the job with the larger input), so the drive's training waited until the end of the lane
+  (``config/scaling.yaml``, 2026-12-04). ``snakemake --resources
   membus=1`` runs one at a time, so the other core takes the small jobs and the training beside it
   (``config/scaling.yaml`` on 2 cores). Not in a profile: a global resource also caps the jobs a cluster run keeps
   in flight.
@@ -63,7 +67,8 @@ MEMBUS_BYTES = 8 * 2**20
 class Work:
     """What one simulation job computes: ``matvecs`` passes over ``dim`` basis states × ``columns`` (realizations),
     ``call_columns`` of them held by one kernel call at a time, in ``precision``, for a chain of ``L`` sites
-    (None: the per-element time of the smallest tabulated L)."""
+    (None: the per-element time of the smallest tabulated L); ``gathers``: the Heisenberg kernel's scattered gathers
+    (what ``membus`` was measured for)."""
 
     dim: int
     columns: int
@@ -71,6 +76,7 @@ class Work:
     call_columns: int
     precision: str = "float64"
     L: int | None = None
+    gathers: bool = False
 
 
 def _minutes(seconds: float, attempt: int) -> int:
@@ -102,7 +108,10 @@ def job(work: Work, attempt: int = 1) -> dict[str, int]:
 
 
 def membus(work: Work) -> int:
-    """1 where the job's widest kernel call holds more than MEMBUS_BYTES of vectors (it waits on memory), else 0."""
+    """1 where the job runs the gather kernel and its widest call holds more than MEMBUS_BYTES of vectors (it waits
+    on memory), else 0."""
+    if not work.gathers:
+        return 0
     call = widest_call(work.columns, work.call_columns)
     itemsize = np.dtype(check_precision(work.precision).vectors).itemsize
     return int(4 * work.dim * 2 * call * itemsize > MEMBUS_BYTES)

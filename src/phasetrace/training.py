@@ -27,7 +27,9 @@ from .sweep import ALL_SETS, REALIZATIONS, point_name
 
 # Two training computations executing at once in one process (local workflow jobs are threads) were seen to hang
 # in XLA's CPU runtime, each waiting on the other's buffers; training and prediction therefore run one at a time
-# per process. Each uses every core itself, so little is lost.
+# per process. Each uses more than one core itself (a Floquet L = 8 network set of 40 members alone: 34 s, 47.5 s of
+# CPU, 2026-12-04): on 2 cores two at once could gain at most 2 / 1.4 ≈ 1.4x, the most the locked training tail of
+# config/scaling.yaml (23 min on 2026-12-04) loses.
 _XLA_TRAINING = threading.Lock()
 
 

@@ -436,12 +436,14 @@ class HeisenbergChainModel:
         passes over them."""
         cfg = config[self.name]
         dim, columns = comb(cfg["L"], cfg["L"] // 2), realizations_per_job(cfg)
-        if stage == "bounds":
-            return res.Work(dim, columns, 600, columns, "float64", cfg["L"])  # ≤ 300 Lanczos steps for each end
+        if stage == "bounds":  # ≤ 300 Lanczos steps for each end
+            return res.Work(dim, columns, 600, columns, "float64", cfg["L"], gathers=True)
         # the typical spectral half-width times t_max, plus measurements
         half_width = res.half_width(cfg["J"], n_bonds(cfg["L"], cfg["boundary"]), point.get("W", 8.0), cfg["L"])
         matvecs = half_width * cfg["t_max"] + 2 * cfg["n_times"] + 300
-        return res.Work(dim, columns, matvecs, cpu_columns_per_call(dim, columns), cfg["precision"], cfg["L"])
+        return res.Work(
+            dim, columns, matvecs, cpu_columns_per_call(dim, columns), cfg["precision"], cfg["L"], gathers=True
+        )
 
     def values(self, config: dict) -> int:
         cfg = config[self.name]
