@@ -133,7 +133,7 @@ def test_only_jobs_whose_kernel_call_outgrows_the_cache_take_the_memory_bus():
 MEASURE = """
 import sys, numpy as np
 from phasetrace.kernels.heisenberg import SpectralBounds
-from phasetrace.models import FLOQUET, MBL
+from phasetrace.models import MBL
 stage, L, n, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 if stage == "bounds":
     b = MBL.bounds(1, L, 4.0, range(n))
